@@ -1,0 +1,46 @@
+# Two commands for a fresh machine: `make run` and `make test`. Both do all set-up first.
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(VENV)/bin/pip
+PYBABEL := $(VENV)/bin/pybabel
+CATALOGS := $(wildcard translations/*/LC_MESSAGES/messages.po)
+
+.PHONY: run test bench setup translations extract-messages chromium clean
+
+run: setup
+	$(VENV)/bin/flask --app portal run --host 127.0.0.1 --port 5000
+
+test: setup chromium
+	$(PY) -m pytest
+
+bench: setup
+	$(PY) -m benchmarks
+
+setup: $(VENV)/.installed static/vendor/dkfds/.installed translations
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PIP) install -q --disable-pip-version-check -e '.[test]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+static/vendor/dkfds/.installed: node_modules/.installed scripts/vendor_dkfds.sh
+	sh scripts/vendor_dkfds.sh
+	touch $@
+
+translations: $(VENV)/.installed
+	$(PYBABEL) compile -q -d translations
+
+# Refresh the catalogues after changing user-facing text (a developer step, not part of set-up).
+extract-messages: $(VENV)/.installed
+	$(PYBABEL) extract -q -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot .
+	$(PYBABEL) update -q -i translations/messages.pot -d translations --no-fuzzy-matching
+
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
+
+clean:
+	rm -rf $(VENV) node_modules static/vendor instance

@@ -1,0 +1,63 @@
+"""Gebyrportal: one page where a library borrower sees (and pays) all their debts."""
+from __future__ import annotations
+
+import logging
+import sys
+
+from flask import Flask
+
+from portal.config import INSTANCE_DIR, PROJECT_ROOT, ConfigError, Settings, load_settings
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build the portal from `settings` (default: the PORTAL_* environment variables).
+
+    A bad configuration stops start-up with one line naming the variable.
+    """
+    if settings is None:
+        try:
+            settings = load_settings()
+        except ConfigError as exc:
+            print(f"gebyrportal: configuration error: {exc}", file=sys.stderr)
+            raise SystemExit(2) from None
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+        instance_path=str(INSTANCE_DIR),
+    )
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        PORTAL_SETTINGS=settings,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=not settings.demo,
+        SESSION_COOKIE_NAME="gebyrportal_session",
+        PERMANENT_SESSION_LIFETIME=settings.session_lifetime,
+    )
+    _init_extensions(app, settings)
+    return app
+
+
+def _init_extensions(app: Flask, settings: Settings) -> None:
+    # Imports are local so that `portal.config` and the domain stay importable
+    # without pulling in every extension.
+    from portal import cache, db, i18n
+    from portal.auth import init_app as init_auth
+    from portal.libraries import init_app as init_libraries
+    from portal.providers.setup import init_app as init_providers
+    from portal.web import init_app as init_web
+
+    db.init_app(app)
+    cache.init_app(app)
+    i18n.init_app(app)
+    init_providers(app)
+    init_auth(app)
+    init_libraries(app)
+    init_web(app)
+    if settings.demo:
+        from portal.devtools.services import start_dev_services
+
+        start_dev_services()

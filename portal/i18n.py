@@ -1,0 +1,67 @@
+"""Languages (Danish by default, English) and the one place amounts and dates are formatted."""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from babel.dates import format_date as babel_format_date
+from babel.numbers import format_currency
+from flask import Flask, request
+from flask_babel import Babel, get_locale
+
+from portal.config import PROJECT_ROOT
+
+LANGUAGES = ("da", "en")
+DEFAULT_LANGUAGE = "da"
+LANG_COOKIE = "gebyrportal_lang"
+# English readers expect "DKK 1,234.50"; babel's default puts no space after the code.
+_CURRENCY_FORMATS = {"en": "¤\u00a0#,##0.00"}
+
+
+def select_language() -> str:
+    """?lang= wins (the language switch), then the cookie it sets, then Accept-Language."""
+    for candidate in (request.args.get("lang"), request.cookies.get(LANG_COOKIE)):
+        if candidate in LANGUAGES:
+            return candidate
+    return request.accept_languages.best_match(LANGUAGES) or DEFAULT_LANGUAGE
+
+
+def current_language() -> str:
+    locale = get_locale()
+    return locale.language if locale is not None else DEFAULT_LANGUAGE
+
+
+def money(amount: Decimal, language: str) -> str:
+    """'1.234,50 kr.' in Danish, 'DKK 1,234.50' in English; always two decimals."""
+    return format_currency(amount, "DKK", format=_CURRENCY_FORMATS.get(language), locale=language,
+                           currency_digits=True)
+
+
+def long_date(value: date, language: str) -> str:
+    """'15. juni 2021' / '15 June 2021'."""
+    pattern = "d. MMMM y" if language == "da" else "d MMMM y"
+    return babel_format_date(value, pattern, locale=language)
+
+
+def short_date(value: date, language: str) -> str:
+    """'15.06.2021' / '15/06/2021' — compact, for table cells."""
+    pattern = "dd.MM.y" if language == "da" else "dd/MM/y"
+    return babel_format_date(value, pattern, locale=language)
+
+
+def init_app(app: Flask) -> None:
+    Babel(app, locale_selector=select_language, default_locale=DEFAULT_LANGUAGE,
+          default_translation_directories=str(PROJECT_ROOT / "translations"))
+
+    @app.after_request
+    def remember_language(response):  # type: ignore[no-untyped-def]
+        chosen = request.args.get("lang")
+        if chosen in LANGUAGES and request.cookies.get(LANG_COOKIE) != chosen:
+            response.set_cookie(LANG_COOKIE, chosen, max_age=365 * 24 * 3600, samesite="Lax",
+                                httponly=True, secure=request.is_secure)
+        return response
+
+    app.jinja_env.filters["money"] = lambda amount: money(amount, current_language())
+    app.jinja_env.filters["long_date"] = lambda value: long_date(value, current_language())
+    app.jinja_env.filters["short_date"] = lambda value: short_date(value, current_language())
+    app.jinja_env.globals["current_language"] = current_language

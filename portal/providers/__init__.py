@@ -1,0 +1,1 @@
+"""Clients of upstream systems (FBS, …), one shared httpx.Client, one caching layer."""
