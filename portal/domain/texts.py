@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from html import unescape
 from html.parser import HTMLParser
 
 import markupsafe
@@ -24,6 +25,7 @@ __all__ = [
     "check_template",
     "find_placeholders",
     "render_text",
+    "render_plain",
     "sanitize_html",
 ]
 
@@ -89,6 +91,17 @@ def render_text(template: str, values: Mapping[str, str]) -> markupsafe.Markup:
     if not _uses_block_tags(html):
         html = _paragraphs(html)
     return markupsafe.Markup(_substitute(html, values))
+
+
+def render_plain(template: str, values: Mapping[str, str]) -> str:
+    """The text with every tag removed and known placeholders filled: for titles and button labels.
+
+    Returns plain (unescaped) text; the template engine escapes it. Blocks (`<p>`) inside a
+    heading or a link would be invalid HTML and lose the label for screen readers.
+    """
+    text = unescape(nh3.clean(template, tags=set()))
+    return _PLACEHOLDER.sub(lambda m: str(values[m[1]]) if m[1] in KNOWN_PLACEHOLDERS else m[0],
+                            " ".join(text.split()))
 
 
 def _substitute(html: str, values: Mapping[str, str]) -> str:

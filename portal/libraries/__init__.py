@@ -1,6 +1,35 @@
 """Libraries served by this deployment: settings, texts, the TOML loader."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
 from flask import Flask
+
+log = logging.getLogger(__name__)
 
 
 def init_app(app: Flask) -> None:
-    """Register the `libraries` CLI and load PORTAL_LIBRARIES_FILE at start-up."""
+    """Register the `libraries` CLI and load PORTAL_LIBRARIES_FILE at start-up.
+
+    A bad file stops start-up with one line naming file, library and key.
+    """
+    from portal.libraries.cli import libraries_cli
+
+    app.cli.add_command(libraries_cli)
+    path = app.config["PORTAL_SETTINGS"].libraries_file
+    if path is not None:
+        _load_at_startup(app, path)
+
+
+def _load_at_startup(app: Flask, path: Path) -> None:
+    from portal.libraries.sync import sync_libraries_file
+    from portal.libraries.toml_loader import LibraryFileError
+
+    # A session of our own: start-up runs outside any request.
+    with app.extensions["portal.db"]() as session:
+        try:
+            report = sync_libraries_file(session, path)
+        except LibraryFileError as exc:
+            raise SystemExit(f"gebyrportal: libraries file error: {exc}") from None
+    log.info("libraries loaded from %s: %s", path, report.summary())

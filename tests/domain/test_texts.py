@@ -14,6 +14,7 @@ from portal.domain.texts import (
     TextTemplateError,
     check_template,
     find_placeholders,
+    render_plain,
     render_text,
     sanitize_html,
 )
@@ -202,3 +203,21 @@ def test_any_value_is_inserted_escaped_and_verbatim(value: str) -> None:
     escaped = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     escaped = escaped.replace('"', "&#34;").replace("'", "&#39;")
     assert result == f"<p>{escaped}</p>"
+
+
+# --- render_plain: titles and button labels ---------------------------------------------------
+
+def test_render_plain_strips_tags_and_fills_placeholder() -> None:
+    out = render_plain("<p>Betales <b>før</b> {cutoff_date}</p>", {"cutoff_date": "15. juni 2021"})
+    assert out == "Betales før 15. juni 2021"
+
+
+def test_render_plain_returns_text_for_the_template_engine_to_escape() -> None:
+    # Entities are decoded (Jinja escapes once on output); tags, even encoded ones, never become markup.
+    out = render_plain("Tom &amp; Jerry <script>alert(1)</script>", {"cutoff_date": "x"})
+    assert out == "Tom & Jerry"
+    assert not isinstance(out, Markup)
+
+
+def test_render_plain_leaves_unknown_placeholders() -> None:
+    assert render_plain("{nope} {cutoff_date}", {"cutoff_date": "1"}) == "{nope} 1"

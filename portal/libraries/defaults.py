@@ -1,0 +1,128 @@
+"""The text keys of a library's page and their default wording (Danish and English).
+
+Adapted from Lyngby-Taarbæk Bibliotekerne's payment page. Texts are safe HTML
+fragments; `{cutoff_date}` is replaced by the library's current cut-off date,
+formatted for the reader's language, wherever the page shows a text. The seed
+said NemID; today it is MitID.
+"""
+from __future__ import annotations
+
+from types import MappingProxyType
+from typing import Mapping
+
+LANGUAGES: tuple[str, ...] = ("da", "en")
+
+INTRO = "intro"
+PAYABLE_HERE_TITLE = "payable_here_title"
+PAYABLE_HERE_TEXT = "payable_here_text"
+HANDED_OVER_TITLE = "handed_over_title"
+HANDED_OVER_TEXT = "handed_over_text"
+PAYMENT_OVERVIEW_BUTTON = "payment_overview_button"
+KODELINJE_INSTRUCTION = "kodelinje_instruction"
+DELAY_NOTICE = "delay_notice"
+EXTRA_INFO = "extra_info"
+
+TEXT_KEYS: tuple[str, ...] = (
+    INTRO, PAYABLE_HERE_TITLE, PAYABLE_HERE_TEXT, HANDED_OVER_TITLE, HANDED_OVER_TEXT,
+    PAYMENT_OVERVIEW_BUTTON, KODELINJE_INSTRUCTION, DELAY_NOTICE, EXTRA_INFO,
+)
+
+_DA: dict[str, str] = {
+    INTRO: (
+        "<p>Gebyrer og erstatninger er flyttet til et nyt system: nye mellemværender betales "
+        "i Mit Betalingsoverblik.</p>"
+        "<p>Her på siden kan du se, om du har mellemværender med biblioteket, og hvor de ligger:</p>"
+        "<ul>"
+        "<li>Mellemværender oprettet før {cutoff_date} ligger i bibliotekssystemet. Du kan betale dem "
+        "her på siden med betalingskort eller i (net)banken med indbetalingskort – kodelinjen står "
+        "nedenfor.</li>"
+        "<li>Mellemværender oprettet fra og med {cutoff_date} er overført til kommunens økonomisystem. "
+        "Du betaler dem i Mit Betalingsoverblik med betalingskort, MobilePay eller indbetalingskort i "
+        "(net)banken – kodelinjen finder du i Mit Betalingsoverblik.</li>"
+        "</ul>"
+        "<p>Se i oversigten herunder, hvor dine mellemværender ligger.</p>"
+    ),
+    PAYABLE_HERE_TITLE: "Betales her",
+    PAYABLE_HERE_TEXT: (
+        "Mellemværender oprettet før {cutoff_date} kan betales her med betalingskort eller i "
+        "(net)banken med indbetalingskort og kodelinjen nedenfor."
+    ),
+    HANDED_OVER_TITLE: "Betales i Mit Betalingsoverblik",
+    HANDED_OVER_TEXT: (
+        "Mellemværender oprettet fra og med {cutoff_date} er overført til kommunens opkrævning og "
+        "skal betales i Mit Betalingsoverblik."
+    ),
+    PAYMENT_OVERVIEW_BUTTON: "Gå til Mit Betalingsoverblik",
+    KODELINJE_INSTRUCTION: (
+        "Når du betaler med kodelinjen, skal du skrive dit lånernummer eller dit fulde navn i "
+        "beskeden til modtageren. Ellers kan biblioteket ikke se, hvem betalingen kommer fra."
+    ),
+    DELAY_NOTICE: (
+        "Forsinket opdatering: Når du betaler gebyrer og erstatninger i Mit Betalingsoverblik, kan der "
+        "gå op til 72 timer, før listen her på siden er opdateret. I Mit Betalingsoverblik kan du altid "
+        "se en opdateret status på dine betalinger."
+    ),
+    EXTRA_INFO: (
+        "<p>Børn og borgere uden MitID: For mellemværender for børn og andre borgere uden MitID sendes "
+        "der automatisk et indbetalingskort med posten, som kan betales i (net)banken.</p>"
+        "<p>Vær opmærksom på betalingsfristerne i Mit Betalingsoverblik. Hvis fristerne ikke "
+        "overholdes, kan kommunens opkrævning lægge rykkergebyrer oven i.</p>"
+    ),
+}
+
+_EN: dict[str, str] = {
+    INTRO: (
+        "<p>Library fees and replacement charges have moved to a new system: new debts are paid "
+        "in Mit Betalingsoverblik.</p>"
+        "<p>This page shows whether you owe the library anything, and where each debt is held:</p>"
+        "<ul>"
+        "<li>Debts created before {cutoff_date} are held in the library system. You can pay them here "
+        "by payment card, or in your (online) bank with a payment slip – the code line is shown "
+        "below.</li>"
+        "<li>Debts created on or after {cutoff_date} have been transferred to the municipality's "
+        "finance system. You pay them in Mit Betalingsoverblik by payment card, MobilePay or a payment "
+        "slip in your (online) bank – you will find the code line in Mit Betalingsoverblik.</li>"
+        "</ul>"
+        "<p>See in the overview below where your debts are held.</p>"
+    ),
+    PAYABLE_HERE_TITLE: "Pay here",
+    PAYABLE_HERE_TEXT: (
+        "Debts created before {cutoff_date} can be paid here by payment card, or in your (online) "
+        "bank with a payment slip and the code line below."
+    ),
+    HANDED_OVER_TITLE: "Pay in Mit Betalingsoverblik",
+    HANDED_OVER_TEXT: (
+        "Debts created on or after {cutoff_date} have been transferred to the municipality's "
+        "collection and must be paid in Mit Betalingsoverblik."
+    ),
+    PAYMENT_OVERVIEW_BUTTON: "Go to Mit Betalingsoverblik",
+    KODELINJE_INSTRUCTION: (
+        "When you pay with the code line, write your borrower number or your full name in the "
+        "message to the recipient. Otherwise the library cannot tell who the payment is from."
+    ),
+    DELAY_NOTICE: (
+        "Delayed update: When you pay fees or replacement charges in Mit Betalingsoverblik, it can "
+        "take up to 72 hours before the list on this page is updated. Mit Betalingsoverblik always "
+        "shows the current status of your payments."
+    ),
+    EXTRA_INFO: (
+        "<p>Children and citizens without MitID: for debts of children and other citizens without "
+        "MitID, a payment slip is sent automatically by post and can be paid in your (online) "
+        "bank.</p>"
+        "<p>Please keep to the payment deadlines in Mit Betalingsoverblik. If a deadline is missed, "
+        "the municipality's collection may add reminder fees.</p>"
+    ),
+}
+
+# Read-only so no caller can change the defaults of every library by accident.
+DEFAULT_TEXTS: Mapping[str, Mapping[str, str]] = MappingProxyType(
+    {"da": MappingProxyType(_DA), "en": MappingProxyType(_EN)})
+
+
+def default_text(key: str, language: str) -> str:
+    """The default wording of `key` in `language`; KeyError/ValueError for unknown ones."""
+    if language not in DEFAULT_TEXTS:
+        raise ValueError(f"unknown language {language!r}; expected one of {', '.join(LANGUAGES)}")
+    if key not in TEXT_KEYS:
+        raise KeyError(f"unknown text key {key!r}")
+    return DEFAULT_TEXTS[language][key]

@@ -1,0 +1,47 @@
+"""`Library`: what views need to know about one library, free of SQLAlchemy and Flask."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Mapping
+
+from portal.libraries.defaults import TEXT_KEYS, default_text
+
+
+@dataclass(frozen=True)
+class Library:
+    """One library (FBS agency) served by this deployment.
+
+    `texts` holds only the library's own wordings, `{language: {key: value}}`;
+    every other text falls back to the defaults. Texts may contain `{cutoff_date}`.
+    """
+
+    slug: str
+    name: str
+    agency_id: str
+    cutoff_date: date
+    kodelinje: str | None = None
+    payment_overview_url: str | None = None
+    fbs_username_env: str | None = None
+    fbs_password_env: str | None = None
+    # A dict is not hashable; leave it out of the generated __hash__.
+    texts: Mapping[str, Mapping[str, str]] = field(default_factory=dict, hash=False)
+
+    def __post_init__(self) -> None:
+        # Own plain-dict copies: the caller's dicts cannot change us later, an empty
+        # language equals a missing one, and the object still pickles (cache).
+        texts = {lang: dict(values) for lang, values in self.texts.items() if values}
+        object.__setattr__(self, "texts", texts)
+
+    def text(self, key: str, language: str) -> str:
+        """The library's own wording of `key` in `language`, else the default."""
+        fallback = default_text(key, language)   # also rejects unknown keys and languages
+        return self.texts.get(language, {}).get(key, fallback)
+
+    def all_texts(self, language: str) -> dict[str, str]:
+        """Every text key in `language`, defaults applied."""
+        return {key: self.text(key, language) for key in TEXT_KEYS}
+
+    def explicit_texts(self, language: str) -> dict[str, str]:
+        """Only the wordings the library set itself in `language`."""
+        return dict(self.texts.get(language, {}))

@@ -1,0 +1,250 @@
+"""Read the libraries file (TOML) into `Library` objects, refusing anything doubtful.
+
+Every refusal is a `LibraryFileError` naming the file, the library and the key,
+so an operator can fix the file from the one line start-up prints. The whole
+file is validated before anything is written (see repository.upsert_libraries).
+"""
+from __future__ import annotations
+
+import re
+import tomllib
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any, NoReturn
+from urllib.parse import urlsplit
+
+from portal.domain.kodelinje import KodelinjeError, parse_kodelinje
+from portal.domain.texts import check_template
+from portal.libraries.defaults import LANGUAGES, TEXT_KEYS
+from portal.libraries.library import Library
+
+SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+AGENCY_ID = re.compile(r"^DK-\d{6}$", re.ASCII)
+ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
+# Keys that suggest someone pasted a credential into the file.
+SECRET_KEY = re.compile(r"pass(word|wd)?|pwd|secret|token|api[-_]?key|credential|private", re.IGNORECASE)
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost"})
+
+REQUIRED_KEYS = ("slug", "name", "agency_id", "cutoff_date")
+OPTIONAL_KEYS = ("kodelinje", "payment_overview_url", "fbs_username_env", "fbs_password_env", "texts")
+ALLOWED_SECRET_LIKE = frozenset({"fbs_password_env"})   # names a variable; holds no secret
+MAX_NAME = 200
+MAX_URL = 500
+MAX_ENV_NAME = 100
+
+
+class LibraryFileError(ValueError):
+    """The libraries file is unusable; the message names file, library and key."""
+
+    def __init__(self, file: str, library: str | None, key: str | None, problem: str) -> None:
+        self.file, self.library, self.key, self.problem = file, library, key, problem
+        where = [file]
+        if library is not None:
+            where.append(f"library {library}")
+        if key is not None:
+            where.append(f"key {key!r}")
+        super().__init__(f"{': '.join(where)}: {problem}")
+
+
+def load_libraries_file(path: str | Path) -> list[Library]:
+    """All libraries in the TOML file at `path`; LibraryFileError on the first problem."""
+    file = str(path)
+    document = _read_toml(file)
+    _check_keys(file, None, "", document, ("library",))
+    tables = document.get("library")
+    if not isinstance(tables, list) or not tables or not all(isinstance(t, dict) for t in tables):
+        raise LibraryFileError(file, None, "library",
+                               "expected one or more [[library]] tables")
+    libraries = [_LibraryReader(file, index, table).read() for index, table in enumerate(tables, 1)]
+    _check_unique_slugs(file, libraries)
+    return libraries
+
+
+def _read_toml(file: str) -> dict[str, Any]:
+    try:
+        raw = Path(file).read_bytes()
+    except OSError as exc:
+        raise LibraryFileError(file, None, None, f"cannot read the file ({exc.strerror})") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise LibraryFileError(file, None, None, "not UTF-8 text") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        library, key = _locate_syntax_error(text, str(exc))
+        raise LibraryFileError(file, library, key, f"invalid TOML: {exc}") from None
+
+
+def _locate_syntax_error(text: str, message: str) -> tuple[str | None, str | None]:
+    """Best guess of the library (by position) and key (on the line) of a TOML syntax error."""
+    found = re.search(r"at line (\d+)", message)
+    if found is None:
+        return None, None
+    lines = text.splitlines()[: int(found.group(1))]
+    headers = sum(1 for line in lines if line.strip().startswith("[[library]]"))
+    key = re.match(r"\s*([A-Za-z0-9_-]+)\s*=", lines[-1]) if lines else None
+    return (f"#{headers}" if headers else None), (key.group(1) if key else None)
+
+
+def _check_keys(file: str, library: str | None, prefix: str, table: dict[str, Any],
+                allowed: tuple[str, ...]) -> None:
+    """Refuse secret-looking and unknown keys of one table; `prefix` dots nested keys."""
+    for key in table:
+        if SECRET_KEY.search(key) and key not in ALLOWED_SECRET_LIKE:
+            raise LibraryFileError(
+                file, library, prefix + key,
+                "looks like a secret; secrets do not belong in this file — put them in an environment"
+                " variable and name it with fbs_username_env / fbs_password_env")
+        if key not in allowed:
+            raise LibraryFileError(file, library, prefix + key,
+                                   f"unknown key; expected one of: {', '.join(allowed)}")
+
+
+def _check_unique_slugs(file: str, libraries: list[Library]) -> None:
+    seen: set[str] = set()
+    for index, library in enumerate(libraries, 1):
+        if library.slug in seen:
+            raise LibraryFileError(file, f"#{index} ({library.slug!r})", "slug",
+                                   f"duplicate slug {library.slug!r}; slugs must be unique")
+        seen.add(library.slug)
+
+
+class _LibraryReader:
+    """Validates one [[library]] table; `fail` raises with file, library and key."""
+
+    def __init__(self, file: str, index: int, table: dict[str, Any]) -> None:
+        self.file, self.table = file, table
+        slug = table.get("slug")
+        # Name the library by its slug once that is trustworthy, else by its position.
+        self.label = repr(slug) if isinstance(slug, str) and SLUG.match(slug) else f"#{index}"
+
+    def fail(self, key: str, problem: str) -> NoReturn:
+        raise LibraryFileError(self.file, self.label, key, problem)
+
+    def read(self) -> Library:
+        _check_keys(self.file, self.label, "", self.table, REQUIRED_KEYS + OPTIONAL_KEYS)
+        for key in REQUIRED_KEYS:
+            if key not in self.table:
+                self.fail(key, "missing; required keys are " + ", ".join(REQUIRED_KEYS))
+        username_env, password_env = self._env_names()
+        return Library(
+            slug=self._slug(),
+            name=self._name(),
+            agency_id=self._agency_id(),
+            cutoff_date=self._cutoff_date(),
+            kodelinje=self._kodelinje(),
+            payment_overview_url=self._payment_overview_url(),
+            fbs_username_env=username_env,
+            fbs_password_env=password_env,
+            texts=self._texts(),
+        )
+
+    def _string(self, key: str) -> str | None:
+        value = self.table.get(key)
+        if value is not None and not isinstance(value, str):
+            self.fail(key, f"expected a string, got {_describe(value)}")
+        return value
+
+    def _slug(self) -> str:
+        slug = self._string("slug") or ""
+        if not SLUG.match(slug):
+            self.fail("slug", f"{slug!r} is not a slug: use 1–64 lower-case letters a–z, digits and"
+                              " hyphens, starting and ending with a letter or digit")
+        return slug
+
+    def _name(self) -> str:
+        name = (self._string("name") or "").strip()
+        if not name or len(name) > MAX_NAME:
+            self.fail("name", f"must be 1–{MAX_NAME} characters")
+        return name
+
+    def _agency_id(self) -> str:
+        agency_id = self._string("agency_id") or ""
+        if not AGENCY_ID.match(agency_id):
+            self.fail("agency_id", f"{agency_id!r} is not an ISIL agency id like 'DK-717300'")
+        return agency_id
+
+    def _cutoff_date(self) -> date:
+        value = self.table["cutoff_date"]
+        # datetime is a subclass of date, so it must be refused before dates are accepted.
+        if isinstance(value, (datetime, time)):
+            self.fail("cutoff_date", f"expected a date without a time, got {value.isoformat()!r}")
+        if isinstance(value, date):
+            return value
+        if isinstance(value, str) and ISO_DATE.match(value):
+            try:
+                return date.fromisoformat(value)
+            except ValueError:
+                pass
+        self.fail("cutoff_date", f"expected a date like 2021-06-15, got {_describe(value)}")
+
+    def _kodelinje(self) -> str | None:
+        text = self._string("kodelinje")
+        if text is None:
+            return None
+        try:
+            return parse_kodelinje(text).text   # store the canonical spelling
+        except KodelinjeError as exc:
+            self.fail("kodelinje", str(exc))
+
+    def _payment_overview_url(self) -> str | None:
+        url = self._string("payment_overview_url")
+        if url is None:
+            return None
+        parts = urlsplit(url)
+        secure = parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS)
+        if not secure or not parts.hostname or len(url) > MAX_URL:
+            self.fail("payment_overview_url",
+                      f"{url!r} is not an https:// URL (http:// only for localhost/127.0.0.1)")
+        if parts.username is not None or parts.password is not None:
+            self.fail("payment_overview_url", "must not contain a user name or password")
+        return url
+
+    def _env_names(self) -> tuple[str | None, str | None]:
+        names = {}
+        for key in ("fbs_username_env", "fbs_password_env"):
+            name = self._string(key)
+            if name is not None and (not ENV_NAME.match(name) or len(name) > MAX_ENV_NAME):
+                self.fail(key, f"{name!r} is not an environment variable name (A–Z, 0–9, _),"
+                               " e.g. 'LYNGBY_FBS_PASSWORD'; the secret itself goes in that variable")
+            names[key] = name
+        # The FBS client needs both or neither (then the deployment-wide credentials apply).
+        for key, other in (("fbs_username_env", "fbs_password_env"), ("fbs_password_env", "fbs_username_env")):
+            if names[key] is not None and names[other] is None:
+                self.fail(other, f"missing; {key} is set, so {other} must be set too")
+        return names["fbs_username_env"], names["fbs_password_env"]
+
+    def _texts(self) -> dict[str, dict[str, str]]:
+        texts = self.table.get("texts", {})
+        if not isinstance(texts, dict):
+            self.fail("texts", "expected [library.texts.da] / [library.texts.en] tables")
+        _check_keys(self.file, self.label, "texts.", texts, LANGUAGES)
+        return {language: self._language_texts(language, values) for language, values in texts.items()}
+
+    def _language_texts(self, language: str, values: Any) -> dict[str, str]:
+        prefix = f"texts.{language}."
+        if not isinstance(values, dict):
+            self.fail(prefix.rstrip("."), f"expected a [library.texts.{language}] table")
+        _check_keys(self.file, self.label, prefix, values, TEXT_KEYS)
+        for key, value in values.items():
+            self._check_text(prefix + key, value)
+        return dict(values)
+
+    def _check_text(self, key: str, value: Any) -> None:
+        if not isinstance(value, str):
+            self.fail(key, f"expected a string, got {_describe(value)}")
+        if not value.strip():
+            self.fail(key, "empty; leave the key out to use the default text")
+        try:
+            check_template(value)
+        except ValueError as exc:
+            self.fail(key, str(exc))
+
+
+def _describe(value: Any) -> str:
+    """A short description of a wrong value for an error message."""
+    if isinstance(value, (dict, list)):
+        return "a table" if isinstance(value, dict) else "an array"
+    return f"{type(value).__name__} {value!r}"

@@ -1,0 +1,63 @@
+"""Helpers for migration tests: downgrade, and a throw-away PostgreSQL cluster."""
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine
+
+from portal.db import MIGRATIONS_DIR
+
+
+def downgrade_to_base(engine: Engine) -> None:
+    """Undo every migration on `engine` (the counterpart of portal.db.upgrade)."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "base")
+
+
+def _as_postgres() -> list[str]:
+    """initdb refuses to run as root: run the server as the `postgres` user then."""
+    if os.geteuid() != 0:
+        return []
+    pwd.getpwnam("postgres")   # KeyError when there is no such user
+    return ["runuser", "-u", "postgres", "--"]
+
+
+@contextmanager
+def temporary_cluster() -> Iterator[str]:
+    """Start a PostgreSQL cluster listening only on a socket in a temp dir; yield its URL.
+
+    Raises FileNotFoundError/KeyError when PostgreSQL is not installed.
+    """
+    initdb, pg_ctl = shutil.which("initdb"), shutil.which("pg_ctl")
+    if initdb is None or pg_ctl is None:
+        raise FileNotFoundError("initdb/pg_ctl not on PATH")
+    prefix = _as_postgres()
+    base = tempfile.mkdtemp(prefix="gebyrportal-pg-")
+    try:
+        if prefix:
+            shutil.chown(base, "postgres")
+        data = os.path.join(base, "data")
+        _run(prefix + [initdb, "-D", data, "-A", "trust", "-U", "postgres", "--no-sync"])
+        _run(prefix + [pg_ctl, "-D", data, "-w", "-l", os.path.join(base, "log"),
+                       "-o", f"-k {base} -c listen_addresses='' -c fsync=off", "start"])
+        try:
+            yield f"postgresql+psycopg://postgres@/postgres?host={base}"
+        finally:
+            _run(prefix + [pg_ctl, "-D", data, "-m", "immediate", "-w", "stop"])
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def _run(args: list[str]) -> None:
+    subprocess.run(args, check=True, capture_output=True, timeout=60)

@@ -1,0 +1,84 @@
+"""Library.text: explicit wording wins, otherwise the Danish/English default."""
+from __future__ import annotations
+
+import pickle
+from datetime import date
+
+import pytest
+
+from portal.domain.texts import check_template, find_placeholders
+from portal.libraries import defaults
+from portal.libraries.library import Library
+
+
+def _library(texts: dict[str, dict[str, str]] | None = None) -> Library:
+    return Library("lyngby", "Lyngby", "DK-717300", date(2021, 6, 15), texts=texts or {})
+
+
+@pytest.mark.parametrize("language", defaults.LANGUAGES)
+@pytest.mark.parametrize("key", defaults.TEXT_KEYS)
+def test_every_key_has_a_valid_default_in_every_language(key: str, language: str) -> None:
+    text = _library().text(key, language)
+    assert text.strip()
+    check_template(text)
+
+
+@pytest.mark.parametrize("key", defaults.TEXT_KEYS)
+def test_english_defaults_are_not_the_danish_ones(key: str) -> None:
+    assert _library().text(key, "en") != _library().text(key, "da")
+
+
+@pytest.mark.parametrize("key", [defaults.INTRO, defaults.PAYABLE_HERE_TEXT, defaults.HANDED_OVER_TEXT])
+@pytest.mark.parametrize("language", defaults.LANGUAGES)
+def test_dated_defaults_use_the_cutoff_placeholder(key: str, language: str) -> None:
+    assert find_placeholders(_library().text(key, language)) == {"cutoff_date"}
+
+
+@pytest.mark.parametrize("language", defaults.LANGUAGES)
+def test_defaults_speak_of_mitid_not_nemid(language: str) -> None:
+    everything = " ".join(_library().all_texts(language).values())
+    assert "MitID" in everything
+    assert "NemID" not in everything.replace(" ", "")
+
+
+def test_titles_match_the_lyngby_page() -> None:
+    library = _library()
+    assert library.text(defaults.PAYABLE_HERE_TITLE, "da") == "Betales her"
+    assert library.text(defaults.PAYABLE_HERE_TITLE, "en") == "Pay here"
+    assert library.text(defaults.HANDED_OVER_TITLE, "da") == "Betales i Mit Betalingsoverblik"
+    assert library.text(defaults.PAYMENT_OVERVIEW_BUTTON, "da") == "Gå til Mit Betalingsoverblik"
+
+
+def test_explicit_text_wins_only_in_its_language() -> None:
+    library = _library({"da": {defaults.INTRO: "<p>Vores egen tekst</p>"}})
+    assert library.text(defaults.INTRO, "da") == "<p>Vores egen tekst</p>"
+    assert library.text(defaults.INTRO, "en") == defaults.DEFAULT_TEXTS["en"][defaults.INTRO]
+    assert library.text(defaults.DELAY_NOTICE, "da") == defaults.DEFAULT_TEXTS["da"][defaults.DELAY_NOTICE]
+
+
+def test_all_texts_has_every_key_with_defaults_applied() -> None:
+    texts = _library({"en": {defaults.DELAY_NOTICE: "Soon."}}).all_texts("en")
+    assert set(texts) == set(defaults.TEXT_KEYS)
+    assert texts[defaults.DELAY_NOTICE] == "Soon."
+
+
+def test_unknown_key_and_language_are_errors_not_silence() -> None:
+    with pytest.raises(KeyError):
+        _library().text("outro", "da")
+    with pytest.raises(ValueError):
+        _library().text(defaults.INTRO, "de")
+
+
+def test_library_owns_its_texts() -> None:
+    texts = {"da": {defaults.INTRO: "før"}, "en": {}}
+    library = _library(texts)
+    texts["da"][defaults.INTRO] = "efter"
+    assert library.text(defaults.INTRO, "da") == "før"
+    assert library == _library({"da": {defaults.INTRO: "før"}})   # empty language = missing
+
+
+def test_library_is_frozen_and_picklable_for_the_cache() -> None:
+    library = _library({"da": {defaults.INTRO: "x"}})
+    with pytest.raises(AttributeError):
+        library.slug = "other"  # type: ignore[misc]
+    assert pickle.loads(pickle.dumps(library)) == library

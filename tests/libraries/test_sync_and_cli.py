@@ -1,0 +1,112 @@
+"""Loading a file into the DB: the CLI, start-up, and nothing half-loaded."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+import pytest
+from flask import Flask
+
+from portal import db
+from portal.libraries.repository import get_library, list_libraries
+from portal.libraries.sync import sync_libraries_file
+from portal.libraries.toml_loader import LibraryFileError
+from tests.libraries.snippets import LYNGBY, RODOVRE
+
+BAD_RODOVRE = RODOVRE.replace('"DK-717500"', '"DK-7175"')
+
+
+def _slugs_and_names(app: Flask) -> list[tuple[str, str]]:
+    with app.app_context():
+        return [(library.slug, library.name) for library in list_libraries()]
+
+
+def test_nothing_half_loaded_when_the_second_library_is_bad(app: Flask,
+                                                            write_toml: Callable[..., Path]) -> None:
+    with app.app_context():
+        sync_libraries_file(db.session(), write_toml(LYNGBY, "good.toml"))
+    before = _slugs_and_names(app)
+    bad = write_toml(LYNGBY.replace("Lyngby-Taarbæk Bibliotekerne", "Renamed") + BAD_RODOVRE, "bad.toml")
+    with app.app_context():
+        with pytest.raises(LibraryFileError, match="agency_id"):
+            sync_libraries_file(db.session(), bad)
+    assert _slugs_and_names(app) == before == [("lyngby", "Lyngby-Taarbæk Bibliotekerne")]
+
+
+def test_cli_load_prints_created_then_updated_and_unchanged(app: Flask,
+                                                            write_toml: Callable[..., Path]) -> None:
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["libraries", "load", str(write_toml(LYNGBY + RODOVRE))])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == ["created: lyngby", "created: rodovre"]
+    changed = write_toml(LYNGBY.replace("Lyngby-Taarbæk Bibliotekerne", "Lyngby") + RODOVRE)
+    result = runner.invoke(args=["libraries", "load", str(changed)])
+    assert result.output.splitlines() == ["updated: lyngby", "unchanged: rodovre"]
+    with app.app_context():
+        assert get_library("lyngby").name == "Lyngby"
+
+
+def test_cli_load_bad_file_exits_non_zero_with_one_line(app: Flask, write_toml: Callable[..., Path]) -> None:
+    path = write_toml(LYNGBY + BAD_RODOVRE)
+    result = app.test_cli_runner().invoke(args=["libraries", "load", str(path)])
+    assert result.exit_code != 0
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1
+    assert str(path) in lines[0] and "library 'rodovre'" in lines[0] and "'agency_id'" in lines[0]
+    assert _slugs_and_names(app) == []
+
+
+def test_cli_load_missing_file(app: Flask, tmp_path: Path) -> None:
+    result = app.test_cli_runner().invoke(args=["libraries", "load", str(tmp_path / "none.toml")])
+    assert result.exit_code != 0
+    assert "cannot read" in result.output
+
+
+def test_cli_list(app: Flask, write_toml: Callable[..., Path]) -> None:
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["libraries", "list"]).output == "no libraries\n"
+    runner.invoke(args=["libraries", "load", str(write_toml(RODOVRE + LYNGBY))])
+    result = runner.invoke(args=["libraries", "list"])
+    assert result.exit_code == 0
+    assert result.output.splitlines() == [
+        "lyngby\tDK-717300\t2021-06-15\tLyngby-Taarbæk Bibliotekerne",
+        "rodovre\tDK-717500\t2019-07-01\tRødovre Bibliotek",
+    ]
+
+
+def test_startup_loads_the_libraries_file(make_app: Callable[..., Flask],
+                                          write_toml: Callable[..., Path]) -> None:
+    path = write_toml(LYNGBY + '[library.texts.da]\nintro = "<p>Egen</p>"\n')
+    app = make_app(path)
+    with app.app_context():
+        assert get_library("lyngby").text("intro", "da") == "<p>Egen</p>"
+    make_app(path)   # a restart on the same DB is fine (upsert, not insert)
+    assert _slugs_and_names(app) == [("lyngby", "Lyngby-Taarbæk Bibliotekerne")]
+
+
+def test_startup_with_a_bad_file_stops_with_one_clear_line(make_app: Callable[..., Flask],
+                                                           write_toml: Callable[..., Path]) -> None:
+    path = write_toml(LYNGBY + _secret_line())
+    with pytest.raises(SystemExit) as caught:
+        make_app(path)
+    message = str(caught.value.code)
+    assert "\n" not in message
+    assert message.startswith("gebyrportal: libraries file error: ")
+    assert str(path) in message and "library 'lyngby'" in message and "'fbs_password'" in message
+    assert "hunter2" not in message
+
+
+def test_startup_with_a_bad_file_leaves_the_db_as_it_was(make_app: Callable[..., Flask],
+                                                         write_toml: Callable[..., Path]) -> None:
+    app = make_app(write_toml(LYNGBY, "good.toml"))
+    with pytest.raises(SystemExit):
+        make_app(write_toml(LYNGBY.replace("Lyngby-Taarbæk Bibliotekerne", "X") + BAD_RODOVRE, "bad.toml"))
+    assert _slugs_and_names(app) == [("lyngby", "Lyngby-Taarbæk Bibliotekerne")]
+
+
+def test_startup_without_a_libraries_file_loads_nothing(app: Flask) -> None:
+    assert _slugs_and_names(app) == []
+
+
+def _secret_line() -> str:
+    return 'fbs_password = "hunter2"\n'
