@@ -1,0 +1,162 @@
+"""What the FBS simulator knows and does: data, sessions, payments, injected faults.
+
+Tests hold the `SimState` of a running simulator and change it in-process:
+expire sessions, make the next calls fail, answer garbage, answer slowly, and
+read how often each endpoint was called.
+"""
+from __future__ import annotations
+
+import copy
+import secrets
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from portal.config import DEV_FBS_PASSWORD, DEV_FBS_USERNAME
+from portal.devtools import demo_data
+
+# Endpoint names, used for call counts and to aim faults at one endpoint.
+ENDPOINTS = ("login", "preauthenticated", "patron", "fees", "payment")
+GarbageKind = Literal["invalid-json", "wrong-shape"]
+
+
+@dataclass
+class _Fault:
+    kind: Literal["status", "invalid-json", "wrong-shape"]
+    remaining: int | None          # None: until reset_faults()
+    endpoint: str | None           # None: any endpoint
+    status: int = 500
+
+
+@dataclass
+class SimState:
+    """Data and behaviour of one simulator. Thread-safe: the server is threaded."""
+
+    username: str = DEV_FBS_USERNAME
+    password: str = DEV_FBS_PASSWORD
+    # agency id -> (username, password), for a library with its own client login.
+    credentials: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # Seconds a session key lives after login; 0 makes every key stale at once.
+    session_ttl: float = 900.0
+    # cpr -> {agency id: patron id}; patron id -> name, FeeV2 list, blockStatus list.
+    # Default: the demo citizens, deep-copied so a test may edit its own state.
+    patrons_by_cpr: dict[str, dict[str, int]] = field(default_factory=lambda: {
+        c.cpr: dict(c.patrons) for c in demo_data.CITIZENS if c.cpr is not None and c.patrons})
+    names: dict[int, str] = field(default_factory=lambda: {
+        pid: c.name for c in demo_data.CITIZENS for pid in c.patrons.values()})
+    fees: dict[int, list[dict[str, Any]]] = field(
+        default_factory=lambda: copy.deepcopy(demo_data.FEES))
+    blocks: dict[int, list[dict[str, Any]]] = field(
+        default_factory=lambda: copy.deepcopy(demo_data.BLOCKS))
+    calls: Counter[str] = field(default_factory=Counter)
+
+    def __post_init__(self) -> None:
+        self.lock = threading.RLock()
+        self._sessions: dict[str, tuple[str, float]] = {}     # key -> (agency, expires)
+        self._faults: list[_Fault] = []
+        self._delay = 0.0
+        self._delay_endpoint: str | None = None
+        # Set at shutdown so slow answers (timeout tests) stop sleeping.
+        self.wake = threading.Event()
+        self.payments: dict[str, list[dict[str, Any]]] = {}  # orderId -> confirmations
+        self.paid_by: dict[int, tuple[str, str]] = {}         # feeId -> (orderId, paidDate)
+
+    # -- data ---------------------------------------------------------------
+
+    def agencies(self) -> set[str]:
+        with self.lock:
+            known = {agency for patrons in self.patrons_by_cpr.values() for agency in patrons}
+            return known | set(self.credentials)
+
+    def agency_of(self, patron_id: int) -> str | None:
+        with self.lock:
+            for patrons in self.patrons_by_cpr.values():
+                for agency, pid in patrons.items():
+                    if pid == patron_id:
+                        return agency
+            return None
+
+    # -- sessions -----------------------------------------------------------
+
+    def check_credentials(self, agency: str, username: Any, password: Any) -> bool:
+        expected = self.credentials.get(agency, (self.username, self.password))
+        return (username, password) == expected
+
+    def new_session(self, agency: str) -> str:
+        key = secrets.token_urlsafe(24)
+        with self.lock:
+            self._sessions[key] = (agency, time.monotonic() + self.session_ttl)
+        return key
+
+    def session_valid(self, key: str | None, agency: str) -> bool:
+        with self.lock:
+            entry = self._sessions.get(key) if key else None
+            if key is None or entry is None:
+                return False
+            session_agency, expires = entry
+            if time.monotonic() >= expires:
+                del self._sessions[key]
+                return False
+            # A key is only good for the agency it logged in to.
+            return session_agency == agency
+
+    def expire_sessions(self) -> None:
+        """Every current session key answers 401 from now on (as after FBS's time-out)."""
+        with self.lock:
+            self._sessions.clear()
+
+    # -- faults -------------------------------------------------------------
+
+    def fail_next(self, n: int = 1, status: int = 500, endpoint: str | None = None) -> None:
+        """The next `n` calls (of `endpoint`, or any) answer `status` with no useful body."""
+        self._add_fault(_Fault("status", n, endpoint, status))
+
+    def answer_garbage(self, kind: GarbageKind = "invalid-json", times: int | None = 1,
+                       endpoint: str | None = None) -> None:
+        """Answer 200 with a body that is not JSON, or JSON of the wrong shape.
+
+        `times=None`: until `reset_faults()`. Like every fault it is used up by the
+        next calls that begin, even one that then answers 401 or 404.
+        """
+        self._add_fault(_Fault(kind, times, endpoint))
+
+    def delay_answers(self, seconds: float, endpoint: str | None = None) -> None:
+        """Sleep before answering (0 turns it off)."""
+        with self.lock:
+            self._delay = seconds
+            self._delay_endpoint = endpoint
+
+    def reset_faults(self) -> None:
+        with self.lock:
+            self._faults.clear()
+            self._delay = 0.0
+            self._delay_endpoint = None
+
+    def _add_fault(self, fault: _Fault) -> None:
+        if fault.remaining is not None and fault.remaining < 1:
+            raise ValueError("a fault must apply at least once")
+        if fault.endpoint is not None and fault.endpoint not in ENDPOINTS:
+            raise ValueError(f"unknown endpoint {fault.endpoint!r}; one of {ENDPOINTS}")
+        with self.lock:
+            self._faults.append(fault)
+
+    def begin_call(self, endpoint: str) -> _Fault | None:
+        """Count the call, apply any delay, and take the first fault aimed at it."""
+        with self.lock:
+            self.calls[endpoint] += 1
+            delay = self._delay if self._delay_endpoint in (None, endpoint) else 0.0
+            fault = next((f for f in self._faults if f.endpoint in (None, endpoint)), None)
+            if fault is not None and fault.remaining is not None:
+                fault.remaining -= 1
+                if fault.remaining <= 0:
+                    self._faults.remove(fault)
+        if delay:
+            self.wake.wait(delay)
+        return fault
+
+    def call_count(self, endpoint: str | None = None) -> int:
+        """Calls of `endpoint`, or of all endpoints."""
+        with self.lock:
+            return self.calls[endpoint] if endpoint else sum(self.calls.values())

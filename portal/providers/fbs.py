@@ -1,0 +1,201 @@
+"""A thin client of the FBS external API in direct mode (the portal logs in as a client system).
+
+Only transport and session handling live here; the JSON is turned into domain
+objects by `fbs_parse`. Every failure leaves as an `UpstreamError` subclass whose
+message names the operation and the agency — never a CPR number or session key.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import httpx
+
+from portal.domain.fees import Fee, Patron
+from portal.providers import fbs_parse
+from portal.providers.errors import UpstreamBadResponse, UpstreamError, UpstreamTimeout
+
+log = logging.getLogger(__name__)
+
+PROVIDER = "fbs"
+SESSION_HEADER = "X-Session"
+T = TypeVar("T")
+
+# (base_url, agency id, username): whoever shares these may share a session key.
+SessionIdentity = tuple[str, str, str]
+
+
+class FbsCredentialsRejected(UpstreamError):
+    """FBS refused the portal's client login: the configured username/password is wrong."""
+
+
+class SessionKeyStore:
+    """Session keys shared by all requests (threads) of a process.
+
+    Logging in costs FBS a round trip per call otherwise. One lock per identity
+    makes concurrent requests wait for a single login instead of each doing one.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._keys: dict[SessionIdentity, str] = {}
+        self._login_locks: dict[SessionIdentity, threading.Lock] = {}
+
+    def get(self, identity: SessionIdentity) -> str | None:
+        with self._lock:
+            return self._keys.get(identity)
+
+    def put(self, identity: SessionIdentity, key: str) -> None:
+        with self._lock:
+            self._keys[identity] = key
+
+    def discard(self, identity: SessionIdentity, key: str) -> None:
+        """Forget `key` — but not a newer key another thread has stored meanwhile."""
+        with self._lock:
+            if self._keys.get(identity) == key:
+                del self._keys[identity]
+
+    def login_lock(self, identity: SessionIdentity) -> threading.Lock:
+        with self._lock:
+            return self._login_locks.setdefault(identity, threading.Lock())
+
+
+class FbsClient:
+    """FBS for one agency (library), logged in as `username`."""
+
+    def __init__(self, http: httpx.Client, base_url: str, agency_id: str, username: str,
+                 password: str, sessions: SessionKeyStore) -> None:
+        self._http = http
+        self._base_url = base_url.rstrip("/")
+        self.agency_id = agency_id
+        self._username = username
+        self._password = password
+        self._sessions = sessions
+        self._identity: SessionIdentity = (self._base_url, agency_id, username)
+        self._agency = quote(agency_id, safe="")
+
+    # -- the API -------------------------------------------------------------
+
+    def find_patron_id(self, cpr: str) -> int | None:
+        """The patron id of the citizen with this CPR number; None: not a borrower here."""
+        if not (isinstance(cpr, str) and len(cpr) == 10 and cpr.isascii() and cpr.isdigit()):
+            # Deliberately without the value: it may be a (malformed) CPR number.
+            raise ValueError("cpr must be a string of 10 digits")
+        data = self._call("patron look-up", "POST",
+                          f"/external/v2/{self._agency}/patrons/preauthenticated", json_body=cpr)
+        return self._parse("patron look-up", fbs_parse.parse_authenticated_patron, data)
+
+    def get_patron(self, patron_id: int) -> Patron:
+        """The patron with name and blocks."""
+        data = self._call("patron", "GET",
+                          f"/external/{self._agency}/patrons/{_id(patron_id)}/v4")
+        return self._parse("patron", fbs_parse.parse_patron, data)
+
+    def get_fees(self, patron_id: int, include_paid: bool = False) -> list[Fee]:
+        """All the patron's fees, including those handed over to the debtor system."""
+        # includenonpayable is always on: handed-over fees are half of the page.
+        params = {"includepaid": "true" if include_paid else "false", "includenonpayable": "true"}
+        data = self._call("fees", "GET",
+                          f"/external/{self._agency}/patron/{_id(patron_id)}/fees/v2",
+                          params=params)
+        return self._parse("fees", fbs_parse.parse_fees, data)
+
+    # -- transport and session ----------------------------------------------
+
+    def _call(self, operation: str, method: str, path: str, *,
+              params: dict[str, str] | None = None, json_body: Any = None) -> Any:
+        key = self._session_key()
+        response = self._send(operation, method, path, key, params, json_body)
+        if response.status_code == 401:
+            # The session timed out in FBS: log in again and retry once. A second
+            # 401 right after a fresh login is not a timeout but a broken FBS.
+            self._sessions.discard(self._identity, key)
+            key = self._session_key()
+            response = self._send(operation, method, path, key, params, json_body)
+            if response.status_code == 401:
+                raise self._failed(UpstreamError, operation,
+                                   "session key rejected (401) right after a fresh login")
+        self._check_status(operation, response)
+        return self._json(operation, response)
+
+    def _session_key(self) -> str:
+        key = self._sessions.get(self._identity)
+        if key is not None:
+            return key
+        with self._sessions.login_lock(self._identity):
+            # Another thread may have logged in while we waited for the lock.
+            key = self._sessions.get(self._identity)
+            if key is None:
+                key = self._login()
+                self._sessions.put(self._identity, key)
+            return key
+
+    def _login(self) -> str:
+        response = self._send("login", "POST", f"/external/v2/{self._agency}/authentication/login",
+                              None, None, {"username": self._username, "password": self._password})
+        if response.status_code in (401, 403):
+            raise self._failed(
+                FbsCredentialsRejected, "login",
+                f"FBS refused the client login for agency {self.agency_id} as user "
+                f"{self._username!r} ({response.status_code}): check the FBS username and "
+                "password configured for this library")
+        self._check_status("login", response)
+        data = self._json("login", response)
+        key = data.get("sessionKey") if isinstance(data, dict) else None
+        if not isinstance(key, str) or not key:
+            raise self._failed(UpstreamBadResponse, "login", "answer has no sessionKey")
+        return key
+
+    def _send(self, operation: str, method: str, path: str, session_key: str | None,
+              params: dict[str, str] | None, json_body: Any) -> httpx.Response:
+        headers = {"Accept": "application/json"}
+        if session_key is not None:
+            headers[SESSION_HEADER] = session_key
+        started = time.monotonic()
+        try:
+            response = self._http.request(method, self._base_url + path, params=params,
+                                          json=json_body, headers=headers)
+        except httpx.TimeoutException as exc:
+            raise self._failed(UpstreamTimeout, operation,
+                               f"no answer within the timeout ({type(exc).__name__})") from exc
+        except httpx.HTTPError as exc:
+            raise self._failed(UpstreamError, operation,
+                               f"cannot reach {self._base_url} ({type(exc).__name__})") from exc
+        log.debug("fbs %s %s: %s in %.0f ms", operation, self.agency_id, response.status_code,
+                  (time.monotonic() - started) * 1000)
+        return response
+
+    def _check_status(self, operation: str, response: httpx.Response) -> None:
+        if not response.is_success:
+            raise self._failed(UpstreamBadResponse, operation,
+                               f"unexpected status {response.status_code}")
+
+    def _json(self, operation: str, response: httpx.Response) -> Any:
+        try:
+            return fbs_parse.loads(response.content)
+        except UpstreamBadResponse:
+            raise self._failed(UpstreamBadResponse, operation, "answer is not valid JSON") from None
+
+    def _parse(self, operation: str, parse: Callable[[Any], T], data: Any) -> T:
+        try:
+            return parse(data)
+        except UpstreamBadResponse as exc:
+            # Same error, with the operation and agency the operator needs to find it.
+            raise self._failed(UpstreamBadResponse, operation, exc.message) from None
+
+    def _failed(self, kind: type[UpstreamError], operation: str, what: str) -> UpstreamError:
+        message = f"{operation} at {self.agency_id}: {what}"
+        log.warning("fbs: %s", message)
+        return kind(PROVIDER, message)
+
+
+def _id(patron_id: int) -> int:
+    # Patron ids go into URL paths; anything but an int (e.g. a string from a
+    # session) could change the path.
+    if not isinstance(patron_id, int) or isinstance(patron_id, bool):
+        raise TypeError("patron_id must be an int")
+    return patron_id

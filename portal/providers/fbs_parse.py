@@ -1,0 +1,238 @@
+"""FBS JSON -> domain objects, at the boundary.
+
+Nothing past this module sees FBS's JSON. Everything is checked here, so a
+changed or broken FBS answer becomes one `UpstreamBadResponse` instead of a
+wrong amount on a citizen's page. Error messages name the field, never its
+value: values can be personal data (names, CPR numbers).
+"""
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any, NoReturn
+
+from portal.domain.fees import Block, BlockReason, Fee, FeeType, Material, Patron
+from portal.providers.errors import UpstreamBadResponse
+
+PROVIDER = "fbs"
+_CENT = Decimal("0.01")
+# FBS sends plain ISO dates; date.fromisoformat alone would also take "20210330".
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# An amount sent as a string: digits with an optional fraction, nothing else
+# (no exponent, no spaces, no "NaN").
+_AMOUNT_TEXT = re.compile(r"-?\d+(\.\d+)?")
+
+
+def _bad(what: str) -> NoReturn:
+    raise UpstreamBadResponse(PROVIDER, what)
+
+
+def _reject_constant(name: str) -> NoReturn:
+    _bad(f"JSON contains {name}")
+
+
+def loads(body: bytes | str) -> Any:
+    """Decode an FBS body; JSON numbers with a fraction become Decimal, never float."""
+    try:
+        return json.loads(body, parse_float=Decimal, parse_constant=_reject_constant)
+    except (ValueError, RecursionError):
+        # json.JSONDecodeError and UnicodeDecodeError are both ValueErrors.
+        _bad("body is not valid JSON")
+
+
+def _decoded(data: Any) -> Any:
+    """Accept either raw JSON text or an already decoded (with `loads`) value."""
+    if isinstance(data, (bytes, bytearray, str)):
+        return loads(bytes(data) if isinstance(data, bytearray) else data)
+    return data
+
+
+def _object(value: Any, what: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        _bad(f"{what} is not an object")
+    return value
+
+
+def _list(value: Any, what: str) -> list[Any]:
+    if not isinstance(value, list):
+        _bad(f"{what} is not a list")
+    return value
+
+
+def _int(obj: dict[str, Any], key: str, what: str) -> int:
+    if key not in obj:
+        _bad(f"{what}: {key} is missing")
+    value = obj[key]
+    # bool is an int in Python; true is not an id.
+    if not isinstance(value, int) or isinstance(value, bool):
+        _bad(f"{what}: {key} is not an integer")
+    return value
+
+
+def _str(obj: dict[str, Any], key: str, what: str) -> str:
+    if key not in obj:
+        _bad(f"{what}: {key} is missing")
+    value = obj[key]
+    if not isinstance(value, str):
+        _bad(f"{what}: {key} is not a string")
+    return value
+
+
+def _optional_str(obj: dict[str, Any], key: str, what: str) -> str | None:
+    value = obj.get(key)
+    if value is not None and not isinstance(value, str):
+        _bad(f"{what}: {key} is not a string")
+    return value
+
+
+def _bool(obj: dict[str, Any], key: str, what: str) -> bool:
+    if key not in obj:
+        _bad(f"{what}: {key} is missing")
+    value = obj[key]
+    if not isinstance(value, bool):
+        _bad(f"{what}: {key} is not a boolean")
+    return value
+
+
+def _date(obj: dict[str, Any], key: str, what: str) -> date:
+    if key not in obj or obj[key] is None:
+        _bad(f"{what}: {key} is missing")
+    return _parse_date(obj[key], key, what)
+
+
+def _optional_date(obj: dict[str, Any], key: str, what: str) -> date | None:
+    value = obj.get(key)
+    return None if value is None else _parse_date(value, key, what)
+
+
+def _parse_date(value: Any, key: str, what: str) -> date:
+    if not isinstance(value, str) or not _DATE.fullmatch(value):
+        _bad(f"{what}: {key} is not a date (YYYY-MM-DD)")
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        _bad(f"{what}: {key} is not a valid calendar date")
+
+
+def _amount(obj: dict[str, Any], what: str) -> Decimal:
+    if "amount" not in obj:
+        _bad(f"{what}: amount is missing")
+    value = obj["amount"]
+    if isinstance(value, bool):
+        _bad(f"{what}: amount is not a number")
+    if isinstance(value, float):
+        # Only reachable if the caller decoded with plain json.loads: the
+        # binary float may already have lost øre, so refuse rather than guess.
+        _bad(f"{what}: amount was decoded as a float; decode with fbs_parse.loads")
+    if isinstance(value, int):
+        amount = Decimal(value)
+    elif isinstance(value, Decimal):
+        amount = value
+    elif isinstance(value, str) and _AMOUNT_TEXT.fullmatch(value):
+        amount = Decimal(value)
+    else:
+        _bad(f"{what}: amount is not a number")
+    if not amount.is_finite():
+        _bad(f"{what}: amount is not a finite number")
+    if amount < 0:
+        _bad(f"{what}: amount is negative")
+    try:
+        exact = amount.quantize(_CENT)
+    except InvalidOperation:
+        _bad(f"{what}: amount is out of range")
+    if exact != amount:
+        _bad(f"{what}: amount has more than 2 decimals")
+    # Always two decimals, so 30 and 30.00 look the same everywhere downstream;
+    # copy_abs turns a "-0" into 0.00.
+    return exact.copy_abs()
+
+
+def _material(raw: Any, what: str) -> Material:
+    obj = _object(raw, what)
+    group = obj.get("materialGroup")
+    periodical = obj.get("periodical")
+    return Material(
+        record_id=_optional_str(obj, "recordId", what),
+        item_number=_optional_str(obj, "materialItemNumber", what),
+        group=None if group is None else _optional_str(_object(group, f"{what}.materialGroup"),
+                                                       "name", f"{what}.materialGroup"),
+        periodical=None if periodical is None else _optional_str(
+            _object(periodical, f"{what}.periodical"), "displayText", f"{what}.periodical"),
+    )
+
+
+def parse_fee(raw: Any, what: str = "fee") -> Fee:
+    """One `FeeV2` object."""
+    obj = _object(raw, what)
+    fee_id = _int(obj, "feeId", what)
+    # Name the fee by id from here on: ids are not personal data and help operators.
+    what = f"fee {fee_id}"
+    raw_type = _str(obj, "type", what)
+    # A missing list is read as "no materials": FBS already sends [] for closed
+    # interlibrary loans, and no amount or date depends on the materials.
+    materials = obj.get("materials")
+    materials = [] if materials is None else _list(materials, f"{what}: materials")
+    return Fee(
+        fee_id=fee_id,
+        type=FeeType.from_fbs(raw_type),
+        raw_type=raw_type,
+        reason=_str(obj, "reasonMessage", what),
+        amount=_amount(obj, what),
+        created=_date(obj, "creationDate", what),
+        due=_optional_date(obj, "dueDate", what),
+        paid=_optional_date(obj, "paidDate", what),
+        payable_by_client=_bool(obj, "payableByClient", what),
+        materials=tuple(_material(m, f"{what}: material {i}") for i, m in enumerate(materials)),
+    )
+
+
+def parse_fees(data: Any) -> list[Fee]:
+    """A `FeeV2[]` answer (raw JSON text, or decoded with `loads`)."""
+    items = _list(_decoded(data), "fees answer")
+    fees = [parse_fee(item, f"fee #{i}") for i, item in enumerate(items)]
+    ids = [fee.fee_id for fee in fees]
+    if len(set(ids)) != len(ids):
+        # A repeated fee would be counted twice in every total.
+        _bad("fees answer lists the same feeId twice")
+    return fees
+
+
+def _block(raw: Any, what: str) -> Block:
+    obj = _object(raw, what)
+    code = _str(obj, "blockedReason", what)
+    return Block(
+        reason=BlockReason.from_fbs(code),
+        code=code,
+        since=_optional_date(obj, "blockedSince", what),
+        message=_optional_str(obj, "message", what) or "",
+    )
+
+
+def parse_patron(data: Any) -> Patron:
+    """A patron v4 answer: `{authenticateStatus, patron {patronId, name, blockStatus?}}`."""
+    envelope = _object(_decoded(data), "patron answer")
+    if envelope.get("patron") is None:
+        _bad("patron answer has no patron")
+    obj = _object(envelope["patron"], "patron")
+    blocks = obj.get("blockStatus")
+    blocks = [] if blocks is None else _list(blocks, "patron: blockStatus")
+    return Patron(
+        patron_id=_int(obj, "patronId", "patron"),
+        name=_optional_str(obj, "name", "patron"),
+        blocks=tuple(_block(b, f"patron: block {i}") for i, b in enumerate(blocks)),
+    )
+
+
+def parse_authenticated_patron(data: Any) -> int | None:
+    """A preauthenticated answer -> the patron id, or None when there is no patron.
+
+    No patron means the citizen is not a borrower at this library, which is an
+    answer, not an error.
+    """
+    envelope = _object(_decoded(data), "preauthenticated answer")
+    patron = envelope.get("patron")
+    if patron is None:
+        return None
+    return _int(_object(patron, "preauthenticated patron"), "patronId", "preauthenticated patron")

@@ -1,0 +1,93 @@
+"""Fixtures: an FBS simulator on a real loopback port, real clients talking HTTP to it."""
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable, Iterator
+
+import httpx
+import pytest
+from flask import Flask
+
+import portal.cache
+from portal.config import DEV_FBS_PASSWORD, DEV_FBS_USERNAME, Settings, load_settings
+from portal.devtools.demo_data import LYNGBY
+from portal.devtools.fbs_sim import SimState, start_fbs_sim, stop_fbs_sim
+from portal.providers import setup
+from portal.providers.fbs import FbsClient, SessionKeyStore
+from portal.providers.http import close_http, make_timeout
+
+
+@pytest.fixture
+def sim_state() -> SimState:
+    return SimState()
+
+
+@pytest.fixture
+def sim_url(sim_state: SimState) -> Iterator[str]:
+    server = start_fbs_sim("127.0.0.1", 0, sim_state)
+    yield f"http://127.0.0.1:{server.port}"
+    stop_fbs_sim(server)
+
+
+@pytest.fixture
+def http() -> Iterator[httpx.Client]:
+    with httpx.Client(timeout=make_timeout(3.0)) as client:
+        yield client
+
+
+@pytest.fixture
+def sessions() -> SessionKeyStore:
+    return SessionKeyStore()
+
+
+MakeFbs = Callable[..., FbsClient]
+
+
+@pytest.fixture
+def make_fbs(http: httpx.Client, sim_url: str, sessions: SessionKeyStore) -> MakeFbs:
+    def make(agency: str = LYNGBY, username: str = DEV_FBS_USERNAME,
+             password: str = DEV_FBS_PASSWORD, *, client: httpx.Client | None = None,
+             base_url: str | None = None, store: SessionKeyStore | None = None) -> FbsClient:
+        return FbsClient(client or http, base_url or sim_url, agency, username, password,
+                         store or sessions)
+    return make
+
+
+@pytest.fixture
+def fbs(make_fbs: MakeFbs) -> FbsClient:
+    return make_fbs()
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (for connection-refused tests)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def provider_settings(sim_url: str, **env: str) -> Settings:
+    base = {"PORTAL_FBS_BASE_URL": sim_url, "PORTAL_SECRET_KEY": "provider-tests-secret-key"}
+    return load_settings({**base, **env})
+
+
+def make_app(settings: Settings) -> Flask:
+    """The smallest app the provider layer needs: settings, the cache, setup.init_app."""
+    app = Flask("provider-tests")
+    app.config.update(TESTING=True, PORTAL_SETTINGS=settings)
+    portal.cache.init_app(app)
+    setup.init_app(app)
+    return app
+
+
+@pytest.fixture
+def app_env() -> dict[str, str]:
+    """Extra PORTAL_* variables for the `app` fixture; override in a test module."""
+    return {}
+
+
+@pytest.fixture
+def app(sim_url: str, app_env: dict[str, str]) -> Iterator[Flask]:
+    app = make_app(provider_settings(sim_url, **app_env))
+    with app.app_context():
+        yield app
+    close_http(app)
