@@ -5,12 +5,12 @@ PIP    := $(VENV)/bin/pip
 PYBABEL := $(VENV)/bin/pybabel
 CATALOGS := $(wildcard translations/*/LC_MESSAGES/messages.po)
 
-.PHONY: run test bench setup translations extract-messages chromium clean
+.PHONY: run test bench setup translations extract-messages system-packages clean
 
 run: setup
 	$(VENV)/bin/flask --app portal run --host 127.0.0.1 --port 5000
 
-test: setup chromium
+test: setup system-packages
 	$(PY) -m pytest
 
 bench: setup
@@ -32,15 +32,23 @@ static/vendor/dkfds/.installed: node_modules/.installed scripts/vendor_dkfds.sh
 	touch $@
 
 translations: $(VENV)/.installed
-	$(PYBABEL) compile -q -d translations
+	$(PYBABEL) compile -d translations
 
 # Refresh the catalogues after changing user-facing text (a developer step, not part of set-up).
 extract-messages: $(VENV)/.installed
-	$(PYBABEL) extract -q -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot .
-	$(PYBABEL) update -q -i translations/messages.pot -d translations --no-fuzzy-matching
+	$(PYBABEL) extract --no-location --sort-output -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot .
+	$(PYBABEL) update -i translations/messages.pot -d translations --no-fuzzy-matching
 
-chromium:
-	@command -v chromium >/dev/null 2>&1 || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
+# Debian packages the tests need: Chromium (browser tests), Redis and PostgreSQL (real back-ends).
+system-packages:
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
+	fi
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor instance

@@ -37,6 +37,9 @@ def create_app(settings: Settings | None = None) -> Flask:
         SESSION_COOKIE_NAME="gebyrportal_session",
         PERMANENT_SESSION_LIFETIME=settings.session_lifetime,
     )
+    from portal.web.converters import SlugConverter
+
+    app.url_map.converters["slug"] = SlugConverter
     _init_extensions(app, settings)
     return app
 

@@ -19,11 +19,15 @@ _CURRENCY_FORMATS = {"en": "¤\u00a0#,##0.00"}
 
 
 def select_language() -> str:
-    """?lang= wins (the language switch), then the cookie it sets, then Accept-Language."""
+    """?lang= wins (the language switch), then the cookie it sets; else Danish.
+
+    The browser's Accept-Language is deliberately not used: many Danes run English
+    browsers, and a Danish library's page should be Danish until the reader asks.
+    """
     for candidate in (request.args.get("lang"), request.cookies.get(LANG_COOKIE)):
         if candidate in LANGUAGES:
             return candidate
-    return request.accept_languages.best_match(LANGUAGES) or DEFAULT_LANGUAGE
+    return DEFAULT_LANGUAGE
 
 
 def current_language() -> str:

@@ -1,6 +1,18 @@
-"""Citizen sign-in (OpenID Connect) and the server-side session."""
+"""Citizen sign-in (OpenID Connect) and the server-side session.
+
+Public API: `portal.auth.citizen` (current_citizen, remember_patron, remembered_patron,
+session_patrons, NOT_LOOKED_UP) and `portal.auth.sessions` (regenerate_session, destroy_session).
+"""
 from flask import Flask
+
+from portal.config import Settings
 
 
 def init_app(app: Flask) -> None:
     """Register the session interface, the OIDC client and the login/logout routes."""
+    from portal.auth import oidc, sessions, views
+
+    settings: Settings = app.config["PORTAL_SETTINGS"]
+    sessions.init_sessions(app, settings.session_lifetime)
+    oidc.init_oidc(app, settings)
+    app.register_blueprint(views.bp)

@@ -1,6 +1,14 @@
 """Citizen-facing pages and the JSON API."""
+from __future__ import annotations
+
 from flask import Flask
+
+from portal.web import api, citizen, errors, security
 
 
 def init_app(app: Flask) -> None:
     """Register blueprints, error pages and the security headers."""
+    app.register_blueprint(citizen.bp)
+    app.register_blueprint(api.bp)
+    errors.init_app(app)
+    security.init_app(app)

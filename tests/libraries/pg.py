@@ -1,6 +1,7 @@
 """Helpers for migration tests: downgrade, and a throw-away PostgreSQL cluster."""
 from __future__ import annotations
 
+import glob
 import os
 import pwd
 import shutil
@@ -39,9 +40,7 @@ def temporary_cluster() -> Iterator[str]:
 
     Raises FileNotFoundError/KeyError when PostgreSQL is not installed.
     """
-    initdb, pg_ctl = shutil.which("initdb"), shutil.which("pg_ctl")
-    if initdb is None or pg_ctl is None:
-        raise FileNotFoundError("initdb/pg_ctl not on PATH")
+    initdb, pg_ctl = _server_binary("initdb"), _server_binary("pg_ctl")
     prefix = _as_postgres()
     base = tempfile.mkdtemp(prefix="gebyrportal-pg-")
     try:
@@ -57,6 +56,14 @@ def temporary_cluster() -> Iterator[str]:
             _run(prefix + [pg_ctl, "-D", data, "-m", "immediate", "-w", "stop"])
     finally:
         shutil.rmtree(base, ignore_errors=True)
+
+
+def _server_binary(name: str) -> str:
+    """Debian keeps the server tools out of PATH, under /usr/lib/postgresql/<version>/bin."""
+    found = shutil.which(name) or next(iter(sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), reverse=True)), None)
+    if found is None:
+        raise FileNotFoundError(f"{name} not found (make test installs Debian's postgresql)")
+    return found
 
 
 def _run(args: list[str]) -> None:

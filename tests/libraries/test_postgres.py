@@ -27,7 +27,8 @@ def postgres_url() -> Iterator[str]:
         cluster = temporary_cluster()
         url = cluster.__enter__()
     except (FileNotFoundError, KeyError) as exc:
-        pytest.skip(f"PostgreSQL is not installed: {exc}")
+        # Not a skip: `make test` installs PostgreSQL, so a missing server is a broken set-up.
+        pytest.fail(f"PostgreSQL is not installed: {exc}")
     try:
         yield url
     finally:

@@ -1,0 +1,70 @@
+"""The signed-in citizen and what the session remembers for them, all server-side.
+
+The CPR number is kept only in the server-side session, for the views to find
+the patron in FBS; it ends with the session.
+"""
+from __future__ import annotations
+
+import enum
+from dataclasses import asdict, dataclass
+from typing import Literal
+
+from flask import session
+
+_CITIZEN = "citizen"
+_PATRONS = "patrons"
+
+
+@dataclass(frozen=True)
+class Citizen:
+    sub: str
+    name: str
+    cpr: str                 # 10 digits, no dash
+    id_token: str | None     # id_token_hint at logout; None when the token carries the CPR number
+    issuer: str
+
+
+class _NotLookedUp(enum.Enum):
+    NOT_LOOKED_UP = "not-looked-up"
+
+
+# `remembered_patron` answers this when the CPR→patron look-up was not done yet
+# for the library (None means "looked up: not a borrower there").
+NOT_LOOKED_UP = _NotLookedUp.NOT_LOOKED_UP
+PatronMemo = int | None | Literal[_NotLookedUp.NOT_LOOKED_UP]
+
+
+def current_citizen() -> Citizen | None:
+    data = session.get(_CITIZEN)
+    if not data:
+        return None
+    try:
+        return Citizen(**data)
+    except TypeError:   # stored by a version with other fields: treat as signed out
+        return None
+
+
+def start_citizen_session(citizen: Citizen) -> None:
+    """Make `citizen` the session's owner; nothing from before the login is kept."""
+    session.clear()
+    # Stored as a plain dict so a changed dataclass never breaks unpickling old entries.
+    session[_CITIZEN] = asdict(citizen)
+    session[_PATRONS] = {}
+
+
+def remember_patron(agency_id: str, patron_id: int | None) -> None:
+    """Remember the CPR→patron answer for this library (None: not a borrower there)."""
+    if current_citizen() is None:
+        raise RuntimeError("no citizen is signed in")
+    # Reassigned, not mutated in place, so the session notices the change.
+    session[_PATRONS] = {**session.get(_PATRONS, {}), agency_id: patron_id}
+
+
+def remembered_patron(agency_id: str) -> PatronMemo:
+    patrons = session.get(_PATRONS, {})
+    return patrons[agency_id] if agency_id in patrons else NOT_LOOKED_UP
+
+
+def session_patrons() -> dict[str, int]:
+    """{agency_id: patron_id} of the libraries where the citizen was found as a patron."""
+    return {agency: patron for agency, patron in session.get(_PATRONS, {}).items() if patron is not None}

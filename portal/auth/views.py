@@ -1,0 +1,96 @@
+"""Routes: /<slug>/login, /auth/callback (one redirect URI for all libraries), /<slug>/logout."""
+from __future__ import annotations
+
+import logging
+import re
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
+from werkzeug.wrappers import Response
+
+from portal import signals
+from portal.auth import oidc
+from portal.auth.citizen import current_citizen, session_patrons, start_citizen_session
+from portal.auth.failures import MESSAGES, LoginRefused, Refusal
+from portal.auth.sessions import destroy_session, regenerate_session
+from portal.libraries.repository import get_library
+
+log = logging.getLogger(__name__)
+bp = Blueprint("auth", __name__)
+
+# state -> slug of logins under way; a few, so parallel tabs do not clobber each other.
+_PENDING = "auth_pending"
+_MAX_PENDING = 5
+
+
+@bp.get("/<slug:slug>/login")
+def login(slug: str) -> Response | tuple[str, int]:
+    if get_library(slug) is None:
+        abort(404)
+    if current_citizen() is not None:
+        return redirect(_library_path(slug))
+    try:
+        url, state = oidc.start_login(url_for("auth.callback", _external=True))
+    except LoginRefused as refused:
+        return _refused(refused, slug)
+    pending = {**session.get(_PENDING, {}), state: slug}
+    session[_PENDING] = dict(list(pending.items())[-_MAX_PENDING:])
+    return redirect(url)
+
+
+@bp.get("/auth/callback")
+def callback() -> Response | tuple[str, int]:
+    state = request.args.get("state", "")
+    slug = _take_pending(state)
+    if slug is None:
+        return _refused(LoginRefused(Refusal.STATE, "unknown or missing state"), None)
+    if "error" in request.args:
+        oidc.forget_login(state)
+        error = re.sub(r"[^a-z_]", "", request.args["error"])[:64]   # an error code, never free text in logs
+        reason = Refusal.CANCELLED if error == "access_denied" else Refusal.IDP_ERROR
+        return _refused(LoginRefused(reason, error), slug)
+    try:
+        citizen = oidc.finish_login()
+    except LoginRefused as refused:
+        return _refused(refused, slug)
+    # A new session id at login: an id planted before it (fixation) is worthless.
+    regenerate_session()
+    start_citizen_session(citizen)
+    return redirect(_library_path(slug))
+
+
+@bp.post("/<slug:slug>/logout")
+def logout(slug: str) -> Response:
+    if get_library(slug) is None:
+        abort(404)
+    citizen = current_citizen()
+    # Before the session goes: listeners drop what they cached for these patrons.
+    signals.citizen_logged_out.send(current_app._get_current_object(), patrons=session_patrons())
+    destroy_session()
+    back = request.url_root + f"{slug}/"
+    idp_logout = oidc.logout_url(citizen, back) if citizen is not None else None
+    return redirect(idp_logout or _library_path(slug))
+
+
+def _take_pending(state: str) -> str | None:
+    pending = dict(session.get(_PENDING, {}))
+    slug = pending.pop(state, None) if state else None
+    if pending:
+        session[_PENDING] = pending
+    else:
+        # Not an empty dict: an empty session must stay empty so it is never stored.
+        session.pop(_PENDING, None)
+    return slug
+
+
+def _library_path(slug: str) -> str:
+    return f"{request.script_root}/{slug}/"
+
+
+def _refused(refused: LoginRefused, slug: str | None) -> tuple[str, int]:
+    log.warning("login refused: %s", refused)
+    message = MESSAGES[refused.reason]
+    library = get_library(slug) if slug else None
+    retry_url = url_for("auth.login", slug=slug) if library is not None else request.url_root
+    page = render_template("auth/login_failed.html", heading=message.heading, text=message.text,
+                           reason=refused.reason.value, retry_url=retry_url, library=library)
+    return page, message.status

@@ -1,0 +1,64 @@
+"""The citizen's page /<slug>/: signed out, overview, not a borrower, or 'try again'."""
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, render_template, request, url_for
+
+from portal.auth import citizen as citizen_session
+from portal.i18n import LANGUAGES, current_language
+from portal.libraries.repository import list_libraries
+from portal.providers.errors import UpstreamError
+from portal.services.debts import PatronMemo, citizen_debts
+from portal.web.libraries import library_kodelinje, library_or_404, rendered_texts
+
+log = logging.getLogger(__name__)
+bp = Blueprint("citizen", __name__)
+
+
+def session_memo() -> PatronMemo:
+    """The CPR→patron look-up remembered in the server-side session."""
+    return PatronMemo(get=citizen_session.remembered_patron, remember=citizen_session.remember_patron,
+                      missing=citizen_session.NOT_LOOKED_UP)
+
+
+@bp.app_context_processor
+def inject_helpers() -> dict[str, object]:
+    return {"language_url": language_url}
+
+
+def language_url(code: str) -> str:
+    """This page in another language (the switch sets a cookie, see portal.i18n)."""
+    if code not in LANGUAGES:
+        raise ValueError(code)
+    if request.endpoint is None or request.endpoint == "static":
+        return f"?lang={code}"
+    args = {**request.args.to_dict(), **(request.view_args or {}), "lang": code}
+    return url_for(request.endpoint, **args)
+
+
+@bp.get("/")
+def index():  # type: ignore[no-untyped-def]
+    """The libraries this deployment serves."""
+    return render_template("overview/index.html", libraries=list_libraries())
+
+
+@bp.get("/<slug:slug>/")
+def overview(slug: str):  # type: ignore[no-untyped-def]
+    """The borrower's debts at the library, or the sign-in invitation."""
+    library = library_or_404(slug)
+    citizen = citizen_session.current_citizen()
+    context = {"library": library, "citizen": citizen}
+    if citizen is None:
+        return render_template("overview/signed_out.html", **context)
+    try:
+        debts = citizen_debts(library, citizen.cpr, session_memo())
+    except UpstreamError as exc:
+        # Never a figure we do not know to be true: no total, no "0 kr".
+        log.warning("library=%s overview unavailable: %s", library.slug, exc)
+        return render_template("overview/unavailable.html", **context), 503
+    if debts is None:
+        return render_template("overview/not_borrower.html", **context)
+    return render_template("overview/overview.html", patron=debts.patron, overview=debts.overview,
+                           texts=rendered_texts(library, current_language()),
+                           kodelinje=library_kodelinje(library), **context)

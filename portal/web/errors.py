@@ -1,0 +1,35 @@
+"""Error pages: one place turns HTTP errors into friendly pages (JSON under /api/)."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):  # type: ignore[no-untyped-def]
+        if request.path.startswith("/api/"):
+            return jsonify(error=exc.name.lower().replace(" ", "_"), message=exc.description), exc.code
+        return render_template("errors/http_error.html", code=exc.code, title=_title(exc.code)), exc.code
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):  # type: ignore[no-untyped-def]
+        log.exception("unhandled error on %s", request.path)
+        if request.path.startswith("/api/"):
+            return jsonify(error="internal_error"), 500
+        return render_template("errors/http_error.html", code=500, title=_title(500)), 500
+
+
+def _title(code: int | None) -> str:
+    if code == 404:
+        return _("Page not found")
+    if code == 405:
+        return _("That action is not allowed here")
+    if code is not None and code < 500:
+        return _("The request could not be handled")
+    return _("Something went wrong on our side")

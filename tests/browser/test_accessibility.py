@@ -1,0 +1,64 @@
+"""axe-core (WCAG 2.1 A/AA) finds 0 violations on every page a citizen can reach."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Page
+
+from tests.browser.conftest import sign_in
+from tests.support.stack import Stack
+
+pytestmark = pytest.mark.browser
+AXE = Axe()
+WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]}}
+
+
+def violations(page: Page) -> list[dict]:
+    """axe's violations on the current page, as a list a failing assert prints in full."""
+    results = AXE.run(page, options=WCAG)
+    return [{"id": v["id"], "help": v["help"], "nodes": [n["html"] for n in v["nodes"]][:3]}
+            for v in results.response["violations"]]
+
+
+def test_axe_can_fail(page: Page) -> None:
+    """The check itself must be able to fail: a page with known faults shows them."""
+    page.set_content("<html><body><img src='x.png'><a href='#'></a><input type='text'></body></html>")
+    ids = {v["id"] for v in violations(page)}
+    assert {"image-alt", "link-name", "label", "html-has-lang"} <= ids
+
+
+@pytest.mark.parametrize("path", ["/", "/lyngby/", "/lyngby/?lang=en", "/no-such-library/"])
+def test_signed_out_pages(page: Page, stack: Stack, path: str) -> None:
+    page.goto(stack.url + path)
+    assert violations(page) == [], json.dumps(violations(page), indent=1)
+
+
+@pytest.mark.parametrize("name", ["Anne Andersen", "Bent Berg", "Clara Christensen", "Dennis Dahl", "Eva Eriksen"])
+def test_signed_in_pages(page: Page, stack: Stack, name: str) -> None:
+    sign_in(page, stack, name)
+    found = violations(page)
+    assert found == [], json.dumps(found, indent=1)
+    page.goto(f"{stack.url}/lyngby/?lang=en")
+    found = violations(page)
+    assert found == [], json.dumps(found, indent=1)
+
+
+def test_unavailable_page(page: Page, stack: Stack) -> None:
+    stack.fbs_state.fail_next(50)
+    try:
+        sign_in(page, stack, "Clara Christensen", slug="rodovre")
+        found = violations(page)
+    finally:
+        stack.fbs_state.reset_faults()
+    assert page.get_by_role("alert").count() == 1
+    assert found == [], json.dumps(found, indent=1)
+
+
+def test_login_failed_page(page: Page, stack: Stack) -> None:
+    page.goto(f"{stack.url}/lyngby/login")
+    page.get_by_role("button", name="Afbryd login").click()
+    assert page.get_by_role("alert").count() == 1
+    found = violations(page)
+    assert found == [], json.dumps(found, indent=1)

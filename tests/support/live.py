@@ -1,0 +1,56 @@
+"""Real servers on loopback for tests: any WSGI app on a free port, in a daemon thread."""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+
+class QuietHandler(WSGIRequestHandler):
+    """No access log lines in test output."""
+
+    def log_request(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+
+class DeferredApp:
+    """A WSGI app set after the server is bound, so apps can learn each other's ports."""
+
+    def __init__(self) -> None:
+        self.app: Callable[..., Any] | None = None
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        if self.app is None:
+            raise RuntimeError("DeferredApp used before its app was set")
+        return self.app(environ, start_response)
+
+
+@dataclass
+class LiveServer:
+    server: BaseWSGIServer
+    thread: threading.Thread
+    deferred: DeferredApp
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_port}"
+
+    def set_app(self, app: Callable[..., Any]) -> None:
+        self.deferred.app = app
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)
+
+
+def start_live_server(app: Callable[..., Any] | None = None) -> LiveServer:
+    """Bind 127.0.0.1:<free port> now; serve `app` (or the one given later by set_app)."""
+    deferred = DeferredApp()
+    deferred.app = app
+    server = make_server("127.0.0.1", 0, deferred, threaded=True, request_handler=QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    return LiveServer(server, thread, deferred)

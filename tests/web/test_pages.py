@@ -1,0 +1,63 @@
+"""Server-rendered pages without a browser: status codes, headers, languages, no-JS reading."""
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+
+from tests.support.login import http_login
+from tests.support.stack import Stack
+
+
+def test_signed_out_page_invites_sign_in(client: httpx.Client, stack: Stack) -> None:
+    response = client.get(f"{stack.url}/lyngby/")
+    assert response.status_code == 200
+    assert 'href="/lyngby/login"' in response.text
+    assert "kr." not in response.text
+
+
+@pytest.mark.parametrize("path", ["/lyngby/", "/", "/nope/"])
+def test_security_headers(client: httpx.Client, stack: Stack, path: str) -> None:
+    response = client.get(stack.url + path)
+    csp = response.headers["content-security-policy"]
+    assert "script-src 'self';" in csp and "'unsafe-inline'" not in csp
+    assert response.headers["cache-control"] == "no-store"
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_no_inline_scripts_or_styles(client: httpx.Client, stack: Stack) -> None:
+    http_login(client, stack.url, "demo-anne")
+    html = client.get(f"{stack.url}/lyngby/").text
+    assert re.search(r"<script(?![^>]*\bsrc=)", html) is None
+    assert " style=" not in html and "<style" not in html
+    assert re.search(r"\son[a-z]+=", html) is None
+
+
+def test_personal_page_is_no_store_and_readable_without_js(client: httpx.Client, stack: Stack) -> None:
+    page = http_login(client, stack.url, "demo-anne")
+    assert page.status_code == 200
+    assert page.headers["cache-control"] == "no-store"
+    assert "803,75\xa0kr." in page.text or "803,75 kr." in page.text
+    assert "+73&lt; +86836084&lt;" in page.text
+
+
+def test_unknown_library_is_404(client: httpx.Client, stack: Stack) -> None:
+    response = client.get(f"{stack.url}/atlantis/")
+    assert response.status_code == 404
+    assert "Siden findes ikke" in response.text
+
+
+def test_english_formats_amounts_and_dates(client: httpx.Client, stack: Stack) -> None:
+    http_login(client, stack.url, "demo-anne")
+    page = client.get(f"{stack.url}/lyngby/?lang=en")
+    assert "DKK\xa0803.75" in page.text
+    assert "15 June 2021" in page.text
+    # The switch is remembered.
+    assert "DKK\xa0803.75" in client.get(f"{stack.url}/lyngby/").text
+
+
+@pytest.mark.parametrize("path", ["/favicon.ico", "/Lyngby/", "/-x-/"])
+def test_what_cannot_be_a_slug_is_a_plain_404(client: httpx.Client, stack: Stack, path: str) -> None:
+    response = client.get(stack.url + path)
+    assert response.status_code == 404
