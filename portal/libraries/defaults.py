@@ -58,7 +58,7 @@ _DA: dict[str, str] = {
         "beskeden til modtageren. Ellers kan biblioteket ikke se, hvem betalingen kommer fra."
     ),
     DELAY_NOTICE: (
-        "Forsinket opdatering: Når du betaler gebyrer og erstatninger i Mit Betalingsoverblik, kan der "
+        "Når du betaler gebyrer og erstatninger i Mit Betalingsoverblik, kan der "
         "gå op til 72 timer, før listen her på siden er opdateret. I Mit Betalingsoverblik kan du altid "
         "se en opdateret status på dine betalinger."
     ),
@@ -101,7 +101,7 @@ _EN: dict[str, str] = {
         "message to the recipient. Otherwise the library cannot tell who the payment is from."
     ),
     DELAY_NOTICE: (
-        "Delayed update: When you pay fees or replacement charges in Mit Betalingsoverblik, it can "
+        "When you pay fees or replacement charges in Mit Betalingsoverblik, it can "
         "take up to 72 hours before the list on this page is updated. Mit Betalingsoverblik always "
         "shows the current status of your payments."
     ),
