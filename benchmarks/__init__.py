@@ -1,0 +1,1 @@
+"""`make bench`: speed and memory of the portal, as ratios measured in one run."""
