@@ -12,7 +12,9 @@ log = logging.getLogger(__name__)
 def init_app(app: Flask) -> None:
     """Register the `libraries` CLI and load PORTAL_LIBRARIES_FILE at start-up.
 
-    A bad file stops start-up with one line naming file, library and key.
+    Start-up applies only the libraries whose entry changed since it was last applied, so a
+    restart never undoes what editors published. A bad file stops start-up with one line naming
+    file, library and key.
     """
     from portal.libraries.cli import libraries_cli
 
@@ -29,7 +31,7 @@ def _load_at_startup(app: Flask, path: Path) -> None:
     # A session of our own: start-up runs outside any request.
     with app.extensions["portal.db"]() as session:
         try:
-            report = sync_libraries_file(session, path)
+            report = sync_libraries_file(session, path, only_changed=True)
         except LibraryFileError as exc:
             raise SystemExit(f"gebyrportal: libraries file error: {exc}") from None
     log.info("libraries loaded from %s: %s", path, report.summary())

@@ -17,7 +17,7 @@ libraries_cli = AppGroup("libraries", help="The libraries this deployment serves
 @libraries_cli.command("load")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 def load_command(file: Path) -> None:
-    """Create or update the libraries in FILE (TOML); all or nothing."""
+    """Create or update the libraries in FILE (TOML); all or nothing, always applied."""
     try:
         report = sync_libraries_file(db.session(), file)
     except LibraryFileError as exc:

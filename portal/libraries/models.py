@@ -2,23 +2,48 @@
 
 Only the Alembic migrations create these tables; the models are for queries.
 Secrets never live here: the FBS credentials are named by environment variable.
+
+`libraries` + `library_texts` hold what citizens see (the published state); the loader and the
+editor area both write them, and every change is recorded in `library_revisions`.
 """
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
+from typing import Any
 
-from sqlalchemy import Date, DateTime, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, DateTime, Dialect, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
 
+from portal import clock
 from portal.db import Base
 
 
+class UtcDateTime(TypeDecorator[datetime]):
+    """An aware datetime stored in UTC; read back aware on SQLite too (which keeps no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: store aware ones (portal.clock.now())")
+        return value.astimezone(timezone.utc)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return clock.now()
 
 
 class LibraryRow(Base):
-    """One library (an FBS agency) with its settings."""
+    """One library (an FBS agency) with its published settings."""
 
     __tablename__ = "libraries"
     __table_args__ = (UniqueConstraint("slug", name="uq_libraries_slug"),)
@@ -32,11 +57,22 @@ class LibraryRow(Base):
     payment_overview_url: Mapped[str | None] = mapped_column(String(500))
     fbs_username_env: Mapped[str | None] = mapped_column(String(100))
     fbs_password_env: Mapped[str | None] = mapped_column(String(100))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now, onupdate=_now)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=_now)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=_now, onupdate=_now)
+    # Bumped by every change (publish, draft, schedule, load): a form carrying an older
+    # number is stale, so a second editor cannot silently overwrite the first.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # When `cutoff_date` was last published; scheduled dates that take effect later win.
+    # None: stored before schedules existed, so any schedule that took effect wins.
+    cutoff_published_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # sha256 of this library's entry in the libraries file when it was last applied:
+    # start-up re-applies an entry only when it changed, so editors' work survives restarts.
+    source_hash: Mapped[str | None] = mapped_column(String(64))
 
     texts: Mapped[list["LibraryTextRow"]] = relationship(
         back_populates="library", cascade="all, delete-orphan", order_by="LibraryTextRow.id")
+    scheduled: Mapped[list["ScheduledCutoffRow"]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by="ScheduledCutoffRow.effective_from")
 
 
 class LibraryTextRow(Base):
@@ -53,3 +89,56 @@ class LibraryTextRow(Base):
     value: Mapped[str] = mapped_column(Text)
 
     library: Mapped[LibraryRow] = relationship(back_populates="texts")
+
+
+class DraftRow(Base):
+    """A library's unpublished changes (at most one draft per library, shared by its editors).
+
+    `data` = {"fields": the draft's editable fields, "base": the published fields it was made
+    from}; a field equal to its base was not touched, so it follows the published value.
+    """
+
+    __tablename__ = "library_drafts"
+    __table_args__ = (UniqueConstraint("library_id", name="uq_library_drafts_library_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    library_id: Mapped[int] = mapped_column(ForeignKey("libraries.id", ondelete="CASCADE"))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    saved_by: Mapped[str] = mapped_column(String(200))
+    saved_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class RevisionRow(Base):
+    """One recorded change of a library: publish, restore, load, schedule or unschedule.
+
+    `changes` is a list of [field, before, after]; `snapshot` the library's fields after the
+    change (sparse: unset fields left out), which a restore brings back.
+    """
+
+    __tablename__ = "library_revisions"
+    __table_args__ = (UniqueConstraint("library_id", "number", name="uq_library_revisions_library_id_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    library_id: Mapped[int] = mapped_column(ForeignKey("libraries.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)          # 1, 2, 3 … per library
+    action: Mapped[str] = mapped_column(String(16))
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    changes: Mapped[list[Any]] = mapped_column(JSON)
+    snapshot: Mapped[dict[str, Any]] = mapped_column(JSON)
+    restored_from: Mapped[int | None] = mapped_column(Integer)
+
+
+class ScheduledCutoffRow(Base):
+    """From `effective_from` (00:00 Europe/Copenhagen) the cut-off date is `cutoff_date`."""
+
+    __tablename__ = "scheduled_cutoffs"
+    __table_args__ = (UniqueConstraint("library_id", "effective_from",
+                                       name="uq_scheduled_cutoffs_library_id_effective_from"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    library_id: Mapped[int] = mapped_column(ForeignKey("libraries.id", ondelete="CASCADE"))
+    effective_from: Mapped[date] = mapped_column(Date)
+    cutoff_date: Mapped[date] = mapped_column(Date)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -1,63 +1,83 @@
-"""Reading and writing libraries in the database, as `Library` objects."""
+"""Reading libraries as citizens see them, and writing the libraries file's content.
+
+Reads apply scheduled cut-off dates at the current moment (portal.clock), so a page switches to
+a scheduled date at midnight by itself, with no restart and no job running.
+"""
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 
-from sqlalchemy import Select, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
-from portal import db
+from portal import clock, db
+from portal.libraries.fields import flatten
 from portal.libraries.library import Library
-from portal.libraries.models import LibraryRow, LibraryTextRow
+from portal.libraries.models import LibraryRow
+from portal.libraries.store import library_query, publish_library, visible_library
 
-_FIELDS = ("name", "agency_id", "cutoff_date", "kodelinje", "payment_overview_url",
-           "fbs_username_env", "fbs_password_env")
+__all__ = ["UpsertReport", "entry_hash", "get_library", "list_libraries", "upsert_libraries"]
 
 
 @dataclass
 class UpsertReport:
-    """Slugs of the libraries an upsert created, changed, or found as they were."""
+    """Slugs of the libraries an upsert created, changed, found as they were, or kept."""
 
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    # Entry not changed in the file since it was last applied: left as editors made it.
+    kept: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
-        """'created: a; updated: b; unchanged: c' (empty parts left out)."""
+        """'created: a; updated: b; unchanged: c; kept: d' (empty parts left out)."""
         parts = [f"{label}: {', '.join(slugs)}" for label, slugs in
-                 (("created", self.created), ("updated", self.updated), ("unchanged", self.unchanged))
+                 (("created", self.created), ("updated", self.updated), ("unchanged", self.unchanged),
+                  ("kept (entry unchanged since last load)", self.kept))
                  if slugs]
         return "; ".join(parts) or "no libraries"
 
 
 def get_library(slug: str) -> Library | None:
-    """The library with `slug`, or None (uses the request's session)."""
-    row = db.session().scalars(_query().where(LibraryRow.slug == slug)).one_or_none()
-    return _to_library(row) if row is not None else None
+    """The library with `slug` as citizens see it now (cut-off date in force), or None."""
+    row = db.session().scalars(library_query().where(LibraryRow.slug == slug)).one_or_none()
+    return visible_library(row, clock.now()) if row is not None else None
 
 
 def list_libraries() -> list[Library]:
-    """All libraries, by name."""
-    rows = db.session().scalars(_query().order_by(LibraryRow.name, LibraryRow.slug)).all()
-    return [_to_library(row) for row in rows]
+    """All libraries as citizens see them now, by name."""
+    rows = db.session().scalars(library_query().order_by(LibraryRow.name, LibraryRow.slug)).all()
+    now = clock.now()
+    return [visible_library(row, now) for row in rows]
 
 
-def upsert_libraries(session: Session, libraries: list[Library]) -> UpsertReport:
+def entry_hash(library: Library) -> str:
+    """A fingerprint of a library's entry in the libraries file (every field, slug included)."""
+    canonical = json.dumps({"slug": library.slug, **flatten(library)}, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def upsert_libraries(session: Session, libraries: list[Library], *, by: str = "loader",
+                     only_changed: bool = False) -> UpsertReport:
     """Create or update `libraries` by slug in one transaction (all or nothing).
 
-    A library's stored texts become exactly the ones given, so a text taken out
-    of the file goes back to the default. Libraries not given are left alone.
+    A library's stored texts become exactly the ones given, so a text taken out of the file goes
+    back to the default. Libraries not given are left alone. Each change is a revision (action
+    "load", by `by`). With `only_changed`, a library whose entry is unchanged since it was last
+    applied is kept as it is — the editors' published changes survive a restart.
     """
     slugs = [library.slug for library in libraries]
     if len(set(slugs)) != len(slugs):
         raise ValueError("duplicate slugs in one upsert")
     report = UpsertReport()
     try:
-        existing = {row.slug: row for row in
-                    session.scalars(_query().where(LibraryRow.slug.in_(slugs))).all()}
+        # FOR UPDATE (PostgreSQL): a concurrent editor or a second worker starting up waits,
+        # then sees our version and hash.
+        query = library_query().where(LibraryRow.slug.in_(slugs)).with_for_update()
+        existing = {row.slug: row for row in session.scalars(query).all()}
         for library in libraries:
-            _upsert_one(session, existing.get(library.slug), library, report)
+            _upsert_one(session, existing.get(library.slug), library, report, by, only_changed)
         session.commit()
     except BaseException:
         session.rollback()
@@ -65,44 +85,25 @@ def upsert_libraries(session: Session, libraries: list[Library]) -> UpsertReport
     return report
 
 
-def _upsert_one(session: Session, row: LibraryRow | None, library: Library,
-                report: UpsertReport) -> None:
+def _upsert_one(session: Session, row: LibraryRow | None, library: Library, report: UpsertReport,
+                by: str, only_changed: bool) -> None:
+    fingerprint = entry_hash(library)
     if row is None:
-        row = LibraryRow(slug=library.slug)
-        _copy(library, row)
+        row = LibraryRow(slug=library.slug, source_hash=fingerprint)
         session.add(row)
+        publish_library(session, row, library, before={}, action="load", by=by)
         report.created.append(library.slug)
-    elif _to_library(row) == library:
+        return
+    if only_changed and row.source_hash == fingerprint:
+        report.kept.append(library.slug)
+        return
+    row.source_hash = fingerprint
+    # Compared with what citizens see, so a file that differs only from a schedule now in force
+    # still counts as a change (the file's date is published again).
+    current = visible_library(row, clock.now())
+    if current == library:
         report.unchanged.append(library.slug)
-    else:
-        _copy(library, row)
-        # The ORM only bumps updated_at when a column changed; texts live in another table.
-        row.updated_at = datetime.now(timezone.utc)
-        report.updated.append(library.slug)
-
-
-def _copy(library: Library, row: LibraryRow) -> None:
-    for name in _FIELDS:
-        setattr(row, name, getattr(library, name))
-    wanted = {(lang, key): value for lang, texts in library.texts.items() for key, value in texts.items()}
-    kept = []
-    for text_row in row.texts:
-        value = wanted.pop((text_row.language, text_row.key), None)
-        if value is not None:
-            text_row.value = value
-            kept.append(text_row)
-    # Rows not kept are deleted (delete-orphan); updating in place keeps the unique key valid.
-    row.texts = kept + [LibraryTextRow(language=lang, key=key, value=value)
-                        for (lang, key), value in sorted(wanted.items())]
-
-
-def _query() -> Select[tuple[LibraryRow]]:
-    # Texts in the same round trip: every page needs them.
-    return select(LibraryRow).options(selectinload(LibraryRow.texts))
-
-
-def _to_library(row: LibraryRow) -> Library:
-    texts: dict[str, dict[str, str]] = {}
-    for text_row in row.texts:
-        texts.setdefault(text_row.language, {})[text_row.key] = text_row.value
-    return Library(slug=row.slug, **{name: getattr(row, name) for name in _FIELDS}, texts=texts)
+        return
+    row.version = row.version + 1   # a form loaded before this load is now stale
+    publish_library(session, row, library, before=flatten(current), action="load", by=by)
+    report.updated.append(library.slug)

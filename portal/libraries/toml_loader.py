@@ -11,26 +11,21 @@ import tomllib
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any, NoReturn
-from urllib.parse import urlsplit
 
-from portal.domain.kodelinje import KodelinjeError, parse_kodelinje
-from portal.domain.texts import check_template
 from portal.libraries.defaults import LANGUAGES, TEXT_KEYS
 from portal.libraries.library import Library
+from portal.libraries.validation import (RuleError, canonical_kodelinje, check_name,
+                                         check_payment_overview_url, check_text, parse_iso_date)
 
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 AGENCY_ID = re.compile(r"^DK-\d{6}$", re.ASCII)
 ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
-ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
 # Keys that suggest someone pasted a credential into the file.
 SECRET_KEY = re.compile(r"pass(word|wd)?|pwd|secret|token|api[-_]?key|credential|private", re.IGNORECASE)
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost"})
 
 REQUIRED_KEYS = ("slug", "name", "agency_id", "cutoff_date")
 OPTIONAL_KEYS = ("kodelinje", "payment_overview_url", "fbs_username_env", "fbs_password_env", "texts")
 ALLOWED_SECRET_LIKE = frozenset({"fbs_password_env"})   # names a variable; holds no secret
-MAX_NAME = 200
-MAX_URL = 500
 MAX_ENV_NAME = 100
 
 
@@ -155,10 +150,10 @@ class _LibraryReader:
         return slug
 
     def _name(self) -> str:
-        name = (self._string("name") or "").strip()
-        if not name or len(name) > MAX_NAME:
-            self.fail("name", f"must be 1–{MAX_NAME} characters")
-        return name
+        try:
+            return check_name(self._string("name") or "")
+        except RuleError as exc:
+            self.fail("name", exc.message)
 
     def _agency_id(self) -> str:
         agency_id = self._string("agency_id") or ""
@@ -173,11 +168,11 @@ class _LibraryReader:
             self.fail("cutoff_date", f"expected a date without a time, got {value.isoformat()!r}")
         if isinstance(value, date):
             return value
-        if isinstance(value, str) and ISO_DATE.match(value):
+        if isinstance(value, str):
             try:
-                return date.fromisoformat(value)
-            except ValueError:
-                pass
+                return parse_iso_date(value)
+            except RuleError:
+                pass   # the message below also covers values that are not strings
         self.fail("cutoff_date", f"expected a date like 2021-06-15, got {_describe(value)}")
 
     def _kodelinje(self) -> str | None:
@@ -185,22 +180,18 @@ class _LibraryReader:
         if text is None:
             return None
         try:
-            return parse_kodelinje(text).text   # store the canonical spelling
-        except KodelinjeError as exc:
-            self.fail("kodelinje", str(exc))
+            return canonical_kodelinje(text)
+        except RuleError as exc:
+            self.fail("kodelinje", exc.message)
 
     def _payment_overview_url(self) -> str | None:
         url = self._string("payment_overview_url")
         if url is None:
             return None
-        parts = urlsplit(url)
-        secure = parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS)
-        if not secure or not parts.hostname or len(url) > MAX_URL:
-            self.fail("payment_overview_url",
-                      f"{url!r} is not an https:// URL (http:// only for localhost/127.0.0.1)")
-        if parts.username is not None or parts.password is not None:
-            self.fail("payment_overview_url", "must not contain a user name or password")
-        return url
+        try:
+            return check_payment_overview_url(url)
+        except RuleError as exc:
+            self.fail("payment_overview_url", exc.message)
 
     def _env_names(self) -> tuple[str | None, str | None]:
         names = {}
@@ -238,9 +229,9 @@ class _LibraryReader:
         if not value.strip():
             self.fail(key, "empty; leave the key out to use the default text")
         try:
-            check_template(value)
-        except ValueError as exc:
-            self.fail(key, str(exc))
+            check_text(value)
+        except RuleError as exc:
+            self.fail(key, exc.message)
 
 
 def _describe(value: Any) -> str:

@@ -1,14 +1,104 @@
-"""Fixtures for the libraries tests: a portal on a temp SQLite DB, TOML files in tmp_path."""
+"""Fixtures for the libraries tests: the same storage tests on SQLite and on PostgreSQL.
+
+`database_url` is parametrized over both back-ends; PostgreSQL is a throw-away cluster started
+once per test session (tests/libraries/pg.py) with a fresh database per test. Set
+PORTAL_TEST_POSTGRES_URL to use an existing server instead (its user must be allowed to CREATE DATABASE).
+"""
 from __future__ import annotations
 
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
 import pytest
 from flask import Flask
+from sqlalchemy import Engine, create_engine, make_url, text
+from sqlalchemy.orm import Session, sessionmaker
 
-from portal import create_app
+import portal.db
+from portal import clock, create_app
+from portal.clock import FrozenClock
 from portal.config import load_settings
+from portal.db import make_engine, upgrade
+from tests.libraries.pg import temporary_cluster
+
+# A Sunday noon in Copenhagen: "today" in the editing tests unless a test moves the clock.
+T0 = datetime(2027, 1, 10, 12, 0, tzinfo=clock.TIMEZONE)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """URL of a PostgreSQL server to create test databases on."""
+    if os.environ.get("PORTAL_TEST_POSTGRES_URL"):
+        yield os.environ["PORTAL_TEST_POSTGRES_URL"]
+        return
+    try:
+        cluster = temporary_cluster()
+        url = cluster.__enter__()
+    except (FileNotFoundError, KeyError) as exc:
+        # Not a skip: `make test` installs PostgreSQL, so a missing server is a broken set-up.
+        pytest.fail(f"PostgreSQL is not installed: {exc}")
+    try:
+        yield url
+    finally:
+        cluster.__exit__(None, None, None)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database on each back-end."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/portal.db"
+        return
+    server = request.getfixturevalue("postgres_server")
+    name = f"test_{uuid.uuid4().hex}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        yield make_url(server).set(database=name).render_as_string(hide_password=False)
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    """A migrated engine on each back-end."""
+    engine = make_engine(database_url)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def new_session(engine: Engine) -> Iterator[Callable[[], Session]]:
+    """Opens sessions configured like the app's (one per simulated editor or request)."""
+    factory = sessionmaker(engine, expire_on_commit=False)
+    opened: list[Session] = []
+
+    def make() -> Session:
+        opened.append(factory())
+        return opened[-1]
+    yield make
+    for session in opened:
+        session.close()
+
+
+@pytest.fixture
+def session(new_session: Callable[[], Session]) -> Session:
+    return new_session()
+
+
+@pytest.fixture
+def frozen_clock() -> Iterator[FrozenClock]:
+    """The clock frozen at T0; tests move it with .move_to() / .advance()."""
+    with clock.frozen(T0) as frozen:
+        yield frozen
 
 
 @pytest.fixture
@@ -22,17 +112,28 @@ def write_toml(tmp_path: Path) -> Callable[..., Path]:
 
 
 @pytest.fixture
-def make_app(tmp_path: Path) -> Callable[..., Flask]:
-    """A non-demo portal on tmp_path/t.db; optionally with PORTAL_LIBRARIES_FILE."""
+def make_app(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Flask]]:
+    """A non-demo portal on `database_url`; optionally with PORTAL_LIBRARIES_FILE. Each call = a restart."""
+    engines: list[Engine] = []
+
+    def recording_make_engine(url: str) -> Engine:
+        engines.append(make_engine(url))
+        return engines[-1]
+    # Every engine an app creates (also one whose start-up fails) is closed before the
+    # database is dropped; psycopg warns about connections garbage-collected while open.
+    monkeypatch.setattr(portal.db, "make_engine", recording_make_engine)
+
     def make(libraries_file: Path | None = None) -> Flask:
-        env = {"PORTAL_DATABASE_URL": f"sqlite:///{tmp_path}/t.db",
+        env = {"PORTAL_DATABASE_URL": database_url,
                "PORTAL_OIDC_ISSUER": "http://127.0.0.1:9",
                "PORTAL_FBS_BASE_URL": "http://127.0.0.1:9",
                "PORTAL_SECRET_KEY": "x" * 32}
         if libraries_file is not None:
             env["PORTAL_LIBRARIES_FILE"] = str(libraries_file)
         return create_app(load_settings(env))
-    return make
+    yield make
+    for engine in engines:
+        engine.dispose()
 
 
 @pytest.fixture

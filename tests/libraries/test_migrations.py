@@ -1,43 +1,96 @@
-"""The hand-written migration matches the models and runs both ways."""
+"""The hand-written migrations match the models and run both ways, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Iterator
+from datetime import date, datetime, timezone
 
+import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, inspect, text
+from sqlalchemy.orm import Session
 
 import portal.libraries.models  # noqa: F401  (registers the tables on Base)
-from portal.db import Base, make_engine, upgrade
+from portal.db import MIGRATIONS_DIR, Base, make_engine, upgrade
+from portal.libraries.editing import Change, history, load_state, restore
 from tests.libraries.pg import downgrade_to_base
 
-OUR_TABLES = {"libraries", "library_texts"}
+OUR_TABLES = {"libraries", "library_texts", "library_drafts", "library_revisions", "scheduled_cutoffs"}
+EDITING_TABLES = OUR_TABLES - {"libraries", "library_texts"}
 
 
 def _ours(name: str | None, type_: str, _parent: object) -> bool:
     return type_ != "table" or name in OUR_TABLES
 
 
-def _migrated(tmp_path: Path) -> Engine:
-    engine = make_engine(f"sqlite:///{tmp_path}/m.db")
-    upgrade(engine)
-    return engine
+@pytest.fixture
+def bare_engine(database_url: str) -> Iterator[Engine]:
+    """An engine on an empty database (no migrations applied yet)."""
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
 
 
-def test_migration_creates_what_the_models_describe(tmp_path: Path) -> None:
-    engine = _migrated(tmp_path)
+def _migrate(engine: Engine, target: str, down: bool = False) -> None:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        (command.downgrade if down else command.upgrade)(cfg, target)
+
+
+def test_migration_creates_what_the_models_describe(engine: Engine) -> None:
     with engine.connect() as conn:
         # Only our tables: other features add their own models and migrations.
         context = MigrationContext.configure(conn, opts={"include_name": _ours})
         diff = compare_metadata(context, Base.metadata)
-    engine.dispose()
     assert diff == []
 
 
-def test_upgrade_is_idempotent_and_downgrade_removes_the_tables(tmp_path: Path) -> None:
-    engine = _migrated(tmp_path)
+def test_upgrade_is_idempotent_and_downgrade_removes_the_tables(engine: Engine) -> None:
     upgrade(engine)
     assert OUR_TABLES <= set(inspect(engine).get_table_names())
     downgrade_to_base(engine)
     assert not OUR_TABLES & set(inspect(engine).get_table_names())
-    engine.dispose()
+
+
+def _insert_library_at_0001(engine: Engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO libraries (id, slug, name, agency_id, cutoff_date, kodelinje, created_at, updated_at)"
+            " VALUES (1, 'lyngby', 'Lyngby', 'DK-717300', :cutoff, '+73< +86836084<', :at, :at)"),
+            {"cutoff": date(2021, 6, 15), "at": datetime(2025, 1, 2, 9, 0, tzinfo=timezone.utc)})
+        conn.execute(text("INSERT INTO library_texts (library_id, language, key, value)"
+                          " VALUES (1, 'da', 'intro', '<p>Egen</p>')"))
+
+
+def test_libraries_stored_before_editing_start_their_history(bare_engine: Engine) -> None:
+    _migrate(bare_engine, "0001_libraries")
+    _insert_library_at_0001(bare_engine)
+    upgrade(bare_engine)
+    with Session(bare_engine) as session:
+        [first] = history(session, "lyngby")
+        assert (first.number, first.action, first.by) == (1, "load", "migration 0002")
+        assert first.at == datetime(2025, 1, 2, 10, 0, tzinfo=first.at.tzinfo)   # 09:00 UTC = 10:00 in Denmark
+        assert set(first.changes) == {Change("name", None, "Lyngby"), Change("agency_id", None, "DK-717300"),
+                                      Change("cutoff_date", None, "2021-06-15"),
+                                      Change("kodelinje", None, "+73< +86836084<"),
+                                      Change("text.da.intro", None, "<p>Egen</p>")}
+        state = load_state(session, "lyngby")
+        assert state is not None and state.version.startswith("1-")
+        # The baseline is restorable like any revision.
+        assert restore(session, "lyngby", 1, "anna", state.version).changes == ()
+
+
+def test_downgrading_the_editing_migration_keeps_the_libraries_and_their_texts(bare_engine: Engine) -> None:
+    _migrate(bare_engine, "0001_libraries")
+    _insert_library_at_0001(bare_engine)
+    upgrade(bare_engine)
+    _migrate(bare_engine, "0001_libraries", down=True)
+    assert not EDITING_TABLES & set(inspect(bare_engine).get_table_names())
+    assert "version" not in {column["name"] for column in inspect(bare_engine).get_columns("libraries")}
+    with bare_engine.connect() as conn:
+        # On SQLite a table rebuild would have cascade-deleted the texts.
+        assert conn.scalar(text("SELECT count(*) FROM library_texts")) == 1

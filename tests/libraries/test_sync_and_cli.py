@@ -6,8 +6,11 @@ from typing import Callable
 
 import pytest
 from flask import Flask
+from sqlalchemy import update
 
 from portal import db
+from portal.libraries.editing import form_values, history, load_state, publish, save_draft
+from portal.libraries.models import LibraryRow
 from portal.libraries.repository import get_library, list_libraries
 from portal.libraries.sync import sync_libraries_file
 from portal.libraries.toml_loader import LibraryFileError
@@ -110,3 +113,78 @@ def test_startup_without_a_libraries_file_loads_nothing(app: Flask) -> None:
 
 def _secret_line() -> str:
     return 'fbs_password = "hunter2"\n'
+
+
+# --- Start-up does not undo the editors' work ------------------------------------------------
+
+def _edit_name(app: Flask, name: str, slug: str = "lyngby") -> None:
+    """An editor publishes a new name through the editor storage."""
+    with app.app_context():
+        session = db.session()
+        state = load_state(session, slug)
+        assert state is not None
+        state = save_draft(session, slug, {**form_values(state.published), "name": name}, "anna", state.version)
+        publish(session, slug, "anna", state.version)
+
+
+def _actions(app: Flask, slug: str = "lyngby") -> list[tuple[str, str]]:
+    with app.app_context():
+        return [(revision.action, revision.by) for revision in history(db.session(), slug)]
+
+
+def test_a_restart_keeps_what_editors_published(make_app: Callable[..., Flask],
+                                                write_toml: Callable[..., Path]) -> None:
+    path = write_toml(LYNGBY + RODOVRE)
+    app = make_app(path)
+    _edit_name(app, "Lyngby Bibliotek")
+    make_app(path)                       # restart with the same file
+    assert _slugs_and_names(app)[0] == ("lyngby", "Lyngby Bibliotek")
+    assert _actions(app) == [("publish", "anna"), ("load", "file:libraries.toml")]
+
+
+def test_a_restart_keeps_edits_when_the_file_changed_only_in_form(make_app: Callable[..., Flask],
+                                                                   write_toml: Callable[..., Path]) -> None:
+    app = make_app(write_toml(LYNGBY + RODOVRE))
+    _edit_name(app, "Lyngby Bibliotek")
+    make_app(write_toml("# reformatted\n" + (LYNGBY + RODOVRE).replace(" = ", "=")))
+    assert _slugs_and_names(app)[0] == ("lyngby", "Lyngby Bibliotek")
+
+
+def test_a_restart_applies_only_the_entries_changed_in_the_file(make_app: Callable[..., Flask],
+                                                                write_toml: Callable[..., Path]) -> None:
+    app = make_app(write_toml(LYNGBY + RODOVRE))
+    _edit_name(app, "Lyngby Bibliotek")
+    _edit_name(app, "Rødovre Edited", slug="rodovre")
+    make_app(write_toml(LYNGBY.replace("2021-06-15", "2022-02-01") + RODOVRE))
+    with app.app_context():
+        lyngby = get_library("lyngby")
+        assert lyngby is not None
+        # The operator changed lyngby's entry: the file wins there, and the history says so.
+        assert (lyngby.name, lyngby.cutoff_date.isoformat()) == ("Lyngby-Taarbæk Bibliotekerne", "2022-02-01")
+        assert get_library("rodovre").name == "Rødovre Edited"
+    assert _actions(app)[0] == ("load", "file:libraries.toml")
+    assert _actions(app, "rodovre")[0] == ("publish", "anna")
+
+
+def test_the_cli_always_applies_the_file(make_app: Callable[..., Flask], write_toml: Callable[..., Path]) -> None:
+    path = write_toml(LYNGBY)
+    app = make_app(path)
+    _edit_name(app, "Lyngby Bibliotek")
+    result = app.test_cli_runner().invoke(args=["libraries", "load", str(path)])
+    assert result.output.splitlines() == ["updated: lyngby"]
+    assert _slugs_and_names(app) == [("lyngby", "Lyngby-Taarbæk Bibliotekerne")]
+    assert _actions(app)[0] == ("load", "file:libraries.toml")
+
+
+def test_a_database_loaded_before_hashes_were_stored_is_checked_once(make_app: Callable[..., Flask],
+                                                                     write_toml: Callable[..., Path]) -> None:
+    path = write_toml(LYNGBY)
+    app = make_app(path)
+    with app.app_context():
+        db.session().execute(update(LibraryRow).values(source_hash=None))
+        db.session().commit()
+    make_app(path)                       # same content: nothing recorded, the hash is stored
+    assert _actions(app) == [("load", "file:libraries.toml")]
+    _edit_name(app, "Lyngby Bibliotek")
+    make_app(path)
+    assert _slugs_and_names(app) == [("lyngby", "Lyngby Bibliotek")]

@@ -1,0 +1,177 @@
+"""Editors change a library: drafts, publishing, restoring, scheduled cut-off dates.
+
+The storage side of docs/editing-contract.md; plain Python, no Flask. Every change names the
+`version` its form was loaded with and is refused with EditConflict when anything changed since,
+so two editors never silently overwrite each other. Every published change is recorded.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import date
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from portal import clock
+from portal.libraries.editor_state import (EditorState, NotFound, Revision, ScheduledCutoff, find_draft,
+                                           find_library, history, load_state, merged_draft, revision_of,
+                                           version_of)
+from portal.libraries.fields import EDITABLE_FIELDS, Change, flatten, sparse, with_fields
+from portal.libraries.forms import ValidationFailed, form_values, parse_form
+from portal.libraries.models import DraftRow, LibraryRow, RevisionRow, ScheduledCutoffRow
+from portal.libraries.store import publish_library, record_revision, visible_library
+
+__all__ = [
+    "Change", "EditConflict", "EditorState", "NotFound", "Revision", "ScheduledCutoff", "ValidationFailed",
+    "cancel_scheduled_cutoff", "discard_draft", "form_values", "history", "load_state", "publish",
+    "restore", "save_draft", "schedule_cutoff",
+]
+
+
+class EditConflict(Exception):
+    """Someone published or saved since the form was loaded; nothing was changed."""
+
+    def __init__(self, current_version: str) -> None:
+        super().__init__("the library was changed since the form was loaded")
+        self.current_version = current_version
+
+
+def save_draft(session: Session, slug: str, form: Mapping[str, str], editor: str, version: str) -> EditorState:
+    """Replace the library's draft with the submitted form (all fields checked first)."""
+    fields = parse_form(form)   # ValidationFailed before the database is touched
+    with _change(session, slug, version) as row:
+        base = flatten(visible_library(row, clock.now()))
+        draft = find_draft(session, row.id) or DraftRow(library_id=row.id)
+        draft.data = {"fields": sparse(fields), "base": sparse({name: base[name] for name in EDITABLE_FIELDS})}
+        draft.saved_by, draft.saved_at = editor, clock.now()
+        session.add(draft)
+    return _state(session, slug)
+
+
+def discard_draft(session: Session, slug: str, editor: str, version: str) -> EditorState:
+    """Drop the library's draft (if any); the published version is untouched."""
+    with _change(session, slug, version) as row:
+        draft = find_draft(session, row.id)
+        if draft is not None:
+            session.delete(draft)
+    return _state(session, slug)
+
+
+def publish(session: Session, slug: str, editor: str, version: str) -> Revision:
+    """Make the draft what citizens see, and record it; ValidationFailed("draft") without one."""
+    with _change(session, slug, version) as row:
+        draft = find_draft(session, row.id)
+        if draft is None:
+            raise ValidationFailed.one("draft", "no_draft", "there is no draft to publish")
+        current = visible_library(row, clock.now())
+        revision = publish_library(session, row, merged_draft(current, draft.data), before=flatten(current),
+                                   action="publish", by=editor)
+        session.delete(draft)
+        session.flush()
+        return revision_of(revision)
+
+
+def restore(session: Session, slug: str, number: int, editor: str, version: str) -> Revision:
+    """Publish again what revision `number` published (its editable fields); recorded as "restore".
+
+    A draft is kept: it is someone's unpublished work. NotFound for an unknown revision.
+    """
+    with _change(session, slug, version) as row:
+        source = session.scalars(select(RevisionRow).where(RevisionRow.library_id == row.id,
+                                                           RevisionRow.number == number)).one_or_none()
+        if source is None:
+            raise NotFound(f"library {slug!r} has no revision {number}")
+        current = visible_library(row, clock.now())
+        restored = with_fields(current, source.snapshot, EDITABLE_FIELDS)
+        revision = publish_library(session, row, restored, before=flatten(current), action="restore",
+                                   by=editor, restored_from=number)
+        session.flush()
+        return revision_of(revision)
+
+
+def schedule_cutoff(session: Session, slug: str, effective_from: date, cutoff_date: date, editor: str,
+                    version: str, today: date | None = None) -> EditorState:
+    """From `effective_from` (after today) the cut-off date becomes `cutoff_date`, by itself."""
+    today = today or clock.today()
+    if effective_from <= today:
+        raise ValidationFailed.one("effective_from", "not_future",
+                                   f"must be after today ({today.isoformat()})")
+    with _change(session, slug, version) as row:
+        if any(entry.effective_from == effective_from for entry in row.scheduled):
+            raise ValidationFailed.one("effective_from", "duplicate",
+                                       f"a cut-off date is already scheduled from {effective_from.isoformat()}")
+        row.scheduled.append(ScheduledCutoffRow(effective_from=effective_from, cutoff_date=cutoff_date,
+                                                created_by=editor, created_at=clock.now()))
+        _record_schedule(session, row, editor, "schedule",
+                         Change(_schedule_field(effective_from), None, cutoff_date.isoformat()))
+    return _state(session, slug, today)
+
+
+def cancel_scheduled_cutoff(session: Session, slug: str, schedule_id: int, editor: str,
+                            version: str) -> EditorState:
+    """Cancel an upcoming scheduled date; one already in force cannot be cancelled (publish instead)."""
+    with _change(session, slug, version) as row:
+        entry = next((entry for entry in row.scheduled if entry.id == schedule_id), None)
+        if entry is None:   # also when the id belongs to another library
+            raise NotFound(f"library {slug!r} has no scheduled cut-off date {schedule_id}")
+        if entry.effective_from <= clock.today():
+            raise ValidationFailed.one("schedule_id", "not_upcoming",
+                                       "already in force; publish a new cut-off date instead")
+        row.scheduled.remove(entry)   # delete-orphan
+        _record_schedule(session, row, editor, "unschedule",
+                         Change(_schedule_field(entry.effective_from), entry.cutoff_date.isoformat(), None))
+    return _state(session, slug)
+
+
+@contextmanager
+def _change(session: Session, slug: str, version: str) -> Iterator[LibraryRow]:
+    """One change of the library at `version`, in one transaction: commit, or roll back on error."""
+    try:
+        yield _claim(session, slug, version)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def _claim(session: Session, slug: str, version: str) -> LibraryRow:
+    """Bump the version if it is still `version`, else EditConflict (NotFound for no library).
+
+    Compare-and-set in one UPDATE, the transaction's first write: on PostgreSQL it locks the
+    row and a concurrent editor's UPDATE waits and then finds the new version; on SQLite the
+    write lock serialises changes the same way.
+    """
+    counter, _, _ = version.partition("-")
+    claimed = session.execute(
+        update(LibraryRow.__table__)
+        .where(LibraryRow.slug == slug, LibraryRow.version == (int(counter) if counter.isdigit() else -1))
+        .values(version=LibraryRow.version + 1)).rowcount == 1
+    row = find_library(session, slug)
+    if row is None:
+        raise NotFound(f"no library {slug!r}")
+    now_visible = visible_library(row, clock.now()).cutoff_date
+    # After a successful claim the row shows the bumped number; the form must match the one before.
+    if not claimed or version_of(row.version - 1, now_visible) != version:
+        session.rollback()
+        current = find_library(session, slug)
+        assert current is not None
+        raise EditConflict(version_of(current.version, visible_library(current, clock.now()).cutoff_date))
+    return row
+
+
+def _schedule_field(effective_from: date) -> str:
+    # History names a schedule by its day, e.g. "scheduled_cutoff.2027-03-01".
+    return f"scheduled_cutoff.{effective_from.isoformat()}"
+
+
+def _record_schedule(session: Session, row: LibraryRow, editor: str, action: str, change: Change) -> None:
+    # What citizens see now is unchanged (the date is in the future): the snapshot is the current state.
+    record_revision(session, row, action=action, by=editor, changes=(change,),
+                    snapshot=flatten(visible_library(row, clock.now())))
+
+
+def _state(session: Session, slug: str, today: date | None = None) -> EditorState:
+    state = load_state(session, slug, today)
+    assert state is not None   # just changed in this session; libraries are never deleted here
+    return state

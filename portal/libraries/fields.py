@@ -1,0 +1,101 @@
+"""A library as flat fields named like the editor form: for drafts, history and comparisons.
+
+`name`, `cutoff_date` (ISO), `kodelinje`, `payment_overview_url`, `text.<language>.<key>`, and
+the operator's fields only the libraries file sets (`agency_id`, `fbs_username_env`,
+`fbs_password_env`). A value is a string, or None when unset (a text then uses its default).
+One flat shape makes "what changed" a plain dictionary comparison and lets history store a
+library as JSON.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import date
+
+from portal.libraries.defaults import LANGUAGES, TEXT_KEYS
+from portal.libraries.library import Library
+
+__all__ = [
+    "EDITABLE_FIELDS", "OPERATOR_FIELDS", "Change", "Fields", "diff", "flatten", "sparse",
+    "text_field", "with_fields",
+]
+
+Fields = dict[str, str | None]
+
+NAME, CUTOFF_DATE, KODELINJE, PAYMENT_OVERVIEW_URL = ("name", "cutoff_date", "kodelinje",
+                                                      "payment_overview_url")
+
+
+def text_field(language: str, key: str) -> str:
+    """The field name of a text, e.g. `text.da.intro`."""
+    return f"text.{language}.{key}"
+
+
+TEXT_FIELDS: tuple[str, ...] = tuple(text_field(language, key) for language in LANGUAGES for key in TEXT_KEYS)
+# What editors may change (and a restore brings back).
+EDITABLE_FIELDS: tuple[str, ...] = (NAME, CUTOFF_DATE, KODELINJE, PAYMENT_OVERVIEW_URL) + TEXT_FIELDS
+# Which FBS agency and credentials a library uses are the operator's business, set in the file.
+OPERATOR_FIELDS: tuple[str, ...] = ("agency_id", "fbs_username_env", "fbs_password_env")
+
+
+@dataclass(frozen=True)
+class Change:
+    """One field's value before and after a change (None = unset)."""
+
+    field: str
+    before: str | None
+    after: str | None
+
+
+def flatten(library: Library) -> Fields:
+    """Every editable and operator field of `library`, unset ones as None."""
+    fields: Fields = {
+        NAME: library.name,
+        CUTOFF_DATE: _iso(library.cutoff_date),
+        KODELINJE: library.kodelinje,
+        PAYMENT_OVERVIEW_URL: library.payment_overview_url,
+    }
+    for language in LANGUAGES:
+        own = library.explicit_texts(language)
+        for key in TEXT_KEYS:
+            fields[text_field(language, key)] = own.get(key)
+    for name in OPERATOR_FIELDS:
+        fields[name] = getattr(library, name)
+    return fields
+
+
+def sparse(fields: Mapping[str, str | None]) -> dict[str, str]:
+    """Only the set fields: how fields are stored as JSON (a missing field is unset)."""
+    return {name: value for name, value in fields.items() if value is not None}
+
+
+def with_fields(library: Library, fields: Mapping[str, str | None], names: tuple[str, ...]) -> Library:
+    """`library` with the fields `names` taken from `fields` (missing ones unset)."""
+    merged = flatten(library)
+    merged.update({name: fields.get(name) for name in names})
+    texts = {language: {key: value for key in TEXT_KEYS
+                        if (value := merged[text_field(language, key)]) is not None}
+             for language in LANGUAGES}
+    cutoff = merged[CUTOFF_DATE]
+    return replace(
+        library,
+        name=merged[NAME] or "",
+        cutoff_date=date.fromisoformat(cutoff) if cutoff else library.cutoff_date,
+        kodelinje=merged[KODELINJE],
+        payment_overview_url=merged[PAYMENT_OVERVIEW_URL],
+        texts=texts,
+        **{name: merged[name] for name in OPERATOR_FIELDS},
+    )
+
+
+def diff(before: Mapping[str, str | None], after: Mapping[str, str | None]) -> tuple[Change, ...]:
+    """The fields whose values differ, in a stable order (editable fields first, as in the form)."""
+    order = {name: index for index, name in enumerate(EDITABLE_FIELDS + OPERATOR_FIELDS)}
+    names = sorted(set(before) | set(after), key=lambda name: (order.get(name, len(order)), name))
+    return tuple(Change(name, before.get(name), after.get(name))
+                 for name in names if before.get(name) != after.get(name))
+
+
+def _iso(value: date | None) -> str | None:
+    # None only reaches here from a half-built Library (the DB then refuses it); do not crash first.
+    return value.isoformat() if value is not None else None

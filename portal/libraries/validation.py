@@ -1,0 +1,98 @@
+"""The rules a library's settings must follow, shared by the TOML loader and the editor area.
+
+Each check returns the value as it should be stored, or raises `RuleError` with a machine code
+(the editor area translates by code) and an English message (the loader prints it). Keeping one
+copy of each rule means a file and an editor can never disagree about what is valid.
+"""
+from __future__ import annotations
+
+import re
+from datetime import date
+from urllib.parse import urlsplit
+
+from portal.domain.kodelinje import KodelinjeError, parse_kodelinje
+from portal.domain.texts import TextTemplateError, check_template, sanitize_html
+
+__all__ = [
+    "MAX_NAME", "MAX_TEXT", "MAX_URL", "RuleError", "canonical_kodelinje", "check_name",
+    "check_payment_overview_url", "check_text", "clean_text", "parse_iso_date",
+]
+
+MAX_NAME = 200
+MAX_URL = 500
+# Far above any real text (the longest default is ~1,000 characters); stops accidental pastes.
+MAX_TEXT = 20_000
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost"})
+
+
+class RuleError(ValueError):
+    """A value breaks a rule. `code` is machine-readable, e.g. "date" or "kodelinje.check_digit"."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def check_name(name: str) -> str:
+    """The name without surrounding spaces; 1–MAX_NAME characters."""
+    name = name.strip()
+    if not name:
+        raise RuleError("required", f"must be 1–{MAX_NAME} characters")
+    if len(name) > MAX_NAME:
+        raise RuleError("too_long", f"must be 1–{MAX_NAME} characters")
+    return name
+
+
+def parse_iso_date(text: str) -> date:
+    """A `YYYY-MM-DD` date; other spellings are refused rather than guessed at."""
+    if ISO_DATE.match(text):
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            pass   # e.g. 2021-02-30: falls through to the same refusal
+    raise RuleError("date", f"expected a date like 2021-06-15, got {text!r}")
+
+
+def canonical_kodelinje(text: str) -> str:
+    """The code line in its canonical spelling; the code names the broken rule."""
+    try:
+        return parse_kodelinje(text).text
+    except KodelinjeError as exc:
+        raise RuleError(f"kodelinje.{exc.code}", str(exc)) from None
+
+
+def check_payment_overview_url(url: str) -> str:
+    """An https:// URL (http:// only on loopback, for development) without user or password."""
+    if len(url) > MAX_URL:
+        raise RuleError("too_long", f"must be at most {MAX_URL} characters")
+    parts = urlsplit(url)
+    secure = parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS)
+    if not secure or not parts.hostname:
+        raise RuleError("url", f"{url!r} is not an https:// URL (http:// only for localhost/127.0.0.1)")
+    if parts.username is not None or parts.password is not None:
+        raise RuleError("url", "must not contain a user name or password")
+    return url
+
+
+def check_text(text: str) -> None:
+    """A library text may use only known placeholders and must not be absurdly long."""
+    if len(text) > MAX_TEXT:
+        raise RuleError("too_long", f"must be at most {MAX_TEXT} characters")
+    try:
+        check_template(text)
+    except TextTemplateError as exc:
+        raise RuleError("placeholder", str(exc)) from None
+
+
+def clean_text(text: str) -> str | None:
+    """An editor's text checked and sanitised for storing; None when nothing is left (= default).
+
+    Sanitising on save (not only on display) means what is stored, previewed and shown in the
+    history is exactly what citizens will get. The HTML parser also turns the CRLF line breaks
+    browsers send into LF.
+    """
+    check_text(text)
+    cleaned = sanitize_html(text).strip()
+    return cleaned or None
