@@ -5,10 +5,13 @@ fresh deployment always run on the current schema.
 """
 from __future__ import annotations
 
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from flask import Flask, current_app, g
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -34,6 +37,42 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def
     cur.close()
 
 
+# Any constant works; it only has to be the same in every process of one deployment.
+_PG_STARTUP_LOCK = 0x6762_7970  # "gbyp"
+
+
+@contextmanager
+def startup_lock(engine: Engine) -> Iterator[None]:
+    """Serialise start-up work (migrations, loading the libraries file) across processes.
+
+    gunicorn starts its workers at once; without this two of them race to create the
+    same tables on a fresh database. SQLite: a lock file beside the database;
+    PostgreSQL: a session advisory lock. Other databases: no lock.
+    """
+    if engine.dialect.name == "sqlite":
+        database = engine.url.database
+        if not database or database == ":memory:":
+            yield
+            return
+        with open(f"{database}.startup-lock", "w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+    elif engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _PG_STARTUP_LOCK})
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _PG_STARTUP_LOCK})
+                conn.commit()
+    else:
+        yield
+
+
 def upgrade(engine: Engine) -> None:
     """Apply all Alembic migrations to `engine` (idempotent)."""
     from alembic import command
@@ -49,7 +88,9 @@ def upgrade(engine: Engine) -> None:
 def init_app(app: Flask) -> None:
     settings = app.config["PORTAL_SETTINGS"]
     engine = make_engine(settings.database_url)
-    upgrade(engine)
+    with startup_lock(engine):
+        upgrade(engine)
+    app.extensions["portal.db.engine"] = engine
     app.extensions["portal.db"] = sessionmaker(engine, expire_on_commit=False)
     app.teardown_appcontext(_close_session)
 

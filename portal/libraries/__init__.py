@@ -28,8 +28,10 @@ def _load_at_startup(app: Flask, path: Path) -> None:
     from portal.libraries.sync import sync_libraries_file
     from portal.libraries.toml_loader import LibraryFileError
 
-    # A session of our own: start-up runs outside any request.
-    with app.extensions["portal.db"]() as session:
+    from portal.db import startup_lock
+
+    # A session of our own: start-up runs outside any request; one process at a time.
+    with startup_lock(app.extensions["portal.db.engine"]), app.extensions["portal.db"]() as session:
         try:
             report = sync_libraries_file(session, path, only_changed=True)
         except LibraryFileError as exc:
