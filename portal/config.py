@@ -11,7 +11,7 @@ import os
 import secrets
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Mapping
+from typing import Any, Mapping
 from urllib.parse import urlparse
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -27,6 +27,14 @@ DEV_OIDC_CLIENT_ID = "gebyrportal-dev"
 DEV_OIDC_CLIENT_SECRET = "gebyrportal-dev-secret"
 DEV_FBS_USERNAME = "gebyrportal"
 DEV_FBS_PASSWORD = "simulator"
+# The debtor-system simulator (Mit Betalingsoverblik status, issue 3).
+DEV_DEBTOR_PORT = 5003
+DEV_DEBTOR_BASE_URL = f"http://127.0.0.1:{DEV_DEBTOR_PORT}"
+DEV_DEBTOR_API_KEY = "debtor-simulator-key"
+# The editor area's client at the dev IdP (issue 4), registered apart from the citizens' client.
+DEV_EDITOR_CLIENT_ID = "gebyrportal-editor-dev"
+DEV_EDITOR_CLIENT_SECRET = "gebyrportal-editor-dev-secret"
+DEFAULT_EDITOR_LIBRARIES_CLAIM = "gebyrportal_libraries"
 
 
 class ConfigError(Exception):
@@ -51,6 +59,16 @@ class Settings:
     http_timeout: float = 5.0
     session_lifetime: int = 1800
     demo: bool = False
+    # Editor sign-in (issue 4): the organisation's IdP, configured apart from the citizens' one.
+    # editor_oidc_issuer None means the editor area is switched off.
+    editor_oidc_issuer: str | None = None
+    editor_oidc_client_id: str = ""
+    editor_oidc_client_secret: str = ""
+    editor_oidc_scope: str = "openid"
+    editor_libraries_claim: str = DEFAULT_EDITOR_LIBRARIES_CLAIM
+    # The municipality's debtor-status API (issue 3); None: not configured, FBS data only.
+    debtor_base_url: str | None = None
+    debtor_api_key: str | None = None
     extra: Mapping[str, str] = field(default_factory=dict)
 
     def with_overrides(self, **changes: object) -> "Settings":
@@ -165,14 +183,56 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         http_timeout=_positive_float(env, "PORTAL_HTTP_TIMEOUT", 5.0),
         session_lifetime=_positive_int(env, "PORTAL_SESSION_LIFETIME", 1800),
         demo=demo,
+        **_debtor_settings(env, demo),
+        **_editor_settings(env, demo),
     )
 
 
-def _scope(env: Mapping[str, str]) -> str:
-    scope = " ".join(env.get("PORTAL_OIDC_SCOPE", "").split()) or "openid"
+def _scope(env: Mapping[str, str], name: str = "PORTAL_OIDC_SCOPE") -> str:
+    scope = " ".join(env.get(name, "").split()) or "openid"
     if "openid" not in scope.split():
-        raise ConfigError(f"PORTAL_OIDC_SCOPE: must include 'openid', got {scope!r}")
+        raise ConfigError(f"{name}: must include 'openid', got {scope!r}")
     return scope
+
+
+def _editor_settings(env: Mapping[str, str], demo: bool) -> dict[str, Any]:
+    """The editor area's sign-in: the dev IdP in the demo, else only when PORTAL_EDITOR_OIDC_ISSUER is set."""
+    issuer = env.get("PORTAL_EDITOR_OIDC_ISSUER", "").strip()
+    if not issuer and not demo:
+        return {}
+    client_id = env.get("PORTAL_EDITOR_OIDC_CLIENT_ID", "").strip()
+    secret = env.get("PORTAL_EDITOR_OIDC_CLIENT_SECRET", "")
+    if issuer:
+        # A real IdP: guessing a client would only fail later, at the first editor's sign-in.
+        for name, value in (("PORTAL_EDITOR_OIDC_CLIENT_ID", client_id),
+                            ("PORTAL_EDITOR_OIDC_CLIENT_SECRET", secret)):
+            if not value:
+                raise ConfigError(f"{name}: required with PORTAL_EDITOR_OIDC_ISSUER")
+    return {
+        "editor_oidc_issuer": _url(env, "PORTAL_EDITOR_OIDC_ISSUER", DEV_IDP_ISSUER, ("http", "https")),
+        "editor_oidc_client_id": client_id or DEV_EDITOR_CLIENT_ID,
+        "editor_oidc_client_secret": secret or DEV_EDITOR_CLIENT_SECRET,
+        "editor_oidc_scope": _scope(env, "PORTAL_EDITOR_OIDC_SCOPE"),
+        "editor_libraries_claim": env.get("PORTAL_EDITOR_LIBRARIES_CLAIM", "").strip()
+                                  or DEFAULT_EDITOR_LIBRARIES_CLAIM,
+    }
+
+
+def _debtor_settings(env: Mapping[str, str], demo: bool) -> dict[str, Any]:
+    """The debtor-status API: the simulator in the demo, else only when PORTAL_DEBTOR_BASE_URL is set."""
+    url = env.get("PORTAL_DEBTOR_BASE_URL", "").strip()
+    key = env.get("PORTAL_DEBTOR_API_KEY", "").strip()
+    if not url:
+        if key and not demo:
+            raise ConfigError("PORTAL_DEBTOR_API_KEY: set PORTAL_DEBTOR_BASE_URL too, or remove the key")
+        return {"debtor_base_url": DEV_DEBTOR_BASE_URL, "debtor_api_key": DEV_DEBTOR_API_KEY} if demo else {}
+    url = _url(env, "PORTAL_DEBTOR_BASE_URL", url, ("http", "https"))
+    # Every call carries a CPR number in its body: plain HTTP only on this machine.
+    if urlparse(url).scheme != "https" and urlparse(url).hostname not in ("127.0.0.1", "localhost", "::1"):
+        raise ConfigError(f"PORTAL_DEBTOR_BASE_URL: must be https:// (CPR numbers are sent), got {url!r}")
+    if not key:
+        raise ConfigError("PORTAL_DEBTOR_API_KEY: required with PORTAL_DEBTOR_BASE_URL")
+    return {"debtor_base_url": url, "debtor_api_key": key}
 
 
 def fingerprint(value: str) -> str:

@@ -1,13 +1,18 @@
-"""Demo citizens and their FBS data, shared by the dev IdP and the FBS simulator.
+"""Demo citizens, their FBS data and their claims in the debtor system.
 
-CPR numbers here are fictitious (day 01-31, month 13+ never valid is avoided on
-purpose so CPR validators accept them; none belongs to a real person we know of).
-Fees are raw FBS JSON (`FeeV2`) exactly as the external API sends them.
+Shared by the dev IdP, the FBS simulator, the debtor simulator and the editor's
+preview. CPR numbers here are fictitious (day 01-31, month 13+ never valid is
+avoided on purpose so CPR validators accept them; none belongs to a real person we
+know of). Fees are raw FBS JSON (`FeeV2`) exactly as the external API sends them;
+claims are raw debtor-status API JSON (docs/debtor-api.yaml).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from typing import Any
+
+from portal import clock
 
 LYNGBY = "DK-717300"
 RODOVRE = "DK-717500"
@@ -97,6 +102,11 @@ FEES: dict[int, list[dict[str, Any]]] = {
              [_material("23915702", "4012345678")]),
         _fee(602, "fee", "Gebyr (for sent)", 40, "2020-01-08", False, "2020-02-05",
              [_material("23915702", "4012345679")]),
+        # Paid here a few days ago: shown under "Betalt for nylig". Relative to the day the
+        # process started, so the demo stays recent.
+        _fee(603, "fee", "Gebyr (for sent)", 25, "2019-02-01", True, "2019-03-01",
+             [_material("23915702", "4012345680")],
+             paid=(clock.today() - timedelta(days=6)).isoformat()),
     ],
     2003: [],
 }
@@ -110,3 +120,64 @@ BLOCKS: dict[int, list[dict[str, Any]]] = {
 
 def citizen_by_sub(sub: str) -> DemoCitizen | None:
     return next((c for c in CITIZENS if c.sub == sub), None)
+
+
+# -- the debtor system ---------------------------------------------------------------------
+
+def _claim(claim_id: str, description: str, created: str, original: str, status: str, *,
+           fee_id: int | None = None, origin: str | None = None, type_: str = "fee",
+           outstanding: str | None = None, due: str | None = None, paid_amount: str = "0.00",
+           paid: date | None = None) -> dict[str, Any]:
+    claim: dict[str, Any] = {
+        "claimId": claim_id, "type": type_, "description": description, "createdDate": created,
+        "originalAmount": original, "outstandingAmount": original if outstanding is None else outstanding,
+        "status": status, "dueDate": due, "paidAmount": paid_amount,
+        "paidDate": paid.isoformat() if paid else None,
+    }
+    if fee_id is not None:
+        claim["feeId"] = fee_id
+    if origin is not None:
+        claim["originClaimId"] = origin
+    return claim
+
+
+def debtor_claims(today: date) -> dict[int, list[dict[str, Any]]]:
+    """patron id -> the claims the municipality's debtor system holds for that borrower.
+
+    Consistent with FEES: only handed-over fees (payableByClient false) have claims. Payments
+    are dated relative to `today` so "paid yesterday, not yet in FBS" stays true in the demo.
+    The debtor system knows citizens by CPR number; the simulator maps them via CITIZENS.
+    """
+    yesterday = today - timedelta(days=1)
+    return {
+        1001: [
+            # 505: reminded, and the municipality added a reminder fee the library never sees.
+            _claim("LTK-2021-0505", "Gebyr (for sent)", "2021-06-16", "60.00", "reminder_sent",
+                   fee_id=505, due="2021-07-13"),
+            _claim("LTK-2021-0505-R1", "Rykkergebyr", "2021-07-20", "65.00", "invoiced",
+                   origin="LTK-2021-0505", due="2021-08-03"),
+            # 506: paid in Mit Betalingsoverblik yesterday; FBS still lists it as unpaid.
+            _claim("LTK-2023-0506", "Erstatning", "2023-09-05", "399.00", "reminder_sent", fee_id=506,
+                   type_="compensation", outstanding="0.00", due="2023-10-02", paid_amount="399.00",
+                   paid=yesterday),
+            _claim("LTK-2023-0506-R1", "Rykkergebyr", "2023-10-16", "65.00", "invoiced",
+                   origin="LTK-2023-0506", outstanding="0.00", due="2023-10-30", paid_amount="65.00",
+                   paid=yesterday),
+            # 507 is handed over in FBS but has no claim yet: "not yet visible".
+        ],
+        1002: [
+            # Part paid in Mit Betalingsoverblik: the debtor's 20.00 differs from FBS's 30.00.
+            _claim("LTK-2024-0523", "Gebyr (for sent)", "2024-02-13", "30.00", "sent_to_collection",
+                   fee_id=523, outstanding="20.00", due="2024-03-11", paid_amount="10.00",
+                   paid=date(2024, 3, 20)),
+        ],
+        1005: [
+            _claim("LTK-2022-0551", "Gebyr (for sent)", "2022-01-21", "30.00", "not_invoiced", fee_id=551),
+            _claim("LTK-2022-0552", "Gebyr (fjernlån)", "2022-08-10", "45.75", "invoiced", fee_id=552,
+                   due="2022-09-07"),
+        ],
+        2001: [
+            _claim("RK-2020-0602", "Gebyr (for sent)", "2020-01-09", "40.00", "invoiced", fee_id=602,
+                   due="2020-02-19"),
+        ],
+    }

@@ -3,7 +3,8 @@
 Built on the app's cache (`portal.cache.cache`: in-process, or Redis when
 PORTAL_CACHE_URL is set). Keys are `"<provider>:<agency>:<patron_id>:<what>"`:
 per library and per patron, and never containing a CPR number, because Redis
-keys show up in monitoring tools and dumps. Only successful answers are
+keys show up in monitoring tools and dumps (the debtor system, which is asked
+by CPR number, is cached under the patron id too). Only successful answers are
 cached; a failure is tried again on the next request. At logout the patron's
 entries are dropped so the next sign-in sees fresh data.
 """
@@ -16,7 +17,9 @@ from typing import Any, TypeVar
 from flask import Flask, current_app
 
 from portal.cache import cache
+from portal.domain.claims import Claim
 from portal.domain.fees import Fee, Patron
+from portal.providers.debtor import DebtorClient
 from portal.providers.fbs import FbsClient, SessionKeyStore
 from portal.providers.http import get_http
 from portal.signals import citizen_logged_out
@@ -30,6 +33,7 @@ SESSIONS_KEY = "portal.fbs_sessions"
 # which works the same on SimpleCache and Redis (no key scanning).
 _WHATS: dict[str, tuple[str, ...]] = {
     "fbs": ("patron", "fees", "fees-with-paid"),
+    "debtor": ("claims",),
 }
 
 
@@ -112,6 +116,32 @@ def fbs_for(agency_id: str, username: str | None = None, password: str | None = 
         current_app.extensions[SESSIONS_KEY],
     )
     return CachedFbs(client)
+
+
+class CachedDebtor:
+    """What the views use of the debtor system: one library's claims of a citizen, cached.
+
+    The debtor system knows citizens by CPR number, but the entry is keyed by the FBS
+    patron id the CPR number was resolved to for this library — never by the CPR number.
+    """
+
+    def __init__(self, client: DebtorClient, agency_id: str) -> None:
+        self._client = client
+        self.agency_id = agency_id
+
+    def claims(self, patron_id: int, cpr: str) -> list[Claim]:
+        claims = cached("debtor", self.agency_id, patron_id, "claims",
+                        lambda: tuple(self._client.get_claims(self.agency_id, cpr)))
+        return list(claims)
+
+
+def debtor_for(agency_id: str) -> CachedDebtor | None:
+    """The debtor system for one library, or None when PORTAL_DEBTOR_BASE_URL is not set."""
+    settings = current_app.config["PORTAL_SETTINGS"]
+    if not settings.debtor_base_url:
+        return None
+    client = DebtorClient(get_http(), settings.debtor_base_url, settings.debtor_api_key or "")
+    return CachedDebtor(client, agency_id)
 
 
 def init_app(app: Flask) -> None:

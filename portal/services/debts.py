@@ -1,18 +1,35 @@
-"""A citizen's debts at one library: find the patron, fetch from FBS, apply the rules."""
+"""A citizen's debts at one library: find the patron, fetch FBS and the debtor system, merge.
+
+FBS and the debtor system are asked at the same time. FBS is required: when it fails the
+caller gets an UpstreamError and must show no figures. The debtor system is optional: when
+it is not configured or fails, the overview holds FBS's data alone and says so.
+"""
 from __future__ import annotations
 
 import logging
 import os
+from concurrent.futures import Future
 from dataclasses import dataclass
+from enum import Enum
 from typing import Callable
 
-from portal.domain.fees import Patron
-from portal.domain.overview import DuplicateFeeError, Overview, build_overview
+from portal import clock
+from portal.domain.claims import Claim
+from portal.domain.fees import Fee, Patron
+from portal.domain.merge import DebtOverview, DuplicateClaimError, merge
+from portal.domain.overview import DuplicateFeeError
 from portal.libraries.library import Library
-from portal.providers.cache import CachedFbs, fbs_for
+from portal.providers.cache import CachedFbs, debtor_for, fbs_for
 from portal.providers.errors import UpstreamBadResponse, UpstreamError
+from portal.services.background import in_background
 
 log = logging.getLogger(__name__)
+
+
+class ProviderStatus(str, Enum):
+    OK = "ok"
+    ERROR = "error"
+    NOT_CONFIGURED = "not_configured"
 
 
 @dataclass(frozen=True)
@@ -20,7 +37,13 @@ class CitizenDebts:
     """What the page and the JSON API show for a borrower."""
 
     patron: Patron
-    overview: Overview
+    overview: DebtOverview
+    debtor: ProviderStatus = ProviderStatus.NOT_CONFIGURED
+
+    @property
+    def providers(self) -> dict[str, str]:
+        """Per upstream: "ok", "error" or "not_configured" (FBS is always ok here)."""
+        return {"fbs": ProviderStatus.OK.value, "debtor": self.debtor.value}
 
 
 @dataclass(frozen=True)
@@ -56,6 +79,7 @@ def citizen_debts(library: Library, cpr: str, memo: PatronMemo) -> CitizenDebts 
     Raises UpstreamError when FBS fails: the caller must then show no figures at all.
     """
     fbs = fbs_for_library(library)
+    debtor = debtor_for(library.agency_id)
     patron_id = memo.get(library.agency_id)
     if patron_id is memo.missing:
         patron_id = fbs.find_patron_id(cpr)
@@ -63,20 +87,50 @@ def citizen_debts(library: Library, cpr: str, memo: PatronMemo) -> CitizenDebts 
     if patron_id is None:
         return None
     assert isinstance(patron_id, int)
+    pending = in_background(lambda: debtor.claims(patron_id, cpr)) if debtor is not None else None
     patron = fbs.patron(patron_id)
+    fees = fbs.fees(patron_id, include_paid=True)
+    claims, status = _claims(library, pending)
+    return _merged(library, patron, fees, claims, status)
+
+
+def _claims(library: Library, pending: Future[list[Claim]] | None) -> tuple[list[Claim] | None, ProviderStatus]:
+    if pending is None:
+        return None, ProviderStatus.NOT_CONFIGURED
     try:
-        overview = build_overview(fbs.fees(patron_id), library.cutoff_date)
+        return pending.result(), ProviderStatus.OK
+    except UpstreamError as exc:
+        log.warning("library=%s debtor status unavailable, showing FBS data only: %s", library.slug, exc)
+    except Exception:
+        # A bug on the optional side must not hide the FBS figures the citizen came for.
+        log.exception("library=%s debtor status failed unexpectedly, showing FBS data only", library.slug)
+    return None, ProviderStatus.ERROR
+
+
+def _merged(library: Library, patron: Patron, fees: list[Fee], claims: list[Claim] | None,
+            status: ProviderStatus) -> CitizenDebts:
+    try:
+        overview = merge(fees, claims, library.cutoff_date, clock.today())
     except DuplicateFeeError as exc:
         # Counting a fee twice would overstate the debt; guessing which copy is right, too.
         raise UpstreamBadResponse("fbs", f"duplicate fee ids {sorted(exc.fee_ids)}") from exc
-    _log_mismatches(library, overview)
-    return CitizenDebts(patron, overview)
+    except DuplicateClaimError as exc:
+        # The parser refuses these already; a claims list from elsewhere gets the same treatment.
+        log.warning("library=%s debtor answer refused: %s", library.slug, exc)
+        return _merged(library, patron, fees, None, ProviderStatus.ERROR)
+    log_disagreements(library, overview)
+    return CitizenDebts(patron, overview, status)
 
 
-def _log_mismatches(library: Library, overview: Overview) -> None:
-    # The flag wins and the fee is shown; the library should still learn that its
-    # cut-off date and FBS disagree (e.g. the date was moved but FBS not yet run).
+def log_disagreements(library: Library, overview: DebtOverview) -> None:
+    """Tell the library where its systems disagree; ids and amounts only, never personal data."""
+    # The flag wins and the fee is shown; the library should still learn that its cut-off
+    # date and FBS disagree (e.g. the date was moved but FBS not yet run).
     for mismatch in overview.mismatches:
         log.warning("library=%s fee=%s created=%s payable_by_client=%s disagrees with cut-off date %s",
                     library.slug, mismatch.fee.fee_id, mismatch.fee.created,
                     mismatch.fee.payable_by_client, library.cutoff_date)
+    for found in overview.discrepancies:
+        log.warning("library=%s fbs and debtor system disagree (%s): fee=%s claim=%s fbs_amount=%s "
+                    "debtor_amount=%s", library.slug, found.kind.value, found.fee_id, found.claim_id,
+                    found.fbs_amount, found.debtor_amount)

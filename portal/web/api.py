@@ -2,14 +2,15 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, jsonify
 
 from portal.auth import citizen as citizen_session
-from portal.domain.fees import Fee
-from portal.domain.overview import Section
+from portal.domain.merge import DebtRow, DebtSection
 from portal.providers.errors import UpstreamError
 from portal.services.debts import citizen_debts
 from portal.web.citizen import session_memo
@@ -23,26 +24,45 @@ def _amount(value: Decimal) -> str:
     return f"{value:.2f}"
 
 
-def _fee(fee: Fee) -> dict[str, Any]:
+def _date(value: date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _row(row: DebtRow) -> dict[str, Any]:
+    """One row; FBS's fields as before, plus what the debtor system adds (null without a claim)."""
+    fee, claim = row.fee, row.claim
     return {
-        "fee_id": fee.fee_id,
-        "type": fee.type.value,
-        "reason": fee.reason,
-        "amount": _amount(fee.amount),
-        "created": fee.created.isoformat(),
-        "due": fee.due.isoformat() if fee.due else None,
-        "payable_by_client": fee.payable_by_client,
-        "materials": [{"record_id": m.record_id, "item_number": m.item_number} for m in fee.materials],
+        "fee_id": row.fee_id,
+        "type": row.type.value,
+        "reason": row.reason,
+        "amount": _amount(row.amount),           # the debtor's figure when there is a claim
+        "counted": row.counted,                  # false: shown, but not in the section total
+        "created": row.created.isoformat(),
+        "due": _date(row.due),
+        "payable_by_client": fee.payable_by_client if fee is not None else None,
+        "materials": [{"record_id": m.record_id, "item_number": m.item_number} for m in row.materials],
+        "claim_id": row.claim_id,
+        "status": row.status.value if row.status is not None else None,
+        "note": row.note.value if row.note is not None else None,
+        "added_by_municipality": row.added_by_municipality,
+        "origin_claim_id": claim.origin_claim_id if claim is not None else None,
+        "origin_fee_id": row.origin.fee_id if row.origin is not None else None,
+        "fbs_amount": _amount(fee.amount) if fee is not None else None,
+        "paid": _date(row.paid),
     }
 
 
-def _section(section: Section) -> dict[str, Any]:
-    return {"total": _amount(section.total), "count": section.count, "fees": [_fee(f) for f in section.fees]}
+def _rows(rows: Iterable[DebtRow]) -> list[dict[str, Any]]:
+    return [_row(row) for row in rows]
+
+
+def _section(section: DebtSection) -> dict[str, Any]:
+    return {"total": _amount(section.total), "count": section.count, "fees": _rows(section.rows)}
 
 
 @bp.get("/libraries/<slug:slug>/overview")
 def overview(slug: str):  # type: ignore[no-untyped-def]
-    """The signed-in citizen's overview; 401 signed out, 404 not a borrower, 503 upstream down."""
+    """The signed-in citizen's overview; 401 signed out, 404 not a borrower, 503 FBS down."""
     library = library_or_404(slug)
     citizen = citizen_session.current_citizen()
     if citizen is None:
@@ -61,6 +81,7 @@ def overview(slug: str):  # type: ignore[no-untyped-def]
         blocked_for_fees=debts.patron.blocked_for_fees,
         payable_here=_section(ov.payable_here),
         handed_over=_section(ov.handed_over),
+        recently_paid=_rows(ov.recently_paid),   # the last 30 days; in no total
         total=_amount(ov.total),
-        providers={"fbs": "ok"},
+        providers=debts.providers,
     )

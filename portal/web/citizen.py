@@ -6,11 +6,12 @@ import logging
 from flask import Blueprint, render_template, request, url_for
 
 from portal.auth import citizen as citizen_session
-from portal.i18n import LANGUAGES, current_language
+from portal.i18n import LANGUAGES
 from portal.libraries.repository import list_libraries
 from portal.providers.errors import UpstreamError
 from portal.services.debts import PatronMemo, citizen_debts
-from portal.web.libraries import library_kodelinje, library_or_404, rendered_texts
+from portal.web.libraries import library_or_404
+from portal.web.overview_page import render_overview
 
 log = logging.getLogger(__name__)
 bp = Blueprint("citizen", __name__)
@@ -59,6 +60,4 @@ def overview(slug: str):  # type: ignore[no-untyped-def]
         return render_template("overview/unavailable.html", **context), 503
     if debts is None:
         return render_template("overview/not_borrower.html", **context)
-    return render_template("overview/overview.html", patron=debts.patron, overview=debts.overview,
-                           texts=rendered_texts(library, current_language()),
-                           kodelinje=library_kodelinje(library), **context)
+    return render_overview(library, debts)

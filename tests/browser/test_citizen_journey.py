@@ -24,12 +24,14 @@ def test_anne_sees_both_sections_totals_and_kodelinje(page: Page, stack: Stack) 
     expect(here.locator("tbody tr")).to_have_count(4)
     expect(here.locator("tfoot")).to_contain_text("314,75 kr.")
     # Handed over: the fee created exactly on the cut-off date is here, and so is the
-    # one whose flag disagrees with its date (the flag wins, nothing is dropped).
-    expect(over.locator("tbody tr")).to_have_count(3)
+    # one whose flag disagrees with its date (the flag wins, nothing is dropped); with
+    # them the reminder fee the municipality added. 506 is paid in Mit Betalingsoverblik
+    # and awaits registration in FBS: shown, not counted (see test_debtor_journey.py).
+    expect(over.locator("tbody tr")).to_have_count(4)
     expect(over.locator("tr[data-fee-id='505']")).to_contain_text("15.06.2021")
     expect(over.locator("tr[data-fee-id='507']")).to_be_visible()
-    expect(over.locator("tfoot")).to_contain_text("489,00 kr.")
-    expect(page.locator("[data-total='all']")).to_have_text("803,75 kr.")
+    expect(over.locator("tfoot")).to_contain_text("155,00 kr.")
+    expect(page.locator("[data-total='all']")).to_have_text("469,75 kr.")
     expect(over.get_by_role("link", name="Gå til Mit Betalingsoverblik")).to_have_attribute(
         "href", "https://www.ltk.dk/")
     # The texts follow the cut-off date, written out in Danish.
@@ -48,7 +50,7 @@ def test_switch_to_english(page: Page, stack: Stack) -> None:
     page.get_by_role("link", name="English").click()
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.get_by_role("heading", level=1)).to_have_text("Your debts to the library")
-    expect(page.locator("[data-total='all']")).to_have_text("DKK\u00a0803.75")
+    expect(page.locator("[data-total='all']")).to_have_text("DKK\u00a0469.75")
     expect(section(page, "payable-here")).to_contain_text("before 15 June 2021")
     # The choice sticks when the borrower comes back without ?lang=.
     page.goto(f"{stack.url}/lyngby/")

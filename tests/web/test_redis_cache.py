@@ -65,13 +65,16 @@ def test_sessions_and_provider_cache_in_redis(redis_stack: Stack, redis_url: str
     anne = next(c for c in CITIZENS if c.sub == "demo-anne")
     with httpx.Client(timeout=10) as client:
         page = http_login(client, redis_stack.url, "demo-anne")
-        assert page.status_code == 200 and "803,75" in page.text
+        assert page.status_code == 200 and "469,75" in page.text
         stored = keys(redis_url)
         assert any("session:" in key for key in stored), stored
         assert any(key.endswith("DK-717300:1001:fees") or ":1001:" in key for key in stored), stored
         assert all(anne.cpr not in key for key in stored)
+        # The debtor system is asked by CPR number, but cached under the patron id.
+        assert any(key.endswith("debtor:DK-717300:1001:claims") for key in stored), stored
         with redis.Redis.from_url(redis_url) as raw:
             assert all(anne.cpr.encode() not in (raw.get(k) or b"") for k in raw.keys("*fbs*"))
+            assert all(anne.cpr.encode() not in (raw.get(k) or b"") for k in raw.keys("*debtor*"))
         calls = redis_stack.fbs_state.call_count("fees")
         assert client.get(f"{redis_stack.url}/lyngby/").status_code == 200
         assert redis_stack.fbs_state.call_count("fees") == calls, "second view served from Redis"

@@ -1,0 +1,109 @@
+"""What the debtor simulator knows and does: claims per library and CPR number, injected faults.
+
+Tests hold the `SimState` of a running simulator and change it in-process: make the
+next calls fail, answer garbage, answer slowly, and read how often (and with which
+URLs) the simulator was called.
+"""
+from __future__ import annotations
+
+import copy
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from portal import clock
+from portal.config import DEV_DEBTOR_API_KEY
+from portal.devtools import demo_data
+
+ENDPOINTS = ("claims",)
+GarbageKind = Literal["invalid-json", "wrong-shape", "float-amount", "other-agency"]
+ClaimsKey = tuple[str, str]          # (agency id, CPR number)
+
+
+def _demo_claims() -> dict[ClaimsKey, list[dict[str, Any]]]:
+    by_patron = demo_data.debtor_claims(clock.today())
+    return {(agency, c.cpr): copy.deepcopy(by_patron.get(patron_id, []))
+            for c in demo_data.CITIZENS if c.cpr is not None
+            for agency, patron_id in c.patrons.items()}
+
+
+@dataclass
+class _Fault:
+    kind: Literal["status", "invalid-json", "wrong-shape", "float-amount", "other-agency"]
+    remaining: int | None            # None: until reset_faults()
+    status: int = 500
+
+
+@dataclass
+class SimState:
+    """Data and behaviour of one debtor simulator. Thread-safe: the server is threaded."""
+
+    api_key: str = DEV_DEBTOR_API_KEY
+    # (agency id, CPR number) -> raw Claim JSON. Default: the demo citizens' claims, copied.
+    claims: dict[ClaimsKey, list[dict[str, Any]]] = field(default_factory=_demo_claims)
+    agencies: set[str] = field(default_factory=lambda: {
+        agency for c in demo_data.CITIZENS for agency in c.patrons})
+    calls: Counter[str] = field(default_factory=Counter)
+    # (method, path, query string) of every request: tests check no CPR number travels in a URL.
+    requests: list[tuple[str, str, str]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.lock = threading.RLock()
+        self._faults: list[_Fault] = []
+        self._delay = 0.0
+        # Set at shutdown so slow answers (timeout tests) stop sleeping.
+        self.wake = threading.Event()
+
+    def claims_of(self, agency: str, cpr: str) -> list[dict[str, Any]]:
+        with self.lock:
+            return copy.deepcopy(self.claims.get((agency, cpr), []))
+
+    # -- faults -------------------------------------------------------------
+
+    def fail_next(self, n: int = 1, status: int = 500) -> None:
+        """The next `n` calls answer `status` with no useful body."""
+        self._add_fault(_Fault("status", n, status))
+
+    def answer_garbage(self, kind: GarbageKind = "invalid-json", times: int | None = 1) -> None:
+        """Answer 200 with a body the portal must refuse: not JSON, the wrong shape, an amount
+        as a JSON number instead of a decimal string, or another library's claims.
+
+        `times=None`: until `reset_faults()`.
+        """
+        self._add_fault(_Fault(kind, times))
+
+    def delay_answers(self, seconds: float) -> None:
+        """Sleep before answering (0 turns it off)."""
+        with self.lock:
+            self._delay = seconds
+
+    def reset_faults(self) -> None:
+        with self.lock:
+            self._faults.clear()
+            self._delay = 0.0
+
+    def _add_fault(self, fault: _Fault) -> None:
+        if fault.remaining is not None and fault.remaining < 1:
+            raise ValueError("a fault must apply at least once")
+        with self.lock:
+            self._faults.append(fault)
+
+    def begin_call(self, endpoint: str, method: str, path: str, query: str) -> _Fault | None:
+        """Record the call, apply any delay, and take the next fault."""
+        with self.lock:
+            self.calls[endpoint] += 1
+            self.requests.append((method, path, query))
+            delay = self._delay
+            fault = self._faults[0] if self._faults else None
+            if fault is not None and fault.remaining is not None:
+                fault.remaining -= 1
+                if fault.remaining <= 0:
+                    self._faults.remove(fault)
+        if delay:
+            self.wake.wait(delay)
+        return fault
+
+    def call_count(self, endpoint: str | None = None) -> int:
+        with self.lock:
+            return self.calls[endpoint] if endpoint else sum(self.calls.values())

@@ -1,0 +1,74 @@
+"""A thin client of the municipality's debtor-status API (docs/debtor-api.yaml).
+
+One call: the claims of one citizen for one library. The citizen is identified by
+the CPR number in the JSON body of a POST — never in the URL, which ends up in
+access logs, proxies and traces. JSON is turned into `Claim`s by `debtor_parse`.
+Every failure leaves as an `UpstreamError` subclass with provider "debtor" and a
+message naming the operation and agency, never the CPR number or the API key.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from portal.domain.claims import Claim
+from portal.providers import debtor_parse
+from portal.providers.errors import UpstreamBadResponse, UpstreamError, UpstreamTimeout
+
+log = logging.getLogger(__name__)
+
+PROVIDER = "debtor"
+CLAIMS_PATH = "/v1/libraries/{agency}/claims/search"
+
+
+class DebtorCredentialsRejected(UpstreamError):
+    """The debtor API refused the portal's API key (401/403)."""
+
+
+class DebtorClient:
+    """The debtor-status API at `base_url`, authenticated with a bearer API key."""
+
+    def __init__(self, http: httpx.Client, base_url: str, api_key: str) -> None:
+        self._http = http
+        self._base_url = base_url.rstrip("/")
+        self._api_key = api_key
+
+    def get_claims(self, agency_id: str, cpr: str) -> list[Claim]:
+        """The citizen's claims from the library `agency_id` (paid ones included)."""
+        if not (isinstance(cpr, str) and len(cpr) == 10 and cpr.isascii() and cpr.isdigit()):
+            raise ValueError("cpr must be a string of 10 digits")   # without the value: it may be one
+        path = CLAIMS_PATH.format(agency=quote(agency_id, safe=""))
+        response = self._send(agency_id, path, {"cpr": cpr})
+        if response.status_code in (401, 403):
+            raise self._failed(DebtorCredentialsRejected, agency_id,
+                               f"API key refused ({response.status_code}): check PORTAL_DEBTOR_API_KEY")
+        if not response.is_success:
+            raise self._failed(UpstreamBadResponse, agency_id, f"unexpected status {response.status_code}")
+        try:
+            return debtor_parse.parse_claims(response.content, agency_id)
+        except UpstreamBadResponse as exc:
+            raise self._failed(UpstreamBadResponse, agency_id, exc.message) from None
+
+    def _send(self, agency_id: str, path: str, body: Any) -> httpx.Response:
+        headers = {"Accept": "application/json", "Authorization": f"Bearer {self._api_key}"}
+        started = time.monotonic()
+        try:
+            response = self._http.post(self._base_url + path, json=body, headers=headers)
+        except httpx.TimeoutException as exc:
+            raise self._failed(UpstreamTimeout, agency_id,
+                               f"no answer within the timeout ({type(exc).__name__})") from exc
+        except httpx.HTTPError as exc:
+            raise self._failed(UpstreamError, agency_id,
+                               f"cannot reach {self._base_url} ({type(exc).__name__})") from exc
+        log.debug("debtor claims %s: %s in %.0f ms", agency_id, response.status_code,
+                  (time.monotonic() - started) * 1000)
+        return response
+
+    def _failed(self, kind: type[UpstreamError], agency_id: str, what: str) -> UpstreamError:
+        message = f"claims at {agency_id}: {what}"
+        log.warning("debtor: %s", message)
+        return kind(PROVIDER, message)

@@ -1,0 +1,151 @@
+"""Debtor-status API JSON -> `Claim`s, at the boundary (see docs/debtor-api.yaml).
+
+Everything is checked here, so a changed or broken answer becomes one
+`UpstreamBadResponse` — and the page falls back to FBS's data with a note —
+instead of a wrong figure. Messages name fields and claim ids, never values.
+"""
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+from decimal import Decimal
+from typing import Any, NoReturn
+
+from portal.domain.claims import Claim, ClaimStatus
+from portal.domain.fees import FeeType
+from portal.providers.errors import UpstreamBadResponse
+
+PROVIDER = "debtor"
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# Amounts are decimal strings in kroner with at most two decimals: "60", "60.5", "60.00".
+_AMOUNT = re.compile(r"\d{1,9}(\.\d{1,2})?")
+_CLAIM_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+_CENT = Decimal("0.01")
+
+
+def _bad(what: str) -> NoReturn:
+    raise UpstreamBadResponse(PROVIDER, what)
+
+
+def _reject_constant(name: str) -> NoReturn:
+    _bad(f"JSON contains {name}")
+
+
+def loads(body: bytes | str) -> Any:
+    """Decode a body; fractions become Decimal, never float."""
+    try:
+        return json.loads(body, parse_float=Decimal, parse_constant=_reject_constant)
+    except (ValueError, RecursionError):
+        _bad("body is not valid JSON")
+
+
+def _object(value: Any, what: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        _bad(f"{what} is not an object")
+    return value
+
+
+def _str(obj: dict[str, Any], key: str, what: str) -> str:
+    value = obj.get(key)
+    if not isinstance(value, str) or not value.strip():
+        _bad(f"{what}: {key} is missing or not a text")
+    return value
+
+
+def _optional_str(obj: dict[str, Any], key: str, what: str) -> str | None:
+    value = obj.get(key)
+    if value is not None and not isinstance(value, str):
+        _bad(f"{what}: {key} is not a text")
+    return value
+
+
+def _date(obj: dict[str, Any], key: str, what: str, required: bool) -> date | None:
+    value = obj.get(key)
+    if value is None:
+        if required:
+            _bad(f"{what}: {key} is missing")
+        return None
+    if not isinstance(value, str) or not _DATE.fullmatch(value):
+        _bad(f"{what}: {key} is not a date (YYYY-MM-DD)")
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        _bad(f"{what}: {key} is not a valid calendar date")
+
+
+def _amount(obj: dict[str, Any], key: str, what: str, default: str | None = None) -> Decimal:
+    value = obj.get(key, default)
+    # Strings only: a JSON number may have passed through a float somewhere upstream.
+    if not isinstance(value, str) or not _AMOUNT.fullmatch(value):
+        _bad(f"{what}: {key} is not an amount (a decimal string like \"60.00\")")
+    return Decimal(value).quantize(_CENT)
+
+
+def _fee_id(obj: dict[str, Any], what: str) -> int | None:
+    value = obj.get("feeId")
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        _bad(f"{what}: feeId is not an integer")
+    return value
+
+
+def parse_claim(raw: Any, what: str = "claim") -> Claim:
+    """One `Claim` object of the API."""
+    obj = _object(raw, what)
+    claim_id = _str(obj, "claimId", what)
+    if not _CLAIM_ID.fullmatch(claim_id):
+        _bad(f"{what}: claimId has characters outside [A-Za-z0-9._:-] or is too long")
+    what = f"claim {claim_id}"
+    status_raw = obj.get("status")
+    try:
+        status = ClaimStatus(status_raw)
+    except ValueError:
+        _bad(f"{what}: status is not one of {[s.value for s in ClaimStatus]}")
+    fee_id = _fee_id(obj, what)
+    origin = _optional_str(obj, "originClaimId", what)
+    if fee_id is not None and origin is not None:
+        _bad(f"{what}: a claim has a feeId (from the library) or an originClaimId (added by the "
+             "municipality), not both")
+    outstanding = _amount(obj, "outstandingAmount", what)
+    paid = _date(obj, "paidDate", what, required=False)
+    if outstanding == 0 and paid is None:
+        # Zero outstanding without a payment would be a written-off claim: the API leaves those out.
+        _bad(f"{what}: outstandingAmount is 0 but paidDate is missing")
+    return Claim(
+        claim_id=claim_id,
+        description=_str(obj, "description", what),
+        created=_date(obj, "createdDate", what, required=True),  # type: ignore[arg-type]
+        original_amount=_amount(obj, "originalAmount", what),
+        outstanding=outstanding,
+        status=status,
+        fee_id=fee_id,
+        origin_claim_id=origin,
+        type=FeeType.from_fbs(_optional_str(obj, "type", what)),
+        due=_date(obj, "dueDate", what, required=False),
+        paid_amount=_amount(obj, "paidAmount", what, default="0.00"),
+        paid=paid,
+    )
+
+
+def parse_claims(data: Any, agency_id: str) -> list[Claim]:
+    """A `ClaimList` answer (raw JSON text, or already decoded with `loads`) for `agency_id`."""
+    if isinstance(data, (bytes, str)):
+        data = loads(data)
+    envelope = _object(data, "claims answer")
+    if envelope.get("agencyId") != agency_id:
+        # A gateway that routed us to another library's claims must not show them.
+        _bad("claims answer is for another agencyId")
+    items = envelope.get("claims")
+    if not isinstance(items, list):
+        _bad("claims answer: claims is not a list")
+    claims = [parse_claim(item, f"claim #{i}") for i, item in enumerate(items)]
+    ids = [c.claim_id for c in claims]
+    if len(set(ids)) != len(ids):
+        _bad("claims answer lists the same claimId twice")
+    fee_ids = [c.fee_id for c in claims if c.fee_id is not None]
+    if len(set(fee_ids)) != len(fee_ids):
+        # One fee, two claims: counting both would show the citizen more than they owe.
+        _bad("claims answer lists the same feeId twice")
+    return claims

@@ -1,0 +1,39 @@
+"""The citizen's overview page as HTML, in one place: the citizen view and the editor's preview use it."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import render_template
+
+from portal.auth import citizen as citizen_session
+from portal.i18n import current_language
+from portal.libraries.library import Library
+from portal.services.debts import CitizenDebts
+from portal.web.libraries import library_kodelinje, rendered_texts
+
+
+def overview_context(library: Library, debts: CitizenDebts, *, preview: bool = False) -> dict[str, Any]:
+    """Everything templates/overview/overview.html needs, for a template that extends it.
+
+    Needs a request context; texts follow the current language (so `force_locale` works).
+    """
+    return {
+        "library": library,
+        "citizen": None if preview else citizen_session.current_citizen(),
+        "patron": debts.patron,
+        "overview": debts.overview,
+        "debtor_status": debts.debtor.value,
+        "preview": preview,
+        "texts": rendered_texts(library, current_language()),
+        "kodelinje": library_kodelinje(library),
+    }
+
+
+def render_overview(library: Library, debts: CitizenDebts, *, preview: bool = False) -> str:
+    """The page showing `debts` at `library`, with the library's texts in the reader's language.
+
+    Needs a request context (language, URLs). `preview=True` is the editor's preview: no
+    signed-in citizen in the header and a banner saying the debts are examples (see
+    `portal.services.demo_debts.demo_debts`).
+    """
+    return render_template("overview/overview.html", **overview_context(library, debts, preview=preview))

@@ -1,0 +1,38 @@
+"""demo_debts: the example borrower's debts for any library, without a single HTTP call."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+import httpx
+import pytest
+
+from portal import clock
+from portal.domain.merge import RowNote
+from portal.libraries.library import Library
+from portal.services.debts import ProviderStatus
+from portal.services.demo_debts import demo_debts
+
+ELSEWHERE = Library(slug="faxe", name="Faxe Bibliotekerne", agency_id="DK-732000", cutoff_date=date(2021, 9, 1))
+
+
+@pytest.fixture(autouse=True)
+def no_http(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("demo_debts must not make HTTP calls")
+    monkeypatch.setattr(httpx.Client, "send", refuse)
+
+
+def test_every_state_of_the_page_is_in_the_example() -> None:
+    with clock.frozen(datetime(2024, 5, 10, 12)):
+        debts = demo_debts(ELSEWHERE)
+    overview = debts.overview
+    assert debts.patron.name == "Anne Andersen" and debts.debtor is ProviderStatus.OK
+    assert overview.cutoff_date == date(2021, 9, 1)
+    assert overview.payable_here.total == Decimal("314.75")
+    assert overview.handed_over.total == Decimal("155.00")
+    notes = {row.note for row in overview.handed_over.rows}
+    assert notes == {None, RowNote.ADDED_BY_MUNICIPALITY, RowNote.AWAITING_REGISTRATION,
+                     RowNote.NOT_YET_IN_DEBTOR_SYSTEM}
+    assert [row.claim_id for row in overview.recently_paid] == ["LTK-2023-0506-R1"]
+    assert overview.recently_paid[0].paid == date(2024, 5, 9)

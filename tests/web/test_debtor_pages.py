@@ -1,0 +1,107 @@
+"""The page and JSON with the debtor system: its status shown, and FBS's figures when it fails alone."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+
+import httpx
+import pytest
+
+from portal.cache import cache
+from tests.support.login import http_login
+from tests.support.stack import Stack
+
+
+@pytest.fixture(autouse=True)
+def fresh(stack: Stack) -> Iterator[None]:
+    """No cached answers (and no sessions) from other tests: each test reaches both upstreams."""
+    with stack.app.app_context():
+        cache.clear()
+    yield
+    stack.debtor_state.reset_faults()
+    stack.fbs_state.reset_faults()
+
+
+def anne(client: httpx.Client, stack: Stack, slug: str = "lyngby", lang: str = "da") -> httpx.Response:
+    http_login(client, stack.url, "demo-anne", slug=slug)
+    return client.get(f"{stack.url}/{slug}/?lang={lang}")
+
+
+def test_the_page_tells_the_whole_truth(client: httpx.Client, stack: Stack) -> None:
+    page = anne(client, stack)
+    assert page.status_code == 200
+    html = page.text
+    assert "Status i Mit Betalingsoverblik" in html
+    assert "Rykker sendt" in html
+    assert "Rykkergebyr" in html and "Lagt på af kommunen til: Gebyr (for sent) fra 15.06.2021" in html
+    assert "Betalt – afventer registrering (op til 72 timer)" in html
+    assert "Endnu ikke synlig i Mit Betalingsoverblik (normalt næste dag)" in html
+    assert "(ikke med i totalen)" in html
+    assert "Betalt for nylig" in html
+    assert 'data-total="all">469,75' in html and 'data-total="handed-over">155,00' in html
+    assert "Status fra Mit Betalingsoverblik kunne ikke hentes" not in html
+
+
+def test_in_english(client: httpx.Client, stack: Stack) -> None:
+    html = anne(client, stack, lang="en").text
+    for text in ("Paid – awaiting registration (up to 72 hours)",
+                 "Not yet visible in Mit Betalingsoverblik (usually the next day)",
+                 "Added by the municipality to: Gebyr (for sent) of 15/06/2021", "Recently paid",
+                 "Reminder sent", "(not in the total)"):
+        assert text in html
+
+
+@pytest.mark.parametrize("fault", ["status", "invalid-json", "float-amount", "other-agency"])
+def test_debtor_failing_alone_leaves_fbs_figures_and_a_note(client: httpx.Client, stack: Stack,
+                                                            fault: str) -> None:
+    if fault == "status":
+        stack.debtor_state.fail_next(50)
+    else:
+        stack.debtor_state.answer_garbage(fault, times=None)  # type: ignore[arg-type]
+    page = anne(client, stack)
+    assert page.status_code == 200
+    html = page.text
+    assert "Status fra Mit Betalingsoverblik kunne ikke hentes" in html
+    assert 'role="alert"' in html
+    # FBS's own figures, and nothing the debtor system would have added or explained.
+    assert 'data-total="all">803,75' in html and 'data-total="handed-over">489,00' in html
+    assert "Rykkergebyr" not in html and "Status i Mit Betalingsoverblik" not in html
+    assert "Endnu ikke synlig" not in html and "afventer registrering" not in html
+    body = client.get(f"{stack.url}/api/v1/libraries/lyngby/overview").json()
+    assert body["providers"] == {"fbs": "ok", "debtor": "error"} and body["total"] == "803.75"
+
+
+def test_slow_debtor_times_out_and_the_page_still_shows(client: httpx.Client, stack: Stack) -> None:
+    stack.debtor_state.delay_answers(10)
+    try:
+        page = anne(client, stack)
+    finally:
+        stack.debtor_state.reset_faults()
+    assert page.status_code == 200 and "Status fra Mit Betalingsoverblik kunne ikke hentes" in page.text
+
+
+def test_fbs_failing_fails_the_page_even_with_the_debtor_up(client: httpx.Client, stack: Stack) -> None:
+    http_login(client, stack.url, "demo-eva")
+    with stack.app.app_context():
+        cache.delete_many("fbs:DK-717300:1005:fees-with-paid", "fbs:DK-717300:1005:patron")
+    stack.fbs_state.fail_next(50, endpoint="fees")
+    page = client.get(f"{stack.url}/lyngby/")
+    assert page.status_code == 503 and "kr." not in page.text
+    api = client.get(f"{stack.url}/api/v1/libraries/lyngby/overview")
+    assert api.status_code == 503 and api.json()["providers"] == {"fbs": "error"}
+    assert "total" not in api.json()
+
+
+def test_recently_paid_in_fbs(client: httpx.Client, stack: Stack) -> None:
+    """Anne paid fee 603 at Rødovre a few days ago: listed, in no total."""
+    page = anne(client, stack, slug="rodovre")
+    assert 'aria-labelledby="recently-paid"' in page.text and 'data-fee-id="603"' in page.text
+    body = client.get(f"{stack.url}/api/v1/libraries/rodovre/overview").json()
+    assert [row["fee_id"] for row in body["recently_paid"]] == [603]
+    assert Decimal(body["total"]) == Decimal("80.00")
+
+
+def test_no_cpr_number_in_any_debtor_url(client: httpx.Client, stack: Stack) -> None:
+    anne(client, stack)
+    requests = stack.debtor_state.requests
+    assert requests and all("0101901111" not in path + query for _method, path, query in requests)
