@@ -49,6 +49,7 @@ def _init_extensions(app: Flask, settings: Settings) -> None:
     # without pulling in every extension.
     from portal import cache, db, i18n
     from portal.auth import init_app as init_auth
+    from portal.editor import init_app as init_editor
     from portal.libraries import init_app as init_libraries
     from portal.providers.setup import init_app as init_providers
     from portal.web import init_app as init_web
@@ -60,6 +61,7 @@ def _init_extensions(app: Flask, settings: Settings) -> None:
     init_auth(app)
     init_libraries(app)
     init_web(app)
+    init_editor(app)
     if settings.demo:
         from portal.devtools.services import start_dev_services
 

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import Any
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, Flask, abort, current_app, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
 from portal import signals
@@ -20,6 +21,18 @@ bp = Blueprint("auth", __name__)
 # state -> slug of logins under way; a few, so parallel tabs do not clobber each other.
 _PENDING = "auth_pending"
 _MAX_PENDING = 5
+# app.config key: session keys of other areas (the editor area's sign-in) that a citizen's
+# login and logout leave alone, so each area signs in and out on its own.
+_KEPT_KEYS = "PORTAL_SESSION_KEYS_OF_OTHER_AREAS"
+
+
+def keep_at_citizen_sign_in_and_out(app: Flask, key: str) -> None:
+    """Let another area's session entry `key` survive a citizen's login and logout."""
+    app.config.setdefault(_KEPT_KEYS, set()).add(key)
+
+
+def _other_areas() -> dict[str, Any]:
+    return {key: session[key] for key in current_app.config.get(_KEPT_KEYS, ()) if key in session}
 
 
 @bp.get("/<slug:slug>/login")
@@ -53,8 +66,10 @@ def callback() -> Response | tuple[str, int]:
     except LoginRefused as refused:
         return _refused(refused, slug)
     # A new session id at login: an id planted before it (fixation) is worthless.
+    kept = _other_areas()
     regenerate_session()
     start_citizen_session(citizen)
+    session.update(kept)
     return redirect(_library_path(slug))
 
 
@@ -65,7 +80,9 @@ def logout(slug: str) -> Response:
     citizen = current_citizen()
     # Before the session goes: listeners drop what they cached for these patrons.
     signals.citizen_logged_out.send(current_app._get_current_object(), patrons=session_patrons())
+    kept = _other_areas()
     destroy_session()
+    session.update(kept)    # stored under a new id
     back = request.url_root + f"{slug}/"
     idp_logout = oidc.logout_url(citizen, back) if citizen is not None else None
     return redirect(idp_logout or _library_path(slug))

@@ -9,6 +9,7 @@ from joserfc.jwk import RSAKey
 
 from portal.devtools import demo_data
 from portal.devtools.demo_data import DemoCitizen
+from portal.devtools.idp.editors import EDITORS, DemoEditor
 from portal.devtools.idp.grants import ID_TOKEN_ALG, IdpAuthorizationServer, IdpState, build_server
 from portal.devtools.idp.models import NSIS_SUBSTANTIAL, IdpClient
 
@@ -20,11 +21,15 @@ bp = Blueprint("idp", __name__)
 def create_idp_app(issuer: str, clients: Sequence[IdpClient],
                    citizens: Iterable[DemoCitizen] = demo_data.CITIZENS, *,
                    cpr_claim: str = "cpr", cpr_in_id_token: bool = True,
-                   code_lifetime: int = 60, token_lifetime: int = 3600) -> Flask:
-    """A dev OpenID provider for `clients`, signing in one of `citizens`.
+                   code_lifetime: int = 60, token_lifetime: int = 3600,
+                   editors: Iterable[DemoEditor] = EDITORS, editor_claim: str = "gebyrportal_libraries",
+                   editor_claim_in_id_token: bool = True) -> Flask:
+    """A dev OpenID provider for `clients`, signing in one of `citizens` (or `editors`).
 
     `issuer` must be the URL the app is served at (no path). `cpr_claim` renames
     the CPR claim; with `cpr_in_id_token=False` the CPR is only in userinfo.
+    Clients registered with people="editors" sign in one of `editors` instead, whose
+    libraries go in `editor_claim` (only in userinfo with `editor_claim_in_id_token=False`).
     An RSA signing key is generated on every start.
     """
     app = Flask(__name__)
@@ -32,7 +37,9 @@ def create_idp_app(issuer: str, clients: Sequence[IdpClient],
     key = RSAKey.generate_key(2048, parameters={"use": "sig", "alg": ID_TOKEN_ALG}, auto_kid=True)
     state = IdpState(issuer=issuer.rstrip("/"), clients={c.client_id: c for c in clients},
                      citizens={c.sub: c for c in citizens}, key=key, cpr_claim=cpr_claim,
-                     cpr_in_id_token=cpr_in_id_token, code_lifetime=code_lifetime)
+                     cpr_in_id_token=cpr_in_id_token, code_lifetime=code_lifetime,
+                     editors={e.sub: e for e in editors}, editor_claim=editor_claim,
+                     editor_claim_in_id_token=editor_claim_in_id_token)
     app.extensions[EXTENSION] = (state, build_server(app, state))
     app.register_blueprint(bp)
     app.after_request(_security_headers)
@@ -70,7 +77,7 @@ def discovery() -> Response:
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "code_challenge_methods_supported": ["S256"],
         "scopes_supported": ["openid", "profile"],
-        "claims_supported": ["sub", "name", "acr", state.cpr_claim],
+        "claims_supported": ["sub", "name", "acr", state.cpr_claim, state.editor_claim],
         "acr_values_supported": [NSIS_SUBSTANTIAL],
     })
 
@@ -86,20 +93,23 @@ def authorize_page() -> Response | str | tuple[str, int]:
         grant = _server().get_consent_grant(end_user=None)
     except OAuth2Error as error:
         return _authorization_error(error)
-    return render_template("authorize.html", client_id=grant.client.client_id,
-                           citizens=list(_state().citizens.values()), action=request.full_path)
+    client = grant.client
+    return render_template("authorize.html", client_id=client.client_id, for_editors=client.people == "editors",
+                           people=list(_state().people(client).values()), action=request.full_path)
 
 
 @bp.post("/authorize")
 def authorize_decision() -> Response | tuple[str, int]:
-    # No button for a citizen (the cancel button, or an unknown sub) means "denied".
-    citizen = None if "cancel" in request.form else _state().citizens.get(request.form.get("sub", ""))
     server = _server()
     try:
-        grant = server.get_consent_grant(end_user=citizen)
+        # Validated first: which people may be chosen depends on the client.
+        grant = server.get_consent_grant(end_user=None)
     except OAuth2Error as error:
         return _authorization_error(error)
-    return server.create_authorization_response(grant_user=citizen, grant=grant)
+    # No button for a person (the cancel button, or a sub this client cannot sign in) means "denied".
+    people = _state().people(grant.client)
+    person = None if "cancel" in request.form else people.get(request.form.get("sub", ""))
+    return server.create_authorization_response(grant_user=person, grant=grant)
 
 
 @bp.post("/token")

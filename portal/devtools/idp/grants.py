@@ -20,7 +20,8 @@ from flask import Flask
 from joserfc.jwk import KeySet, RSAKey
 
 from portal.devtools.demo_data import DemoCitizen
-from portal.devtools.idp.models import NSIS_SUBSTANTIAL, AccessToken, AuthorizationCode, IdpClient
+from portal.devtools.idp.editors import DemoEditor
+from portal.devtools.idp.models import NSIS_SUBSTANTIAL, AccessToken, AuthorizationCode, IdpClient, Person
 from portal.devtools.idp.store import Store
 
 ID_TOKEN_ALG = "RS256"
@@ -38,12 +39,28 @@ class IdpState:
     cpr_in_id_token: bool = True
     code_lifetime: int = 60
     store: Store = field(default_factory=Store)
+    editors: dict[str, DemoEditor] = field(default_factory=dict)
+    editor_claim: str = "gebyrportal_libraries"
+    editor_claim_in_id_token: bool = True
 
-    def claims(self, citizen: DemoCitizen, *, in_id_token: bool) -> dict[str, object]:
-        """sub, name, acr and (unless the citizen has none) the CPR number under `cpr_claim`."""
-        claims: dict[str, object] = {"sub": citizen.sub, "name": citizen.name, "acr": NSIS_SUBSTANTIAL}
-        if citizen.cpr is not None and (self.cpr_in_id_token or not in_id_token):
-            claims[self.cpr_claim] = citizen.cpr
+    def people(self, client: IdpClient) -> dict[str, DemoCitizen] | dict[str, DemoEditor]:
+        """Whom `client` may sign in, by sub: citizens or editors, never both."""
+        return self.editors if client.people == "editors" else self.citizens
+
+    def claims(self, person: DemoCitizen | DemoEditor, *, in_id_token: bool) -> dict[str, object]:
+        """The claims of a citizen or an editor (the ID token's or userinfo's)."""
+        if isinstance(person, DemoEditor):
+            return self._editor_claims(person, in_id_token=in_id_token)
+        claims: dict[str, object] = {"sub": person.sub, "name": person.name, "acr": NSIS_SUBSTANTIAL}
+        if person.cpr is not None and (self.cpr_in_id_token or not in_id_token):
+            claims[self.cpr_claim] = person.cpr
+        return claims
+
+    def _editor_claims(self, editor: DemoEditor, *, in_id_token: bool) -> dict[str, object]:
+        """sub, name and the libraries claim under `editor_claim`; no CPR number, no acr."""
+        claims: dict[str, object] = {"sub": editor.sub, "name": editor.name}
+        if self.editor_claim_in_id_token or not in_id_token:
+            claims[self.editor_claim] = editor.libraries_claim()
         return claims
 
     def public_jwks(self) -> dict[str, list[dict[str, object]]]:
@@ -96,7 +113,7 @@ class CodeGrant(AuthorizationCodeGrant):
     def delete_authorization_code(self, authorization_code: AuthorizationCode) -> None:
         """Nothing to do: `query_authorization_code` already took the code out."""
 
-    def authenticate_user(self, authorization_code: AuthorizationCode) -> DemoCitizen:
+    def authenticate_user(self, authorization_code: AuthorizationCode) -> Person:
         return authorization_code.citizen
 
 
@@ -122,7 +139,7 @@ class IdToken(OpenIDCode):
     def get_client_claims(self, client: IdpClient) -> dict[str, object]:
         return {"iss": self.state.issuer, "aud": client.client_id}
 
-    def generate_user_info(self, user: DemoCitizen, scope: str) -> dict[str, object]:
+    def generate_user_info(self, user: Person, scope: str) -> dict[str, object]:
         return self.state.claims(user, in_id_token=True)
 
 
@@ -142,7 +159,7 @@ class UserInfo(UserInfoEndpoint):
         super().__init__(resource_protector=protector)
         self.state = state
 
-    def generate_user_info(self, user: DemoCitizen, scope: str) -> dict[str, object]:  # type: ignore[override]
+    def generate_user_info(self, user: Person, scope: str) -> dict[str, object]:  # type: ignore[override]
         return self.state.claims(user, in_id_token=False)
 
     def get_issuer(self) -> str:

@@ -5,16 +5,20 @@ import hmac
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 from authlib.oauth2.rfc6749 import ClientMixin, TokenMixin
 from authlib.oidc.core import AuthorizationCodeMixin
 
 from portal.devtools.demo_data import DemoCitizen
+from portal.devtools.idp.editors import DemoEditor
 
 # The NSIS assurance level MitID brokers state for an ordinary MitID login.
 NSIS_SUBSTANTIAL = "https://data.gov.dk/concept/core/nsis/loa/Substantial"
 
 PostLogoutRule = Callable[[str], bool]
+# Whom a code or token was issued to: a demo citizen, or a demo editor for an editor client.
+Person = DemoCitizen | DemoEditor
 
 
 def prefix_rule(prefix: str) -> PostLogoutRule:
@@ -41,13 +45,16 @@ class IdpClient(ClientMixin):
     """A relying party registered at the dev IdP.
 
     Redirect URIs match exactly. `post_logout_redirect_uris` is either a list of
-    exact URIs or a rule (a callable such as `prefix_rule(...)`).
+    exact URIs or a rule (a callable such as `prefix_rule(...)`). `people` says whom
+    the client signs in: demo citizens, or demo library editors (as if it were the
+    organisation's IdP, a separate one in a real deployment).
     """
 
     client_id: str
     client_secret: str
     redirect_uris: Sequence[str]
     post_logout_redirect_uris: Sequence[str] | PostLogoutRule = ()
+    people: Literal["citizens", "editors"] = "citizens"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "redirect_uris", tuple(self.redirect_uris))
@@ -99,7 +106,7 @@ class AuthorizationCode(AuthorizationCodeMixin):
     client_id: str
     redirect_uri: str
     scope: str
-    citizen: DemoCitizen
+    citizen: Person
     nonce: str | None
     code_challenge: str
     code_challenge_method: str
@@ -121,15 +128,16 @@ class AuthorizationCode(AuthorizationCodeMixin):
     def get_auth_time(self) -> int:
         return self.auth_time
 
-    def get_acr(self) -> str:
-        return NSIS_SUBSTANTIAL
+    def get_acr(self) -> str | None:
+        # MitID's assurance level is a citizen's; an editor signs in at the organisation's IdP.
+        return NSIS_SUBSTANTIAL if isinstance(self.citizen, DemoCitizen) else None
 
 
 @dataclass
 class AccessToken(TokenMixin):
     access_token: str
     client: IdpClient
-    citizen: DemoCitizen
+    citizen: Person
     scope: str
     expires_in: int
     issued_at: float = field(default_factory=time.time)
@@ -150,7 +158,7 @@ class AccessToken(TokenMixin):
     def is_revoked(self) -> bool:
         return self.revoked
 
-    def get_user(self) -> DemoCitizen:
+    def get_user(self) -> Person:
         return self.citizen
 
     def get_client(self) -> IdpClient:

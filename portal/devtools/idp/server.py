@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from portal.config import DEV_OIDC_CLIENT_ID, DEV_OIDC_CLIENT_SECRET
+from portal.config import DEV_EDITOR_CLIENT_ID, DEV_EDITOR_CLIENT_SECRET, DEV_OIDC_CLIENT_ID, DEV_OIDC_CLIENT_SECRET
 from portal.devtools.idp.app import create_idp_app
 from portal.devtools.idp.models import IdpClient, prefix_rule
 
@@ -76,3 +76,10 @@ def portal_dev_client(portal_url: str = "http://127.0.0.1:5000") -> IdpClient:
     base = portal_url.rstrip("/")
     return IdpClient(DEV_OIDC_CLIENT_ID, DEV_OIDC_CLIENT_SECRET, [f"{base}/auth/callback"],
                      prefix_rule(f"{base}/"))
+
+
+def portal_editor_dev_client(portal_url: str = "http://127.0.0.1:5000") -> IdpClient:
+    """The portal's editor area as `make run` serves it: signs in demo editors, back to /editor/ after logout."""
+    base = portal_url.rstrip("/")
+    return IdpClient(DEV_EDITOR_CLIENT_ID, DEV_EDITOR_CLIENT_SECRET, [f"{base}/editor/callback"],
+                     prefix_rule(f"{base}/editor/"), people="editors")

@@ -1,0 +1,76 @@
+"""The one guard of the editor area, run before every one of its views.
+
+1. Only an editor signed in with the organisation's IdP gets past (a citizen's MitID login
+   counts for nothing here). Signed out: GET → the sign-in, POST → 401.
+2. A route with a library (`<slug:slug>`) answers 404 unless the editor may edit that library
+   — the same answer as for a library that does not exist, so a foreign library's existence
+   is not revealed. Enforced here, not by hiding links: a new route cannot forget it.
+3. Every POST must carry the sign-in's CSRF token (portal.editor.csrf).
+"""
+from __future__ import annotations
+
+from flask import Response, abort, current_app, g, redirect, render_template, request, url_for
+from werkzeug.exceptions import NotFound as HttpNotFound
+
+from portal.editor.blueprint import bp
+from portal.editor.csrf import FIELD, check_csrf
+from portal.editor.headers import CSP_EXTENSION, set_editor_headers
+from portal.editor.identity import Editor, current_editor
+from portal.libraries.editing import NotFound
+
+# Reachable without an editor sign-in: the sign-in page itself and the OpenID Connect round trip.
+PUBLIC_ENDPOINTS = frozenset({"editor.index", "editor.login", "editor.callback"})
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@bp.before_request
+def guard() -> Response | tuple[str, int] | None:
+    editor = current_editor()
+    g.editor = editor
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    if editor is None:
+        return _sign_in_required()
+    slug = (request.view_args or {}).get("slug")
+    if slug is not None and not editor.may_edit(slug):
+        abort(404)
+    if request.method not in _SAFE_METHODS:
+        check_csrf(editor)
+    return None
+
+
+def request_editor() -> Editor | None:
+    """The editor of this request, or None (for the public views)."""
+    return g.get("editor")
+
+
+def signed_in_editor() -> Editor:
+    """The editor of this request; views behind the guard can rely on one."""
+    editor = g.get("editor")
+    if editor is None:   # only reachable if a public view calls this by mistake
+        abort(401)
+    return editor
+
+
+def _sign_in_required() -> Response | tuple[str, int]:
+    if request.method in _SAFE_METHODS:
+        # Back to this page after signing in; only the path (portal.editor.signin checks it again).
+        return redirect(url_for("editor.login", next=request.path))
+    return render_template("editor/sign_in_required.html"), 401
+
+
+@bp.errorhandler(NotFound)
+def not_found(_: NotFound) -> Response:
+    """No such library, revision or scheduled date: the portal's ordinary 404 page."""
+    return current_app.handle_http_exception(HttpNotFound())  # type: ignore[return-value]
+
+
+@bp.after_request
+def headers(response: Response) -> Response:
+    return set_editor_headers(response, current_app.extensions[CSP_EXTENSION])
+
+
+@bp.context_processor
+def template_helpers() -> dict[str, object]:
+    editor = g.get("editor")
+    return {"editor": editor, "csrf_field_name": FIELD, "csrf_token": editor.csrf_token if editor else ""}

@@ -1,0 +1,165 @@
+"""Routes: the editor's libraries, and one library's form — save a draft, discard, publish, schedule.
+
+Views orchestrate only: the guard has already checked the editor and the library, the storage
+(portal.libraries.editing) checks the values and the version, and this module picks the page.
+Every change carries the `version` its page was loaded with; a stale one gets a conflict page.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from flask import abort, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from portal import db
+from portal.editor.blueprint import bp
+from portal.editor.display import DONE_MESSAGES, when
+from portal.editor.forms import (LANGUAGE_NAMES, SHORT_TEXT_KEYS, TEXT_LABELS, ScheduleForm,
+                                 error_messages, field_label, parse_schedule, schedule_errors, submitted)
+from portal.editor.guard import request_editor, signed_in_editor
+from portal.libraries import editing
+from portal.libraries.defaults import LANGUAGES, default_text
+from portal.libraries.editing import EditConflict, EditorState, ValidationFailed
+from portal.libraries.repository import list_libraries
+
+Page = Response | tuple[str, int] | str
+
+
+@bp.context_processor
+def form_helpers() -> dict[str, object]:
+    return {"field_label": field_label, "text_labels": TEXT_LABELS, "language_names": LANGUAGE_NAMES,
+            "languages": LANGUAGES, "default_text": default_text, "short_text_keys": SHORT_TEXT_KEYS,
+            "done_messages": DONE_MESSAGES, "when": when}
+
+
+@bp.get("/")
+def index() -> Page:
+    """Signed out: the invitation to sign in. Signed in: the libraries this editor may edit."""
+    editor = request_editor()
+    if editor is None:
+        return render_template("editor/sign_in.html")
+    libraries = [library for library in list_libraries() if editor.may_edit(library.slug)]
+    return render_template("editor/libraries.html", libraries=libraries)
+
+
+def load_or_404(slug: str) -> EditorState:
+    """The library's editor state; 404 for an unknown library (as for a foreign one, see guard)."""
+    state = editing.load_state(db.session(), slug)
+    if state is None:
+        abort(404)
+    return state
+
+
+@bp.get("/<slug:slug>/")
+def edit(slug: str) -> Page:
+    state = load_or_404(slug)
+    library = state.draft or state.published
+    return render_edit(state, editing.form_values(library), done=request.args.get("done"))
+
+
+@bp.post("/<slug:slug>/")
+def save(slug: str) -> Page:
+    """Save the form as the library's draft; nothing is saved when any field is refused."""
+    values = submitted(request.form)
+    try:
+        editing.save_draft(db.session(), slug, values, signed_in_editor().label, _version())
+    except ValidationFailed as refused:
+        return render_edit(load_or_404(slug), values, errors=error_messages(refused.codes, values),
+                           version=_version(), status=422)
+    except EditConflict as conflict:
+        # The editor's typing is kept on the page; the form now carries the new version.
+        return render_edit(load_or_404(slug), values, conflict=conflict, kept_input=True, status=409)
+    return _done(slug, "saved")
+
+
+@bp.post("/<slug:slug>/discard")
+def discard(slug: str) -> Page:
+    try:
+        editing.discard_draft(db.session(), slug, signed_in_editor().label, _version())
+    except EditConflict as conflict:
+        return _conflict_page(slug, conflict)
+    return _done(slug, "discarded")
+
+
+@bp.post("/<slug:slug>/publish")
+def publish(slug: str) -> Page:
+    """Make the draft what citizens see."""
+    try:
+        editing.publish(db.session(), slug, signed_in_editor().label, _version())
+    except EditConflict as conflict:
+        return _conflict_page(slug, conflict)
+    except ValidationFailed as refused:    # no draft (any more) to publish
+        state = load_or_404(slug)
+        return render_edit(state, _current_values(state), problem=_first_message(refused), status=422)
+    return _done(slug, "published")
+
+
+@bp.post("/<slug:slug>/schedule")
+def schedule(slug: str) -> Page:
+    """From a future day, the cut-off date changes by itself."""
+    parsed = parse_schedule(request.form)
+    if isinstance(parsed, ScheduleForm):
+        return _schedule_refused(slug, parsed)
+    effective_from, cutoff_date = parsed
+    try:
+        editing.schedule_cutoff(db.session(), slug, effective_from, cutoff_date, signed_in_editor().label,
+                                _version())
+    except ValidationFailed as refused:
+        return _schedule_refused(slug, schedule_errors(refused.codes, request.form))
+    except EditConflict as conflict:
+        return _conflict_page(slug, conflict)
+    return _done(slug, "scheduled")
+
+
+@bp.post("/<slug:slug>/schedule/<int:schedule_id>/cancel")
+def cancel_schedule(slug: str, schedule_id: int) -> Page:
+    try:
+        editing.cancel_scheduled_cutoff(db.session(), slug, schedule_id, signed_in_editor().label, _version())
+    except EditConflict as conflict:
+        return _conflict_page(slug, conflict)
+    except ValidationFailed as refused:    # already in force
+        state = load_or_404(slug)
+        return render_edit(state, _current_values(state), problem=_first_message(refused), status=422)
+    return _done(slug, "unscheduled")
+
+
+def render_edit(state: EditorState, values: Mapping[str, str], *, errors: Mapping[str, str] | None = None,
+                version: str | None = None, conflict: EditConflict | None = None,
+                kept_input: bool = False, schedule_form: ScheduleForm | None = None,
+                problem: str | None = None, done: str | None = None, status: int = 200) -> tuple[str, int]:
+    """The library's form. After a conflict it carries the new version, so saving again is a choice."""
+    page = render_template(
+        "editor/edit.html", state=state, values=values, errors=errors or {},
+        version=conflict.current_version if conflict else (version or state.version), conflict=conflict,
+        kept_input=kept_input, schedule_form=schedule_form or ScheduleForm({}, {}), problem=problem,
+        # ?done=… after a change (Post/Redirect/Get): a fixed set, so no text from the URL is shown.
+        done=done if done in DONE_MESSAGES else None)
+    return page, status
+
+
+def _current_values(state: EditorState) -> dict[str, str]:
+    return editing.form_values(state.draft or state.published)
+
+
+def _conflict_page(slug: str, conflict: EditConflict) -> tuple[str, int]:
+    # Nothing of this request was done; the page shows the state as it is now.
+    state = load_or_404(slug)
+    return render_edit(state, _current_values(state), conflict=conflict, status=409)
+
+
+def _schedule_refused(slug: str, form: ScheduleForm) -> tuple[str, int]:
+    state = load_or_404(slug)
+    return render_edit(state, _current_values(state), schedule_form=form, version=_version(), status=422)
+
+
+def _first_message(refused: ValidationFailed) -> str:
+    return next(iter(error_messages(refused.codes, {}).values()))
+
+
+def _version() -> str:
+    return request.form.get("version", "")
+
+
+def _done(slug: str, what: str) -> Response:
+    # 303: the browser fetches the page with GET, so a reload never repeats the change.
+    return redirect(url_for("editor.edit", slug=slug, done=what), 303)

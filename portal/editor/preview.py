@@ -1,0 +1,33 @@
+"""Route: the citizen page as it will look once published, with demo debts, in either language.
+
+Rendered with the citizen page's own template: templates/editor/preview.html extends
+overview/overview.html and only adds the editor's bar (back to the form, publish), with the
+same context as portal.web.overview_page.render_overview(..., preview=True), so the preview
+cannot drift from the page citizens get.
+"""
+from __future__ import annotations
+
+from flask import render_template
+from flask_babel import force_locale
+
+from portal.editor.blueprint import bp
+from portal.editor.pages import load_or_404
+from portal.services.demo_debts import demo_debts
+from portal.web.libraries import library_kodelinje, rendered_texts
+
+
+@bp.get("/<slug:slug>/preview/<any(da, en):lang>")
+def preview(slug: str, lang: str) -> str:
+    """The draft (or, without one, what is published) as citizens will see it, in `lang`."""
+    state = load_or_404(slug)
+    library = state.draft or state.published
+    debts = demo_debts(library)
+    # The whole page in the previewed language. The variable is called `lang` so that the
+    # language switch (portal.web.citizen.language_url) leads to the other preview.
+    with force_locale(lang):
+        return render_template(
+            "editor/preview.html", state=state, language=lang,
+            # What render_overview(library, debts, preview=True) gives the citizen template:
+            library=library, citizen=None, patron=debts.patron, overview=debts.overview,
+            debtor_status=debts.debtor.value, preview=True, texts=rendered_texts(library, lang),
+            kodelinje=library_kodelinje(library))

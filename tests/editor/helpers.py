@@ -1,0 +1,112 @@
+"""A browser for the editor area: the portal through Flask's test client, the dev IdP over real HTTP."""
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Mapping
+from datetime import date
+
+from flask import Flask
+from werkzeug.test import TestResponse
+
+from portal import db
+from portal.devtools.idp import IdpClient
+from portal.libraries import editing
+from portal.libraries.editing import EditorState
+from tests.auth.helpers import CLIENT_ID, CLIENT_SECRET, PORTAL_URL, Browser
+
+EDITOR_CLIENT_ID = "gebyrportal-editor-test"
+EDITOR_CLIENT_SECRET = "gebyrportal-editor-test-secret"
+EDITOR_CALLBACK = f"{PORTAL_URL}/editor/callback"
+
+# The dev IdP's demo editors (portal/devtools/idp/editors.py) and a demo citizen.
+LONE, RASMUS, ADA, NIELS = "editor-lone", "editor-rasmus", "editor-ada", "editor-niels"
+ANNE = "demo-anne"
+
+
+def idp_clients() -> list[IdpClient]:
+    """The portal under test at the dev IdP: its citizens' client and its editor client."""
+    return [IdpClient(CLIENT_ID, CLIENT_SECRET, [f"{PORTAL_URL}/auth/callback"], [f"{PORTAL_URL}/lyngby/"]),
+            IdpClient(EDITOR_CLIENT_ID, EDITOR_CLIENT_SECRET, [EDITOR_CALLBACK], [f"{PORTAL_URL}/editor/"],
+                      people="editors")]
+
+
+class EditorBrowser(Browser):
+    """Adds the editor's sign-in and forms that carry the CSRF token to the auth tests' browser."""
+
+    def start_editor_login(self, next_path: str | None = None) -> str:
+        """The IdP authorization URL /editor/login redirects to."""
+        response = self.portal.get("/editor/login", query_string={"next": next_path} if next_path else None)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return response.headers["Location"]
+
+    def editor_login(self, sub: str, next_path: str | None = None) -> TestResponse:
+        """A whole editor sign-in as demo editor `sub`; returns the portal's answer to the callback."""
+        return self.get(self.choose(self.start_editor_login(next_path), {"sub": sub}))
+
+    def csrf_token(self) -> str:
+        """The signed-in editor's token, as the pages put it in their forms."""
+        stored = self.stored() or {}
+        return stored.get("editor", {}).get("csrf_token", "")
+
+    def send(self, path: str, data: Mapping[str, str] | None = None, *, csrf: str | None = None,
+             version: str | None = None) -> TestResponse:
+        """POST a form as the pages do: with this session's CSRF token (unless `csrf` overrides it)."""
+        form = dict(data or {})
+        form.setdefault("csrf_token", self.csrf_token() if csrf is None else csrf)
+        if version is not None:
+            form["version"] = version
+        return self.portal.post(path, data=form)
+
+
+def state(app: Flask, slug: str = "lyngby") -> EditorState:
+    with app.app_context():
+        found = editing.load_state(db.session(), slug)
+    assert found is not None
+    return found
+
+
+def history_length(app: Flask, slug: str = "lyngby") -> int:
+    with app.app_context():
+        return len(editing.history(db.session(), slug))
+
+
+def fingerprint(app: Flask, slug: str = "lyngby") -> tuple[str, int, bool]:
+    """What a refused request must leave as it was: version, history length, whether a draft exists."""
+    found = state(app, slug)
+    return found.version, history_length(app, slug), found.draft is not None
+
+
+def form_of(app: Flask, slug: str = "lyngby", **changes: str) -> dict[str, str]:
+    """The library's form as the edit page fills it in (draft or published), with `changes`."""
+    found = state(app, slug)
+    values = editing.form_values(found.draft or found.published)
+    return {**values, **changes, "version": found.version}
+
+
+def save_draft(app: Flask, slug: str = "lyngby", by: str = "test", **changes: str) -> EditorState:
+    """Put a draft in place directly through the storage (a precondition, not the thing tested)."""
+    form = form_of(app, slug, **changes)
+    with app.app_context():
+        return editing.save_draft(db.session(), slug, form, by, form["version"])
+
+
+def schedule(app: Flask, effective_from: date, cutoff_date: date, slug: str = "lyngby") -> EditorState:
+    found = state(app, slug)
+    with app.app_context():
+        return editing.schedule_cutoff(db.session(), slug, effective_from, cutoff_date, "test", found.version)
+
+
+def page_text(response: TestResponse) -> str:
+    """The page's visible text, roughly: tags dropped, whitespace collapsed."""
+    return " ".join(re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)).split())
+
+
+def loaded_form(browser: EditorBrowser, slug: str = "lyngby") -> dict[str, str]:
+    """The main form's fields as the edit page filled them in (what a browser would send back)."""
+    page = browser.get(f"/editor/{slug}/").get_data(as_text=True)
+    form = page[page.index(f'action="/editor/{slug}/"'):]
+    form = form[:form.index("</form>")]
+    fields = dict(re.findall(r'<input[^>]*name="([^"]+)" value="([^"]*)"', form))
+    fields.update(re.findall(r'<textarea[^>]*name="([^"]+)"[^>]*>(.*?)</textarea>', form, flags=re.S))
+    return {name: html.unescape(value) for name, value in fields.items() if name != "csrf_token"}

@@ -1,0 +1,185 @@
+"""Who may do what in the editor area: every editor route × every kind of visitor, GET and POST.
+
+Lone edits Lyngby, Rasmus edits Rødovre, Ada administers all; Anne is a citizen signed in
+with MitID (no editor sign-in); the anonymous visitor has no session at all. A foreign library
+answers exactly like a library that does not exist (404), and a refused request changes nothing.
+"""
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from flask import Flask
+
+from portal import clock, create_app
+from portal.devtools.idp import DevIdp
+from portal.editor.guard import PUBLIC_ENDPOINTS
+from tests.editor.conftest import portal_settings
+from tests.editor.helpers import (ADA, ANNE, LONE, RASMUS, EditorBrowser, fingerprint, form_of, save_draft,
+                                  schedule, state)
+
+LIBRARIES = ("lyngby", "rodovre")
+UNKNOWN = "nowhere"
+CITIZEN, ANONYMOUS = "citizen", "anonymous"
+VISITORS = (LONE, RASMUS, ADA, CITIZEN, ANONYMOUS)
+MAY_EDIT = {LONE: {"lyngby"}, RASMUS: {"rodovre"}, ADA: set(LIBRARIES), CITIZEN: set(), ANONYMOUS: set()}
+
+
+@pytest.fixture(scope="module")
+def app(idp: DevIdp, tmp_path_factory: pytest.TempPathFactory) -> Flask:
+    # One portal for the whole matrix: every case prepares what it needs and compares before/after.
+    app = create_app(portal_settings(idp.issuer, Path(tmp_path_factory.mktemp("matrix")) / "portal.sqlite3"))
+    app.config["TESTING"] = True
+    return app
+
+
+@pytest.fixture(scope="module")
+def browsers(app: Flask) -> Iterator[dict[str, EditorBrowser]]:
+    opened = {visitor: EditorBrowser(app) for visitor in VISITORS}
+    for editor in (LONE, RASMUS, ADA):
+        assert opened[editor].editor_login(editor).status_code == 302
+    assert opened[CITIZEN].login(ANNE).status_code == 302
+    yield opened
+    for browser in opened.values():
+        browser.close()
+
+
+_days = itertools.count(10)
+
+
+def _future_day() -> date:
+    # A different day for every schedule, so no case trips over another's.
+    return clock.today() + timedelta(days=next(_days))
+
+
+@dataclass(frozen=True)
+class Post:
+    """A POST route and how to make a request to it that succeeds for an allowed editor."""
+
+    endpoint: str
+    prepare: Callable[[Flask, str], tuple[str, dict[str, str]]]   # (app, slug) -> (path, form)
+
+
+def _save(app: Flask, slug: str) -> tuple[str, dict[str, str]]:
+    return f"/editor/{slug}/", form_of(app, slug, **{"text.da.intro": f"Ny intro {next(_days)}"})
+
+
+def _discard(app: Flask, slug: str) -> tuple[str, dict[str, str]]:
+    save_draft(app, slug)
+    return f"/editor/{slug}/discard", {"version": state(app, slug).version}
+
+
+def _publish(app: Flask, slug: str) -> tuple[str, dict[str, str]]:
+    save_draft(app, slug, **{"text.en.intro": f"New intro {next(_days)}"})
+    return f"/editor/{slug}/publish", {"version": state(app, slug).version}
+
+
+def _schedule(app: Flask, slug: str) -> tuple[str, dict[str, str]]:
+    return f"/editor/{slug}/schedule", {"effective_from": _future_day().isoformat(),
+                                       "scheduled_cutoff_date": "2020-01-01", "version": state(app, slug).version}
+
+
+def _cancel_schedule(app: Flask, slug: str) -> tuple[str, dict[str, str]]:
+    entry = schedule(app, _future_day(), date(2020, 1, 1), slug).upcoming[-1]
+    return f"/editor/{slug}/schedule/{entry.id}/cancel", {"version": state(app, slug).version}
+
+
+def _restore(app: Flask, slug: str) -> tuple[str, dict[str, str]]:
+    return f"/editor/{slug}/history/1/restore", {"version": state(app, slug).version}
+
+
+POSTS = (Post("editor.save", _save), Post("editor.discard", _discard), Post("editor.publish", _publish),
+         Post("editor.schedule", _schedule), Post("editor.cancel_schedule", _cancel_schedule),
+         Post("editor.restore", _restore))
+GETS = {"editor.edit": "/editor/{slug}/", "editor.history": "/editor/{slug}/history",
+        "editor.preview": "/editor/{slug}/preview/da"}
+UNKNOWN_LIBRARY_POSTS = {"editor.save": "/editor/{slug}/", "editor.discard": "/editor/{slug}/discard",
+                         "editor.publish": "/editor/{slug}/publish", "editor.schedule": "/editor/{slug}/schedule",
+                         "editor.cancel_schedule": "/editor/{slug}/schedule/1/cancel",
+                         "editor.restore": "/editor/{slug}/history/1/restore"}
+
+
+def test_the_matrix_covers_every_editor_route(app: Flask) -> None:
+    """A new route must be added here, or this fails: the guard's coverage is tested, not assumed."""
+    routed = {rule.endpoint for rule in app.url_map.iter_rules() if rule.endpoint.startswith("editor.")}
+    covered = set(GETS) | {post.endpoint for post in POSTS} | {"editor.logout"}
+    assert routed - PUBLIC_ENDPOINTS == covered
+    assert PUBLIC_ENDPOINTS == {"editor.index", "editor.login", "editor.callback"}
+    # Every library route names its library `slug`: that is what the guard checks.
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in covered - {"editor.logout"}:
+            assert "slug" in rule.arguments, rule
+
+
+def _expected_get(visitor: str, slug: str, path: str) -> tuple[int, str | None]:
+    if visitor in (CITIZEN, ANONYMOUS):
+        return 302, f"/editor/login?next={path}"
+    return (200, None) if slug in MAY_EDIT[visitor] else (404, None)
+
+
+@pytest.mark.parametrize("slug", LIBRARIES + (UNKNOWN,))
+@pytest.mark.parametrize("visitor", VISITORS)
+@pytest.mark.parametrize("endpoint", sorted(GETS) + ["editor.preview-en"])
+def test_get(browsers: dict[str, EditorBrowser], visitor: str, slug: str, endpoint: str) -> None:
+    path = GETS[endpoint].format(slug=slug) if endpoint in GETS else f"/editor/{slug}/preview/en"
+    response = browsers[visitor].get(path)
+    status, location = _expected_get(visitor, slug, path)
+    assert response.status_code == status, response.get_data(as_text=True)[:500]
+    if location is not None:
+        assert response.headers["Location"] == location
+    if status == 404:
+        # The same page as for any unknown address: nothing says the library exists.
+        assert "Page not found" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("slug", LIBRARIES)
+@pytest.mark.parametrize("visitor", VISITORS)
+@pytest.mark.parametrize("post", POSTS, ids=lambda post: post.endpoint)
+def test_post(app: Flask, browsers: dict[str, EditorBrowser], visitor: str, slug: str, post: Post) -> None:
+    path, form = post.prepare(app, slug)
+    before = fingerprint(app, slug)
+    # Each editor sends their own valid CSRF token: only the authorization can refuse them.
+    response = browsers[visitor].send(path, form)
+    if slug in MAY_EDIT[visitor]:
+        assert response.status_code == 303, response.get_data(as_text=True)[:2000]
+        assert fingerprint(app, slug) != before
+        return
+    expected = 404 if visitor in (LONE, RASMUS, ADA) else 401
+    assert response.status_code == expected
+    assert fingerprint(app, slug) == before
+
+
+@pytest.mark.parametrize("visitor", VISITORS)
+@pytest.mark.parametrize("endpoint", sorted(UNKNOWN_LIBRARY_POSTS))
+def test_post_to_an_unknown_library(browsers: dict[str, EditorBrowser], visitor: str, endpoint: str) -> None:
+    path = UNKNOWN_LIBRARY_POSTS[endpoint].format(slug=UNKNOWN)
+    response = browsers[visitor].send(path, {"version": "1-20210615"})
+    assert response.status_code == (401 if visitor in (CITIZEN, ANONYMOUS) else 404)
+
+
+@pytest.mark.parametrize("visitor", VISITORS)
+def test_library_list_shows_only_the_editors_libraries(browsers: dict[str, EditorBrowser], visitor: str) -> None:
+    page = browsers[visitor].get("/editor/").get_data(as_text=True)
+    for slug in LIBRARIES:
+        assert (f'href="/editor/{slug}/"' in page) == (slug in MAY_EDIT[visitor])
+    if visitor in (CITIZEN, ANONYMOUS):
+        assert 'href="/editor/login"' in page    # the invitation to sign in as editor
+
+
+def test_an_editor_without_libraries_sees_none(browsers: dict[str, EditorBrowser], app: Flask) -> None:
+    niels = EditorBrowser(app)
+    niels.editor_login("editor-niels")
+    page = niels.get("/editor/")
+    assert page.status_code == 200
+    assert "Your login gives you no libraries to edit" in page.get_data(as_text=True)
+    assert niels.get("/editor/lyngby/").status_code == 404
+    niels.close()
+
+
+@pytest.mark.parametrize("visitor,status", [(CITIZEN, 401), (ANONYMOUS, 401)])
+def test_logout_needs_an_editor(browsers: dict[str, EditorBrowser], visitor: str, status: int) -> None:
+    assert browsers[visitor].send("/editor/logout").status_code == status

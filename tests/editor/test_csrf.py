@@ -1,0 +1,60 @@
+"""Every POST of the editor area needs the sign-in's CSRF token; without it nothing happens."""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import pytest
+from flask import Flask
+
+from tests.editor.helpers import LONE, RASMUS, EditorBrowser, fingerprint
+from tests.editor.test_authorization import POSTS, Post
+
+
+@pytest.mark.parametrize("token", ["missing", "empty", "wrong", "another-sessions"])
+@pytest.mark.parametrize("post", POSTS, ids=lambda post: post.endpoint)
+def test_post_without_the_right_token_is_refused_and_changes_nothing(
+        portal: Flask, browser_for: Callable[..., EditorBrowser], post: Post, token: str) -> None:
+    lone = browser_for(LONE)
+    path, form = post.prepare(portal, "lyngby")
+    before = fingerprint(portal)
+    if token == "missing":
+        response = lone.portal.post(path, data=form)          # no csrf_token field at all
+    else:
+        sent = {"empty": "", "wrong": "x" * 43, "another-sessions": browser_for(RASMUS).csrf_token()}[token]
+        response = lone.send(path, {**form, "csrf_token": sent})
+    assert response.status_code == 400
+    assert "The form could not be accepted" in response.get_data(as_text=True)
+    assert fingerprint(portal) == before
+    # The same request with the right token goes through: the refusal was the token's doing.
+    assert lone.send(path, form).status_code == 303
+    assert fingerprint(portal) != before
+
+
+def test_logout_without_the_token_keeps_the_editor_signed_in(browser_for: Callable[..., EditorBrowser]) -> None:
+    lone = browser_for(LONE)
+    assert lone.portal.post("/editor/logout").status_code == 400
+    assert lone.get("/editor/lyngby/").status_code == 200
+
+
+def test_every_form_on_the_pages_carries_the_token(portal: Flask, browser_for: Callable[..., EditorBrowser]) -> None:
+    lone = browser_for(LONE)
+    token = lone.csrf_token()
+    assert len(token) >= 32
+    lone.send("/editor/lyngby/", {"version": fingerprint(portal)[0], "name": "Lyngby", "cutoff_date": "2021-06-15"})
+    for path in ("/editor/", "/editor/lyngby/", "/editor/lyngby/history", "/editor/lyngby/preview/da"):
+        page = lone.get(path).get_data(as_text=True)
+        forms = re.findall(r"<form\b[^>]*>.*?</form>", page, flags=re.S)
+        posts = [form for form in forms if 'method="post"' in form]
+        assert posts, path
+        for form in posts:
+            assert f'<input type="hidden" name="csrf_token" value="{token}">' in form, form[:300]
+
+
+def test_the_token_is_per_sign_in_and_never_in_a_cookie(portal: Flask,
+                                                        browser_for: Callable[..., EditorBrowser]) -> None:
+    first, second = browser_for(LONE), browser_for(LONE)
+    assert first.csrf_token() and first.csrf_token() != second.csrf_token()
+    # The only cookie is the session's random id; the token lives server-side with the editor.
+    assert first.session_id() is not None and first.csrf_token() not in str(first.session_id())
+    assert first.portal.get_cookie("csrf_token") is None
