@@ -2,7 +2,7 @@
 
 Rendered with the citizen page's own template: templates/editor/preview.html extends
 overview/overview.html and only adds the editor's bar (back to the form, publish), with the
-same context as portal.web.overview_page.render_overview(..., preview=True), so the preview
+same context (portal.web.overview_page.overview_context(..., preview=True)), so the preview
 cannot drift from the page citizens get.
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ from flask_babel import force_locale
 from portal.editor.blueprint import bp
 from portal.editor.pages import load_or_404
 from portal.services.demo_debts import demo_debts
-from portal.web.libraries import library_kodelinje, rendered_texts
+from portal.web.overview_page import overview_context
 
 
 @bp.get("/<slug:slug>/preview/<any(da, en):lang>")
@@ -25,9 +25,7 @@ def preview(slug: str, lang: str) -> str:
     # The whole page in the previewed language. The variable is called `lang` so that the
     # language switch (portal.web.citizen.language_url) leads to the other preview.
     with force_locale(lang):
-        return render_template(
-            "editor/preview.html", state=state, language=lang,
-            # What render_overview(library, debts, preview=True) gives the citizen template:
-            library=library, citizen=None, patron=debts.patron, overview=debts.overview,
-            debtor_status=debts.debtor.value, preview=True, texts=rendered_texts(library, lang),
-            kodelinje=library_kodelinje(library))
+        # overview_context reads the language from the locale forced here; the editor's bar
+        # needs `state` and `language` on top.
+        return render_template("editor/preview.html", state=state, language=lang,
+                               **overview_context(library, debts, preview=True))

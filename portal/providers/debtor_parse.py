@@ -6,44 +6,24 @@ instead of a wrong figure. Messages name fields and claim ids, never values.
 """
 from __future__ import annotations
 
-import json
 import re
-from datetime import date
 from decimal import Decimal
-from typing import Any, NoReturn
+from typing import Any
 
 from portal.domain.claims import Claim, ClaimStatus
 from portal.domain.fees import FeeType
-from portal.providers.errors import UpstreamBadResponse
+from portal.providers.json_fields import JsonFields
 
 PROVIDER = "debtor"
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # Amounts are decimal strings in kroner with at most two decimals: "60", "60.5", "60.00".
 _AMOUNT = re.compile(r"\d{1,9}(\.\d{1,2})?")
 _CLAIM_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 _CENT = Decimal("0.01")
-
-
-def _bad(what: str) -> NoReturn:
-    raise UpstreamBadResponse(PROVIDER, what)
-
-
-def _reject_constant(name: str) -> NoReturn:
-    _bad(f"JSON contains {name}")
-
-
-def loads(body: bytes | str) -> Any:
-    """Decode a body; fractions become Decimal, never float."""
-    try:
-        return json.loads(body, parse_float=Decimal, parse_constant=_reject_constant)
-    except (ValueError, RecursionError):
-        _bad("body is not valid JSON")
-
-
-def _object(value: Any, what: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        _bad(f"{what} is not an object")
-    return value
+# The typed readers shared with the other providers, raising for this one.
+_fields = JsonFields(PROVIDER)
+_bad = _fields.bad
+_object = _fields.object
+loads = _fields.loads
 
 
 def _str(obj: dict[str, Any], key: str, what: str) -> str:
@@ -58,20 +38,6 @@ def _optional_str(obj: dict[str, Any], key: str, what: str) -> str | None:
     if value is not None and not isinstance(value, str):
         _bad(f"{what}: {key} is not a text")
     return value
-
-
-def _date(obj: dict[str, Any], key: str, what: str, required: bool) -> date | None:
-    value = obj.get(key)
-    if value is None:
-        if required:
-            _bad(f"{what}: {key} is missing")
-        return None
-    if not isinstance(value, str) or not _DATE.fullmatch(value):
-        _bad(f"{what}: {key} is not a date (YYYY-MM-DD)")
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        _bad(f"{what}: {key} is not a valid calendar date")
 
 
 def _amount(obj: dict[str, Any], key: str, what: str, default: str | None = None) -> Decimal:
@@ -109,21 +75,21 @@ def parse_claim(raw: Any, what: str = "claim") -> Claim:
         _bad(f"{what}: a claim has a feeId (from the library) or an originClaimId (added by the "
              "municipality), not both")
     outstanding = _amount(obj, "outstandingAmount", what)
-    paid = _date(obj, "paidDate", what, required=False)
+    paid = _fields.optional_date(obj, "paidDate", what)
     if outstanding == 0 and paid is None:
         # Zero outstanding without a payment would be a written-off claim: the API leaves those out.
         _bad(f"{what}: outstandingAmount is 0 but paidDate is missing")
     return Claim(
         claim_id=claim_id,
         description=_str(obj, "description", what),
-        created=_date(obj, "createdDate", what, required=True),  # type: ignore[arg-type]
+        created=_fields.date(obj, "createdDate", what),
         original_amount=_amount(obj, "originalAmount", what),
         outstanding=outstanding,
         status=status,
         fee_id=fee_id,
         origin_claim_id=origin,
         type=FeeType.from_fbs(_optional_str(obj, "type", what)),
-        due=_date(obj, "dueDate", what, required=False),
+        due=_fields.optional_date(obj, "dueDate", what),
         paid_amount=_amount(obj, "paidAmount", what, default="0.00"),
         paid=paid,
     )
@@ -137,9 +103,7 @@ def parse_claims(data: Any, agency_id: str) -> list[Claim]:
     if envelope.get("agencyId") != agency_id:
         # A gateway that routed us to another library's claims must not show them.
         _bad("claims answer is for another agencyId")
-    items = envelope.get("claims")
-    if not isinstance(items, list):
-        _bad("claims answer: claims is not a list")
+    items = _fields.list(envelope.get("claims"), "claims answer: claims")
     claims = [parse_claim(item, f"claim #{i}") for i, item in enumerate(items)]
     ids = [c.claim_id for c in claims]
     if len(set(ids)) != len(ids):

@@ -7,39 +7,26 @@ value: values can be personal data (names, CPR numbers).
 """
 from __future__ import annotations
 
-import json
 import re
-from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any, NoReturn
+from typing import Any
 
 from portal.domain.fees import Block, BlockReason, Fee, FeeType, Material, Patron
-from portal.providers.errors import UpstreamBadResponse
+from portal.providers.json_fields import JsonFields
 
 PROVIDER = "fbs"
 _CENT = Decimal("0.01")
-# FBS sends plain ISO dates; date.fromisoformat alone would also take "20210330".
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # An amount sent as a string: digits with an optional fraction, nothing else
 # (no exponent, no spaces, no "NaN").
 _AMOUNT_TEXT = re.compile(r"-?\d+(\.\d+)?")
-
-
-def _bad(what: str) -> NoReturn:
-    raise UpstreamBadResponse(PROVIDER, what)
-
-
-def _reject_constant(name: str) -> NoReturn:
-    _bad(f"JSON contains {name}")
-
-
-def loads(body: bytes | str) -> Any:
-    """Decode an FBS body; JSON numbers with a fraction become Decimal, never float."""
-    try:
-        return json.loads(body, parse_float=Decimal, parse_constant=_reject_constant)
-    except (ValueError, RecursionError):
-        # json.JSONDecodeError and UnicodeDecodeError are both ValueErrors.
-        _bad("body is not valid JSON")
+# The typed readers shared with the other providers, raising for this one.
+_fields = JsonFields(PROVIDER)
+_bad = _fields.bad
+_object = _fields.object
+_list = _fields.list
+_date = _fields.date
+_optional_date = _fields.optional_date
+loads = _fields.loads
 
 
 def _decoded(data: Any) -> Any:
@@ -47,18 +34,6 @@ def _decoded(data: Any) -> Any:
     if isinstance(data, (bytes, bytearray, str)):
         return loads(bytes(data) if isinstance(data, bytearray) else data)
     return data
-
-
-def _object(value: Any, what: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        _bad(f"{what} is not an object")
-    return value
-
-
-def _list(value: Any, what: str) -> list[Any]:
-    if not isinstance(value, list):
-        _bad(f"{what} is not a list")
-    return value
 
 
 def _int(obj: dict[str, Any], key: str, what: str) -> int:
@@ -94,26 +69,6 @@ def _bool(obj: dict[str, Any], key: str, what: str) -> bool:
     if not isinstance(value, bool):
         _bad(f"{what}: {key} is not a boolean")
     return value
-
-
-def _date(obj: dict[str, Any], key: str, what: str) -> date:
-    if key not in obj or obj[key] is None:
-        _bad(f"{what}: {key} is missing")
-    return _parse_date(obj[key], key, what)
-
-
-def _optional_date(obj: dict[str, Any], key: str, what: str) -> date | None:
-    value = obj.get(key)
-    return None if value is None else _parse_date(value, key, what)
-
-
-def _parse_date(value: Any, key: str, what: str) -> date:
-    if not isinstance(value, str) or not _DATE.fullmatch(value):
-        _bad(f"{what}: {key} is not a date (YYYY-MM-DD)")
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        _bad(f"{what}: {key} is not a valid calendar date")
 
 
 def _amount(obj: dict[str, Any], what: str) -> Decimal:

@@ -9,9 +9,10 @@ import pytest
 from flask import Flask
 
 from portal import create_app
-from portal.config import load_settings
 from portal.devtools.idp import DevIdp, IdpClient, start_dev_idp
-from tests.auth.helpers import CLIENT_ID, CLIENT_SECRET, Browser, portal_client
+from tests.auth.helpers import Browser, portal_client
+from tests.support.portals import portal_settings_for
+
 LIBRARIES_TOML = """\
 [[library]]
 slug = "lyngby"
@@ -48,17 +49,8 @@ def make_portal(tmp_path: Path) -> Callable[..., Flask]:
     libraries.write_text(LIBRARIES_TOML)
 
     def make(issuer: str, **env: str) -> Flask:
-        settings = load_settings({
-            "PORTAL_SECRET_KEY": "test-secret-key-" + "x" * 24,
-            "PORTAL_DATABASE_URL": f"sqlite:///{tmp_path / 'portal.sqlite3'}",
-            "PORTAL_OIDC_ISSUER": issuer,
-            "PORTAL_OIDC_CLIENT_ID": CLIENT_ID,
-            "PORTAL_OIDC_CLIENT_SECRET": CLIENT_SECRET,
-            "PORTAL_FBS_BASE_URL": "http://127.0.0.1:9",
-            "PORTAL_LIBRARIES_FILE": str(libraries),
-            "PORTAL_HTTP_TIMEOUT": "3",
-            **env,
-        })
+        settings = portal_settings_for(issuer, database=tmp_path / "portal.sqlite3", libraries=libraries,
+                                       secret_key="test-secret-key-" + "x" * 24, **env)
         app = create_app(settings)
         app.config["TESTING"] = True
         return app

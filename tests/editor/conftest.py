@@ -8,10 +8,10 @@ import pytest
 from flask import Flask
 
 from portal import create_app
-from portal.config import DEMO_LIBRARIES_FILE, load_settings
+from portal.config import DEMO_LIBRARIES_FILE, Settings
 from portal.devtools.idp import DevIdp, start_dev_idp
-from tests.auth.helpers import CLIENT_ID, CLIENT_SECRET
 from tests.editor.helpers import EDITOR_CLIENT_ID, EDITOR_CLIENT_SECRET, EditorBrowser, idp_clients
+from tests.support.portals import portal_settings_for
 
 
 @pytest.fixture(scope="module")
@@ -21,21 +21,11 @@ def idp() -> Iterator[DevIdp]:
     idp.shutdown()
 
 
-def portal_settings(issuer: str, database: Path, **env: str):  # type: ignore[no-untyped-def]
-    return load_settings({
-        "PORTAL_SECRET_KEY": "editor-test-secret-" + "x" * 24,
-        "PORTAL_DATABASE_URL": f"sqlite:///{database}",
-        "PORTAL_OIDC_ISSUER": issuer,
-        "PORTAL_OIDC_CLIENT_ID": CLIENT_ID,
-        "PORTAL_OIDC_CLIENT_SECRET": CLIENT_SECRET,
-        "PORTAL_FBS_BASE_URL": "http://127.0.0.1:9",
-        "PORTAL_LIBRARIES_FILE": str(DEMO_LIBRARIES_FILE),
-        "PORTAL_HTTP_TIMEOUT": "3",
-        "PORTAL_EDITOR_OIDC_ISSUER": issuer,
-        "PORTAL_EDITOR_OIDC_CLIENT_ID": EDITOR_CLIENT_ID,
-        "PORTAL_EDITOR_OIDC_CLIENT_SECRET": EDITOR_CLIENT_SECRET,
-        **env,
-    })
+def portal_settings(issuer: str, database: Path, **env: str) -> Settings:
+    editor = {"PORTAL_EDITOR_OIDC_ISSUER": issuer, "PORTAL_EDITOR_OIDC_CLIENT_ID": EDITOR_CLIENT_ID,
+              "PORTAL_EDITOR_OIDC_CLIENT_SECRET": EDITOR_CLIENT_SECRET}
+    return portal_settings_for(issuer, database=database, libraries=DEMO_LIBRARIES_FILE,
+                               secret_key="editor-test-secret-" + "x" * 24, **{**editor, **env})
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from flask import Flask
 
 import portal.cache
 from portal.config import DEV_FBS_PASSWORD, DEV_FBS_USERNAME, Settings, load_settings
+from portal.devtools import debtor_sim
 from portal.devtools.demo_data import LYNGBY
 from portal.devtools.fbs_sim import SimState, start_fbs_sim, stop_fbs_sim
 from portal.providers import setup
@@ -27,6 +28,19 @@ def sim_url(sim_state: SimState) -> Iterator[str]:
     server = start_fbs_sim("127.0.0.1", 0, sim_state)
     yield f"http://127.0.0.1:{server.port}"
     stop_fbs_sim(server)
+
+
+# The debtor simulator, beside FBS's: its own state type, so its own fixtures.
+@pytest.fixture
+def debtor_state() -> debtor_sim.SimState:
+    return debtor_sim.SimState()
+
+
+@pytest.fixture
+def debtor_url(debtor_state: debtor_sim.SimState) -> Iterator[str]:
+    server = debtor_sim.start_debtor_sim("127.0.0.1", 0, debtor_state)
+    yield f"http://127.0.0.1:{server.port}"
+    debtor_sim.stop_debtor_sim(server)
 
 
 @pytest.fixture

@@ -1,14 +1,12 @@
 """The debtor system behind the one caching layer: keyed by patron id, never by CPR; dropped at logout."""
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from flask import Flask
 
 from portal.cache import cache
 from portal.config import DEV_DEBTOR_API_KEY
-from portal.devtools.debtor_sim import SimState, start_debtor_sim, stop_debtor_sim
+from portal.devtools.debtor_sim import SimState
 from portal.devtools.demo_data import LYNGBY, RODOVRE
 from portal.providers.cache import CachedDebtor, debtor_for, fbs_for
 from portal.providers.errors import UpstreamBadResponse
@@ -17,18 +15,6 @@ from portal.signals import citizen_logged_out
 from tests.providers.conftest import make_app, provider_settings
 
 ANNE = "0101901111"
-
-
-@pytest.fixture
-def debtor_state() -> SimState:
-    return SimState()
-
-
-@pytest.fixture
-def debtor_url(debtor_state: SimState) -> Iterator[str]:
-    server = start_debtor_sim("127.0.0.1", 0, debtor_state)
-    yield f"http://127.0.0.1:{server.port}"
-    stop_debtor_sim(server)
 
 
 @pytest.fixture

@@ -1,13 +1,12 @@
 """DebtorClient against the debtor simulator over real HTTP: answers, faults, timeouts, garbage."""
 from __future__ import annotations
 
-from collections.abc import Iterator
 
 import httpx
 import pytest
 
 from portal.config import DEV_DEBTOR_API_KEY
-from portal.devtools.debtor_sim import SimState, start_debtor_sim, stop_debtor_sim
+from portal.devtools.debtor_sim import SimState
 from portal.devtools.demo_data import LYNGBY, RODOVRE
 from portal.domain.claims import ClaimStatus
 from portal.providers.debtor import DebtorClient, DebtorCredentialsRejected
@@ -17,18 +16,6 @@ from tests.providers.conftest import free_port
 
 ANNE = "0101901111"
 CLARA = "0303753333"
-
-
-@pytest.fixture
-def debtor_state() -> SimState:
-    return SimState()
-
-
-@pytest.fixture
-def debtor_url(debtor_state: SimState) -> Iterator[str]:
-    server = start_debtor_sim("127.0.0.1", 0, debtor_state)
-    yield f"http://127.0.0.1:{server.port}"
-    stop_debtor_sim(server)
 
 
 @pytest.fixture

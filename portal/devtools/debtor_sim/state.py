@@ -15,6 +15,7 @@ from typing import Any, Literal
 from portal import clock
 from portal.config import DEV_DEBTOR_API_KEY
 from portal.devtools import demo_data
+from portal.devtools.simulators import check_fault_uses, use_fault
 
 ENDPOINTS = ("claims",)
 GarbageKind = Literal["invalid-json", "wrong-shape", "float-amount", "other-agency"]
@@ -84,8 +85,7 @@ class SimState:
             self._delay = 0.0
 
     def _add_fault(self, fault: _Fault) -> None:
-        if fault.remaining is not None and fault.remaining < 1:
-            raise ValueError("a fault must apply at least once")
+        check_fault_uses(fault)
         with self.lock:
             self._faults.append(fault)
 
@@ -96,10 +96,7 @@ class SimState:
             self.requests.append((method, path, query))
             delay = self._delay
             fault = self._faults[0] if self._faults else None
-            if fault is not None and fault.remaining is not None:
-                fault.remaining -= 1
-                if fault.remaining <= 0:
-                    self._faults.remove(fault)
+            use_fault(self._faults, fault)
         if delay:
             self.wake.wait(delay)
         return fault

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from portal.config import DEV_FBS_PASSWORD, DEV_FBS_USERNAME
 from portal.devtools import demo_data
+from portal.devtools.simulators import check_fault_uses, use_fault
 
 # Endpoint names, used for call counts and to aim faults at one endpoint.
 ENDPOINTS = ("login", "preauthenticated", "patron", "fees", "payment")
@@ -135,8 +136,7 @@ class SimState:
             self._delay_endpoint = None
 
     def _add_fault(self, fault: _Fault) -> None:
-        if fault.remaining is not None and fault.remaining < 1:
-            raise ValueError("a fault must apply at least once")
+        check_fault_uses(fault)
         if fault.endpoint is not None and fault.endpoint not in ENDPOINTS:
             raise ValueError(f"unknown endpoint {fault.endpoint!r}; one of {ENDPOINTS}")
         with self.lock:
@@ -148,10 +148,7 @@ class SimState:
             self.calls[endpoint] += 1
             delay = self._delay if self._delay_endpoint in (None, endpoint) else 0.0
             fault = next((f for f in self._faults if f.endpoint in (None, endpoint)), None)
-            if fault is not None and fault.remaining is not None:
-                fault.remaining -= 1
-                if fault.remaining <= 0:
-                    self._faults.remove(fault)
+            use_fault(self._faults, fault)
         if delay:
             self.wake.wait(delay)
         return fault

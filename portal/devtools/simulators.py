@@ -1,0 +1,52 @@
+"""What the upstream simulators (FBS, debtor status) share: serving in a thread, fault counting."""
+from __future__ import annotations
+
+import threading
+from typing import Protocol, TypeVar
+
+from flask import Flask
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """No access log line per request: they would drown the portal's own log in `make run`."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass
+
+
+def serve_in_thread(app: Flask, host: str, port: int, name: str) -> BaseWSGIServer:
+    """Serve `app` from a daemon thread named `<name>:<port>`; port 0 picks a free port."""
+    server = make_server(host, port, app, threaded=True, request_handler=_QuietHandler)
+    # A short poll interval: shutdown() waits up to one interval, once per test.
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              name=f"{name}:{server.port}", daemon=True)
+    thread.start()
+    return server
+
+
+def stop_serving(server: BaseWSGIServer, wake: threading.Event) -> None:
+    """Stop serving and close the socket; `wake` first, so slow (delayed) answers stop waiting."""
+    wake.set()
+    server.shutdown()
+    server.server_close()
+
+
+class Fault(Protocol):
+    remaining: int | None  # None: until the faults are reset
+
+
+F = TypeVar("F", bound=Fault)
+
+
+def check_fault_uses(fault: Fault) -> None:
+    if fault.remaining is not None and fault.remaining < 1:
+        raise ValueError("a fault must apply at least once")
+
+
+def use_fault(faults: list[F], fault: F | None) -> None:
+    """Count one use of `fault` (taken from `faults`), dropping it when used up; caller holds the lock."""
+    if fault is not None and fault.remaining is not None:
+        fault.remaining -= 1
+        if fault.remaining <= 0:
+            faults.remove(fault)
