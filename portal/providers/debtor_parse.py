@@ -34,10 +34,7 @@ def _str(obj: dict[str, Any], key: str, what: str) -> str:
 
 
 def _optional_str(obj: dict[str, Any], key: str, what: str) -> str | None:
-    value = obj.get(key)
-    if value is not None and not isinstance(value, str):
-        _bad(f"{what}: {key} is not a text")
-    return value
+    return _fields.optional(obj, key, what, str, "a text")
 
 
 def _amount(obj: dict[str, Any], key: str, what: str, default: str | None = None) -> Decimal:

@@ -37,38 +37,19 @@ def _decoded(data: Any) -> Any:
 
 
 def _int(obj: dict[str, Any], key: str, what: str) -> int:
-    if key not in obj:
-        _bad(f"{what}: {key} is missing")
-    value = obj[key]
-    # bool is an int in Python; true is not an id.
-    if not isinstance(value, int) or isinstance(value, bool):
-        _bad(f"{what}: {key} is not an integer")
-    return value
+    return _fields.required(obj, key, what, int, "an integer")
 
 
 def _str(obj: dict[str, Any], key: str, what: str) -> str:
-    if key not in obj:
-        _bad(f"{what}: {key} is missing")
-    value = obj[key]
-    if not isinstance(value, str):
-        _bad(f"{what}: {key} is not a string")
-    return value
+    return _fields.required(obj, key, what, str, "a string")
 
 
 def _optional_str(obj: dict[str, Any], key: str, what: str) -> str | None:
-    value = obj.get(key)
-    if value is not None and not isinstance(value, str):
-        _bad(f"{what}: {key} is not a string")
-    return value
+    return _fields.optional(obj, key, what, str, "a string")
 
 
 def _bool(obj: dict[str, Any], key: str, what: str) -> bool:
-    if key not in obj:
-        _bad(f"{what}: {key} is missing")
-    value = obj[key]
-    if not isinstance(value, bool):
-        _bad(f"{what}: {key} is not a boolean")
-    return value
+    return _fields.required(obj, key, what, bool, "a boolean")
 
 
 def _amount(obj: dict[str, Any], what: str) -> Decimal:

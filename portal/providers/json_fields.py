@@ -50,6 +50,23 @@ class JsonFields:
             self.bad(f"{what} is not a list")
         return value
 
+    def required(self, obj: dict[str, Any], key: str, what: str, kind: type, label: str) -> Any:
+        """`obj[key]`, which must be present and a `kind` (`label` names it: "an integer")."""
+        if key not in obj:
+            self.bad(f"{what}: {key} is missing")
+        return self._typed(obj[key], key, what, kind, label)
+
+    def optional(self, obj: dict[str, Any], key: str, what: str, kind: type, label: str) -> Any:
+        """`obj[key]` if present and not null, which must then be a `kind`; else None."""
+        value = obj.get(key)
+        return None if value is None else self._typed(value, key, what, kind, label)
+
+    def _typed(self, value: Any, key: str, what: str, kind: type, label: str) -> Any:
+        # bool is an int in Python; `true` is not an id.
+        if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
+            self.bad(f"{what}: {key} is not {label}")
+        return value
+
     def date(self, obj: dict[str, Any], key: str, what: str) -> date:
         """A required YYYY-MM-DD date; null counts as missing."""
         if obj.get(key) is None:
