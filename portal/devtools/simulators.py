@@ -2,9 +2,8 @@
 from __future__ import annotations
 
 import threading
-from typing import Protocol, TypeVar
+from typing import Any, Callable, Protocol, TypeVar
 
-from flask import Flask
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 
@@ -15,8 +14,8 @@ class _QuietHandler(WSGIRequestHandler):
         pass
 
 
-def serve_in_thread(app: Flask, host: str, port: int, name: str) -> BaseWSGIServer:
-    """Serve `app` from a daemon thread named `<name>:<port>`; port 0 picks a free port."""
+def serve_in_thread(app: Callable[..., Any], host: str, port: int, name: str) -> BaseWSGIServer:
+    """Serve the WSGI `app` from a daemon thread named `<name>:<port>`; port 0 picks a free port."""
     server = make_server(host, port, app, threaded=True, request_handler=_QuietHandler)
     # A short poll interval: shutdown() waits up to one interval, once per test.
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},

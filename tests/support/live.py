@@ -1,18 +1,12 @@
 """Real servers on loopback for tests: any WSGI app on a free port, in a daemon thread."""
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.serving import BaseWSGIServer
 
-
-class QuietHandler(WSGIRequestHandler):
-    """No access log lines in test output."""
-
-    def log_request(self, *args: Any, **kwargs: Any) -> None:
-        pass
+from portal.devtools.simulators import serve_in_thread
 
 
 class DeferredApp:
@@ -30,7 +24,6 @@ class DeferredApp:
 @dataclass
 class LiveServer:
     server: BaseWSGIServer
-    thread: threading.Thread
     deferred: DeferredApp
 
     @property
@@ -41,16 +34,13 @@ class LiveServer:
         self.deferred.app = app
 
     def stop(self) -> None:
+        # shutdown() returns once serve_forever has stopped.
         self.server.shutdown()
         self.server.server_close()
-        self.thread.join(timeout=5)
 
 
 def start_live_server(app: Callable[..., Any] | None = None) -> LiveServer:
     """Bind 127.0.0.1:<free port> now; serve `app` (or the one given later by set_app)."""
     deferred = DeferredApp()
     deferred.app = app
-    server = make_server("127.0.0.1", 0, deferred, threaded=True, request_handler=QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    return LiveServer(server, thread, deferred)
+    return LiveServer(serve_in_thread(deferred, "127.0.0.1", 0, "live"), deferred)
