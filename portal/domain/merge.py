@@ -18,7 +18,7 @@ the claims it added itself (reminder fees). The rules, one row per fee or claim:
 - Paid rows (FBS or debtor) are in no total; those paid in the last 30 days are listed.
 
 Without debtor data (`claims=None`: not configured, or it failed) the sections are exactly the
-FBS split of `overview.build_overview`.
+FBS split of `overview.build_overview`; its checks come from `overview.fee_mismatches`.
 """
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ from enum import Enum
 from portal.domain import money
 from portal.domain.claims import Claim, ClaimStatus
 from portal.domain.fees import Fee, FeeType, Material
-from portal.domain.overview import Mismatch, build_overview
+from portal.domain.overview import Mismatch, fee_mismatches
 
 __all__ = [
     "RECENTLY_PAID_DAYS",
@@ -210,7 +210,7 @@ def merge(fees: Iterable[Fee], claims: Sequence[Claim] | None, cutoff_date: date
     """
     fees = tuple(fees)
     # The FBS-only rules (duplicates refused, flag vs cut-off date) stay in one place.
-    mismatches = build_overview(fees, cutoff_date).mismatches
+    mismatches = fee_mismatches(fees, cutoff_date)
     known = claims is not None
     claims = tuple(claims or ())
     by_fee = _claims_by_fee(claims)

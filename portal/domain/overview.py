@@ -134,20 +134,27 @@ def build_overview(fees: Iterable[Fee], cutoff_date: date) -> Overview:
     Raises DuplicateFeeError if a fee_id occurs more than once.
     """
     fees = tuple(fees)
-    _reject_duplicates(fees)
+    mismatches = fee_mismatches(fees, cutoff_date)
     unpaid = [fee for fee in fees if not fee.is_paid]
     return Overview(
         cutoff_date=cutoff_date,
         payable_here=Section(tuple(f for f in unpaid if f.payable_by_client)),
         handed_over=Section(tuple(f for f in unpaid if not f.payable_by_client)),
         paid=tuple(sorted((fee for fee in fees if fee.is_paid), key=_order)),
-        mismatches=_mismatches(unpaid, cutoff_date),
+        mismatches=mismatches,
     )
 
 
-def _mismatches(unpaid: Iterable[Fee], cutoff_date: date) -> tuple[Mismatch, ...]:
+def fee_mismatches(fees: Iterable[Fee], cutoff_date: date) -> tuple[Mismatch, ...]:
+    """The unpaid fees whose flag disagrees with the cut-off date, oldest first.
+
+    Raises DuplicateFeeError if a fee_id occurs more than once: both checks every
+    consumer of FBS's fee list needs, without building the sections.
+    """
+    fees = tuple(fees)
+    _reject_duplicates(fees)
     found = []
-    for fee in sorted(unpaid, key=_order):
+    for fee in sorted((fee for fee in fees if not fee.is_paid), key=_order):
         expected = expected_destination(fee, cutoff_date)
         if expected is not Destination.of(fee):
             found.append(Mismatch(fee, expected))
