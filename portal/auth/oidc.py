@@ -11,7 +11,7 @@ from flask import Flask, current_app
 
 from portal.auth import oidc_flow
 from portal.auth.citizen import Citizen
-from portal.auth.cpr import normalise_cpr
+from portal.domain.cpr import normalise_cpr
 from portal.auth.failures import LoginRefused, Refusal
 from portal.config import Settings
 

@@ -16,8 +16,10 @@ from urllib.parse import quote
 import httpx
 
 from portal.domain.claims import Claim
+from portal.domain.cpr import require_cpr
 from portal.providers import debtor_parse
-from portal.providers.errors import UpstreamBadResponse, UpstreamError, UpstreamTimeout
+from portal.providers.errors import UpstreamBadResponse, UpstreamError
+from portal.providers.http import send
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +41,7 @@ class DebtorClient:
 
     def get_claims(self, agency_id: str, cpr: str) -> list[Claim]:
         """The citizen's claims from the library `agency_id` (paid ones included)."""
-        if not (isinstance(cpr, str) and len(cpr) == 10 and cpr.isascii() and cpr.isdigit()):
-            raise ValueError("cpr must be a string of 10 digits")   # without the value: it may be one
+        require_cpr(cpr)
         path = CLAIMS_PATH.format(agency=quote(agency_id, safe=""))
         response = self._send(agency_id, path, {"cpr": cpr})
         if response.status_code in (401, 403):
@@ -56,14 +57,8 @@ class DebtorClient:
     def _send(self, agency_id: str, path: str, body: Any) -> httpx.Response:
         headers = {"Accept": "application/json", "Authorization": f"Bearer {self._api_key}"}
         started = time.monotonic()
-        try:
-            response = self._http.post(self._base_url + path, json=body, headers=headers)
-        except httpx.TimeoutException as exc:
-            raise self._failed(UpstreamTimeout, agency_id,
-                               f"no answer within the timeout ({type(exc).__name__})") from exc
-        except httpx.HTTPError as exc:
-            raise self._failed(UpstreamError, agency_id,
-                               f"cannot reach {self._base_url} ({type(exc).__name__})") from exc
+        response = send(self._http, "POST", self._base_url, path,
+                        lambda kind, what: self._failed(kind, agency_id, what), json=body, headers=headers)
         log.debug("debtor claims %s: %s in %.0f ms", agency_id, response.status_code,
                   (time.monotonic() - started) * 1000)
         return response

@@ -15,9 +15,11 @@ from urllib.parse import quote
 
 import httpx
 
+from portal.domain.cpr import require_cpr
 from portal.domain.fees import Fee, Patron
 from portal.providers import fbs_parse
-from portal.providers.errors import UpstreamBadResponse, UpstreamError, UpstreamTimeout
+from portal.providers.errors import UpstreamBadResponse, UpstreamError
+from portal.providers.http import send
 
 log = logging.getLogger(__name__)
 
@@ -82,9 +84,7 @@ class FbsClient:
 
     def find_patron_id(self, cpr: str) -> int | None:
         """The patron id of the citizen with this CPR number; None: not a borrower here."""
-        if not (isinstance(cpr, str) and len(cpr) == 10 and cpr.isascii() and cpr.isdigit()):
-            # Deliberately without the value: it may be a (malformed) CPR number.
-            raise ValueError("cpr must be a string of 10 digits")
+        require_cpr(cpr)
         data = self._call("patron look-up", "POST",
                           f"/external/v2/{self._agency}/patrons/preauthenticated", json_body=cpr)
         return self._parse("patron look-up", fbs_parse.parse_authenticated_patron, data)
@@ -156,15 +156,9 @@ class FbsClient:
         if session_key is not None:
             headers[SESSION_HEADER] = session_key
         started = time.monotonic()
-        try:
-            response = self._http.request(method, self._base_url + path, params=params,
-                                          json=json_body, headers=headers)
-        except httpx.TimeoutException as exc:
-            raise self._failed(UpstreamTimeout, operation,
-                               f"no answer within the timeout ({type(exc).__name__})") from exc
-        except httpx.HTTPError as exc:
-            raise self._failed(UpstreamError, operation,
-                               f"cannot reach {self._base_url} ({type(exc).__name__})") from exc
+        response = send(self._http, method, self._base_url, path,
+                        lambda kind, what: self._failed(kind, operation, what),
+                        params=params, json=json_body, headers=headers)
         log.debug("fbs %s %s: %s in %.0f ms", operation, self.agency_id, response.status_code,
                   (time.monotonic() - started) * 1000)
         return response

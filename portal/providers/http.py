@@ -6,11 +6,14 @@ decided in one place and tests can hand a client of their own to a provider.
 from __future__ import annotations
 
 import atexit
+from collections.abc import Callable
+from typing import Any
 
 import httpx
 from flask import Flask, current_app
 
 from portal.config import Settings
+from portal.providers.errors import UpstreamError, UpstreamTimeout
 
 EXTENSION_KEY = "portal.http"
 USER_AGENT = "gebyrportal"
@@ -58,3 +61,18 @@ def get_http() -> httpx.Client:
         return current_app.extensions[EXTENSION_KEY]
     except KeyError:
         raise RuntimeError("portal.providers.setup.init_app(app) has not been called") from None
+
+
+def send(http: httpx.Client, method: str, base_url: str, path: str,
+         fail: Callable[[type[UpstreamError], str], UpstreamError], **request: Any) -> httpx.Response:
+    """One request to an upstream; a transport failure becomes the error `fail(kind, what)` makes.
+
+    Timeouts are UpstreamTimeout, anything else that kept an answer from arriving is
+    UpstreamError. Statuses and bodies are the caller's to judge.
+    """
+    try:
+        return http.request(method, base_url + path, **request)
+    except httpx.TimeoutException as exc:
+        raise fail(UpstreamTimeout, f"no answer within the timeout ({type(exc).__name__})") from exc
+    except httpx.HTTPError as exc:
+        raise fail(UpstreamError, f"cannot reach {base_url} ({type(exc).__name__})") from exc

@@ -6,7 +6,7 @@ from collections.abc import Callable
 import pytest
 from flask import Flask
 
-from portal.auth.cpr import normalise_cpr
+from portal.domain.cpr import normalise_cpr
 from portal.devtools.demo_data import DemoCitizen
 from portal.devtools.idp import DevIdp
 from tests.auth.helpers import Browser, jwt_claims, refusal
