@@ -73,8 +73,8 @@ def startup_lock(engine: Engine) -> Iterator[None]:
         yield
 
 
-def upgrade(engine: Engine) -> None:
-    """Apply all Alembic migrations to `engine` (idempotent)."""
+def migrate(engine: Engine, target: str, *, down: bool = False) -> None:
+    """Run the Alembic migrations of portal/migrations up (or down) to `target` on `engine`."""
     from alembic import command
     from alembic.config import Config
 
@@ -82,7 +82,12 @@ def upgrade(engine: Engine) -> None:
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+        (command.downgrade if down else command.upgrade)(cfg, target)
+
+
+def upgrade(engine: Engine) -> None:
+    """Apply all Alembic migrations to `engine` (idempotent)."""
+    migrate(engine, "head")
 
 
 def init_app(app: Flask) -> None:

@@ -10,20 +10,14 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine
 
-from portal.db import MIGRATIONS_DIR
+from portal.db import migrate
 
 
 def downgrade_to_base(engine: Engine) -> None:
     """Undo every migration on `engine` (the counterpart of portal.db.upgrade)."""
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "base")
+    migrate(engine, "base", down=True)
 
 
 def _as_postgres() -> list[str]:

@@ -5,15 +5,13 @@ from collections.abc import Iterator
 from datetime import date, datetime, timezone
 
 import pytest
-from alembic import command
 from alembic.autogenerate import compare_metadata
-from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, inspect, text
 from sqlalchemy.orm import Session
 
 import portal.libraries.models  # noqa: F401  (registers the tables on Base)
-from portal.db import MIGRATIONS_DIR, Base, make_engine, upgrade
+from portal.db import Base, make_engine, migrate, upgrade
 from portal.libraries.editing import Change, history, load_state, restore
 from tests.libraries.pg import downgrade_to_base
 
@@ -34,11 +32,7 @@ def bare_engine(database_url: str) -> Iterator[Engine]:
 
 
 def _migrate(engine: Engine, target: str, down: bool = False) -> None:
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        (command.downgrade if down else command.upgrade)(cfg, target)
+    migrate(engine, target, down=down)
 
 
 def test_migration_creates_what_the_models_describe(engine: Engine) -> None:
