@@ -45,7 +45,6 @@ class Fee:
     payable_by_client: bool
     materials: tuple[Material, ...] = ()
     paid: date | None = None
-    raw_type: str | None = None
 
     @property
     def is_paid(self) -> bool:

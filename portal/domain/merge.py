@@ -1,8 +1,9 @@
 """One overview from two systems: FBS's fees merged with the debtor system's claims.
 
-FBS knows every fee and whether it was handed over; the municipality's debtor system knows
-what happened after the hand-over (invoiced, reminders, payments in Mit Betalingsoverblik) and
-the claims it added itself (reminder fees). The rules, one row per fee or claim:
+`merge` is the only way a `portal.domain.overview.DebtOverview` is built. FBS knows every fee and
+whether it was handed over; the municipality's debtor system knows what happened after the
+hand-over (invoiced, reminders, payments in Mit Betalingsoverblik) and the claims it added itself
+(reminder fees). The rules, one row per fee or claim:
 
 - A fee and the claim made from it (same fee id) are one row, shown with the claim's status,
   due date and amount: where the two amounts differ, the debtor's figure is what the citizen
@@ -17,183 +18,27 @@ the claims it added itself (reminder fees). The rules, one row per fee or claim:
   never "payable here", whatever its FBS flag says (reported; paying it twice is worse).
 - Paid rows (FBS or debtor) are in no total; those paid in the last 30 days are listed.
 
-Without debtor data (`claims=None`: not configured, or it failed) the sections are exactly the
-FBS split of `overview.build_overview`; its checks come from `overview.fee_mismatches`.
+Without debtor data (`claims=None`: not configured, or it failed) the sections are FBS's split by
+its `payableByClient` flag. Ids are unique on each side: the providers' parsers refuse an answer
+that repeats a fee id or a claim id (or two claims for one fee), so no check is repeated here.
 """
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from enum import Enum
 
-from portal.domain import money
-from portal.domain.claims import Claim, ClaimStatus
-from portal.domain.fees import Fee, FeeType, Material
-from portal.domain.overview import Mismatch, fee_mismatches
+from portal.domain.claims import Claim
+from portal.domain.fees import Fee
+from portal.domain.overview import (DebtOverview, DebtRow, DebtSection, Disagreement, Discrepancy, RowNote,
+                                    fee_mismatches)
 
-__all__ = [
-    "RECENTLY_PAID_DAYS",
-    "REGISTRATION_DELAY_DAYS",
-    "DebtOverview",
-    "DebtRow",
-    "DebtSection",
-    "Disagreement",
-    "Discrepancy",
-    "DuplicateClaimError",
-    "RowNote",
-    "merge",
-]
+__all__ = ["RECENTLY_PAID_DAYS", "REGISTRATION_DELAY_DAYS", "merge"]
 
 RECENTLY_PAID_DAYS = 30
 # "Up to 72 hours" for a payment in Mit Betalingsoverblik to reach FBS.
 REGISTRATION_DELAY_DAYS = 3
-
-
-class RowNote(str, Enum):
-    """What the page must explain about a row beyond its status."""
-
-    AWAITING_REGISTRATION = "awaiting_registration"
-    NOT_YET_IN_DEBTOR_SYSTEM = "not_yet_in_debtor_system"
-    ADDED_BY_MUNICIPALITY = "added_by_municipality"
-
-
-class Disagreement(str, Enum):
-    """Ways FBS and the debtor system can disagree; each is logged for the library."""
-
-    AMOUNT = "amount"
-    CLAIMED_BUT_PAYABLE_HERE = "claimed_but_payable_here"
-    PAID_IN_FBS_OPEN_IN_DEBTOR = "paid_in_fbs_open_in_debtor"
-    REGISTRATION_OVERDUE = "registration_overdue"
-    UNKNOWN_FEE = "unknown_fee"
-    UNKNOWN_ORIGIN = "unknown_origin"
-
-
-@dataclass(frozen=True)
-class Discrepancy:
-    """One disagreement, identified by ids and amounts only (no personal data)."""
-
-    kind: Disagreement
-    fee_id: int | None
-    claim_id: str | None
-    fbs_amount: Decimal | None = None
-    debtor_amount: Decimal | None = None
-
-
-class DuplicateClaimError(ValueError):
-    """The debtor system listed a claim id, or a fee id, twice: counting both would overstate the debt."""
-
-    def __init__(self, what: str) -> None:
-        super().__init__(f"the debtor system lists {what} more than once")
-
-
-@dataclass(frozen=True)
-class DebtRow:
-    """One line on the page: an FBS fee, a debtor claim, or both (same fee id).
-
-    `amount` is what the row shows — the debtor's figure whenever there is a claim — and
-    `counted` says whether it is in its section's total.
-    """
-
-    fee: Fee | None
-    claim: Claim | None
-    amount: Decimal
-    counted: bool
-    note: RowNote | None = None
-    origin: Fee | None = None      # for claims the municipality added: the fee they were added to
-    paid: date | None = None       # for paid rows: when the citizen paid
-
-    def __post_init__(self) -> None:
-        if self.fee is None and self.claim is None:
-            raise ValueError("a row needs a fee, a claim, or both")
-
-    @property
-    def fee_id(self) -> int | None:
-        return self.fee.fee_id if self.fee is not None else None
-
-    @property
-    def claim_id(self) -> str | None:
-        return self.claim.claim_id if self.claim is not None else None
-
-    @property
-    def reason(self) -> str:
-        # FBS's wording for library fees: it is the library's own text the citizen knows.
-        return self.fee.reason if self.fee is not None else self.claim.description  # type: ignore[union-attr]
-
-    @property
-    def type(self) -> FeeType:
-        return self.fee.type if self.fee is not None else self.claim.type  # type: ignore[union-attr]
-
-    @property
-    def created(self) -> date:
-        return self.fee.created if self.fee is not None else self.claim.created  # type: ignore[union-attr]
-
-    @property
-    def due(self) -> date | None:
-        """The debtor's payment deadline when there is a claim (it is the one that counts), else FBS's."""
-        return self.claim.due if self.claim is not None else self.fee.due  # type: ignore[union-attr]
-
-    @property
-    def status(self) -> ClaimStatus | None:
-        return self.claim.status if self.claim is not None else None
-
-    @property
-    def materials(self) -> tuple[Material, ...]:
-        return self.fee.materials if self.fee is not None else ()
-
-    @property
-    def added_by_municipality(self) -> bool:
-        return self.claim is not None and self.claim.added_by_municipality
-
-
-@dataclass(frozen=True)
-class DebtSection:
-    """The rows of one place to pay, and the total of those that are counted."""
-
-    rows: tuple[DebtRow, ...] = ()
-
-    @property
-    def total(self) -> Decimal:
-        return money.total(row.amount for row in self.rows if row.counted)
-
-    @property
-    def count(self) -> int:
-        return len(self.rows)
-
-    @property
-    def is_empty(self) -> bool:
-        return not self.rows
-
-
-@dataclass(frozen=True)
-class DebtOverview:
-    """Everything the citizen's page shows about their debt at one library."""
-
-    cutoff_date: date
-    payable_here: DebtSection
-    handed_over: DebtSection
-    recently_paid: tuple[DebtRow, ...] = ()
-    earlier_paid: tuple[DebtRow, ...] = ()     # accounted for, not shown
-    debtor_known: bool = False                 # claims were available to merge
-    mismatches: tuple[Mismatch, ...] = ()      # FBS flag vs cut-off date, see overview.py
-    discrepancies: tuple[Discrepancy, ...] = ()
-
-    @property
-    def total(self) -> Decimal:
-        """The sum of the two section totals, so the figures on the page add up."""
-        return self.payable_here.total + self.handed_over.total
-
-    @property
-    def is_empty(self) -> bool:
-        """True when no row is owed or pending (recently paid rows may still be listed)."""
-        return self.payable_here.is_empty and self.handed_over.is_empty
-
-    def rows(self) -> tuple[DebtRow, ...]:
-        """Every row, shown or not: each fee and each claim is in exactly one of them."""
-        return (self.payable_here.rows + self.handed_over.rows + self.recently_paid
-                + self.earlier_paid)
 
 
 class _Place(Enum):
@@ -206,14 +51,13 @@ def merge(fees: Iterable[Fee], claims: Sequence[Claim] | None, cutoff_date: date
           today: date) -> DebtOverview:
     """Merge FBS's fees (paid ones included) with the debtor's claims (None: unknown).
 
-    Raises overview.DuplicateFeeError or DuplicateClaimError when an id occurs twice.
+    Fee ids, claim ids and the claims' fee ids must each be unique (the parsers see to it).
     """
     fees = tuple(fees)
-    # The FBS-only rules (duplicates refused, flag vs cut-off date) stay in one place.
     mismatches = fee_mismatches(fees, cutoff_date)
     known = claims is not None
     claims = tuple(claims or ())
-    by_fee = _claims_by_fee(claims)
+    by_fee = {claim.fee_id: claim for claim in claims if claim.fee_id is not None}
     fees_by_id = {fee.fee_id: fee for fee in fees}
     found: list[Discrepancy] = []
     placed = [_fee_row(fee, by_fee.get(fee.fee_id), known, today, found) for fee in fees]
@@ -234,17 +78,6 @@ def merge(fees: Iterable[Fee], claims: Sequence[Claim] | None, cutoff_date: date
         mismatches=mismatches,
         discrepancies=tuple(found),
     )
-
-
-def _claims_by_fee(claims: Sequence[Claim]) -> dict[int, Claim]:
-    twice = [claim_id for claim_id, n in Counter(c.claim_id for c in claims).items() if n > 1]
-    if twice:
-        raise DuplicateClaimError(f"claim id(s) {sorted(twice)}")
-    fee_ids = Counter(c.fee_id for c in claims if c.fee_id is not None)
-    twice_fee = [fee_id for fee_id, n in fee_ids.items() if n > 1]
-    if twice_fee:
-        raise DuplicateClaimError(f"fee id(s) {sorted(twice_fee)}")
-    return {c.fee_id: c for c in claims if c.fee_id is not None}
 
 
 def _fee_row(fee: Fee, claim: Claim | None, known: bool, today: date,

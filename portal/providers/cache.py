@@ -32,7 +32,7 @@ SESSIONS_KEY = "portal.fbs_sessions"
 # Every `what` a provider caches per patron. Logout deletes exactly these keys,
 # which works the same on SimpleCache and Redis (no key scanning).
 _WHATS: dict[str, tuple[str, ...]] = {
-    "fbs": ("patron", "fees", "fees-with-paid"),
+    "fbs": ("patron", "fees"),
     "debtor": ("claims",),
 }
 
@@ -72,13 +72,10 @@ def forget_patron(agency_id: str, patron_id: int) -> None:
     cache.delete_many(*keys)
 
 
-def _on_citizen_logged_out(_sender: Any, patrons: Mapping[str, int | str | None] | None = None,
-                           **_extra: Any) -> None:
+def _on_citizen_logged_out(_sender: Any, patrons: Mapping[str, int] | None = None, **_extra: Any) -> None:
+    # `patrons` holds only the libraries where the citizen is a borrower (session_patrons).
     for agency_id, patron_id in (patrons or {}).items():
-        if patron_id is None:
-            continue  # not a borrower there: nothing was cached
-        # A session serialised as JSON turns ids into text.
-        forget_patron(agency_id, int(patron_id) if isinstance(patron_id, str) else patron_id)
+        forget_patron(agency_id, patron_id)
 
 
 class CachedFbs:
@@ -96,10 +93,9 @@ class CachedFbs:
         return cached("fbs", self.agency_id, patron_id, "patron",
                       lambda: self._client.get_patron(patron_id))
 
-    def fees(self, patron_id: int, include_paid: bool = False) -> list[Fee]:
-        what = "fees-with-paid" if include_paid else "fees"
-        fees = cached("fbs", self.agency_id, patron_id, what,
-                      lambda: tuple(self._client.get_fees(patron_id, include_paid)))
+    def fees(self, patron_id: int) -> list[Fee]:
+        fees = cached("fbs", self.agency_id, patron_id, "fees",
+                      lambda: tuple(self._client.get_fees(patron_id)))
         # Stored as a tuple; callers get a list of their own.
         return list(fees)
 

@@ -95,10 +95,10 @@ class FbsClient:
                           f"/external/{self._agency}/patrons/{_id(patron_id)}/v4")
         return self._parse("patron", fbs_parse.parse_patron, data)
 
-    def get_fees(self, patron_id: int, include_paid: bool = False) -> list[Fee]:
-        """All the patron's fees, including those handed over to the debtor system."""
-        # includenonpayable is always on: handed-over fees are half of the page.
-        params = {"includepaid": "true" if include_paid else "false", "includenonpayable": "true"}
+    def get_fees(self, patron_id: int) -> list[Fee]:
+        """All the patron's fees: paid ones and those handed over to the debtor system included."""
+        # Handed-over fees are half of the page; paid ones explain a payment awaiting registration.
+        params = {"includepaid": "true", "includenonpayable": "true"}
         data = self._call("fees", "GET",
                           f"/external/{self._agency}/patron/{_id(patron_id)}/fees/v2",
                           params=params)

@@ -105,15 +105,14 @@ def parse_fee(raw: Any, what: str = "fee") -> Fee:
     fee_id = _int(obj, "feeId", what)
     # Name the fee by id from here on: ids are not personal data and help operators.
     what = f"fee {fee_id}"
-    raw_type = _str(obj, "type", what)
+    fee_type = _str(obj, "type", what)
     # A missing list is read as "no materials": FBS already sends [] for closed
     # interlibrary loans, and no amount or date depends on the materials.
     materials = obj.get("materials")
     materials = [] if materials is None else _list(materials, f"{what}: materials")
     return Fee(
         fee_id=fee_id,
-        type=FeeType.from_fbs(raw_type),
-        raw_type=raw_type,
+        type=FeeType.from_fbs(fee_type),
         reason=_str(obj, "reasonMessage", what),
         amount=_amount(obj, what),
         created=_date(obj, "creationDate", what),

@@ -16,11 +16,11 @@ from typing import Callable
 from portal import clock
 from portal.domain.claims import Claim
 from portal.domain.fees import Fee, Patron
-from portal.domain.merge import DebtOverview, DuplicateClaimError, merge
-from portal.domain.overview import DuplicateFeeError
+from portal.domain.merge import merge
+from portal.domain.overview import DebtOverview
 from portal.libraries.library import Library
 from portal.providers.cache import CachedFbs, debtor_for, fbs_for
-from portal.providers.errors import UpstreamBadResponse, UpstreamError
+from portal.providers.errors import UpstreamError
 from portal.services.background import in_background
 
 log = logging.getLogger(__name__)
@@ -89,7 +89,7 @@ def citizen_debts(library: Library, cpr: str, memo: PatronMemo) -> CitizenDebts 
     assert isinstance(patron_id, int)
     pending = in_background(lambda: debtor.claims(patron_id, cpr)) if debtor is not None else None
     patron = fbs.patron(patron_id)
-    fees = fbs.fees(patron_id, include_paid=True)
+    fees = fbs.fees(patron_id)
     claims, status = _claims(library, pending)
     return _merged(library, patron, fees, claims, status)
 
@@ -109,15 +109,7 @@ def _claims(library: Library, pending: Future[list[Claim]] | None) -> tuple[list
 
 def _merged(library: Library, patron: Patron, fees: list[Fee], claims: list[Claim] | None,
             status: ProviderStatus) -> CitizenDebts:
-    try:
-        overview = merge(fees, claims, library.cutoff_date, clock.today())
-    except DuplicateFeeError as exc:
-        # Counting a fee twice would overstate the debt; guessing which copy is right, too.
-        raise UpstreamBadResponse("fbs", f"duplicate fee ids {sorted(exc.fee_ids)}") from exc
-    except DuplicateClaimError as exc:
-        # The parser refuses these already; a claims list from elsewhere gets the same treatment.
-        log.warning("library=%s debtor answer refused: %s", library.slug, exc)
-        return _merged(library, patron, fees, None, ProviderStatus.ERROR)
+    overview = merge(fees, claims, library.cutoff_date, clock.today())
     log_disagreements(library, overview)
     return CitizenDebts(patron, overview, status)
 

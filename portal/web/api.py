@@ -10,7 +10,7 @@ from typing import Any
 from flask import Blueprint, jsonify
 
 from portal.auth import citizen as citizen_session
-from portal.domain.merge import DebtRow, DebtSection
+from portal.domain.overview import DebtRow, DebtSection
 from portal.providers.errors import UpstreamError
 from portal.services.debts import citizen_debts
 from portal.web.citizen import session_memo

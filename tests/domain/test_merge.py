@@ -1,7 +1,9 @@
 """The merge of FBS's fees with the debtor system's claims: rules by example, invariants by property."""
 from __future__ import annotations
 
+import random as random_module
 from collections import Counter
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -11,10 +13,10 @@ from hypothesis import strategies as st
 
 from portal.domain import money
 from portal.domain.claims import Claim, ClaimStatus
-from portal.domain.fees import Fee, FeeType
-from portal.domain.merge import (RECENTLY_PAID_DAYS, DebtOverview, Disagreement, DuplicateClaimError,
-                                 RowNote, merge)
-from portal.domain.overview import DuplicateFeeError, build_overview
+from portal.domain.fees import Fee, FeeType, Material
+from portal.domain.merge import RECENTLY_PAID_DAYS, merge
+from portal.domain.overview import (DebtOverview, DebtRow, Destination, Disagreement, Mismatch, RowNote,
+                                    expected_destination)
 
 CUTOFF = date(2021, 6, 15)
 TODAY = date(2024, 5, 10)
@@ -188,31 +190,100 @@ def test_paid_reminder_fee_is_recently_paid() -> None:
     assert row.added_by_municipality and not row.counted and overview.total == Decimal("0.00")
 
 
-# --- without debtor data ------------------------------------------------------------------------
+# --- FBS alone: the split by flag, explained by the cut-off date ---------------------------------
 
 
-def test_without_debtor_data_the_sections_are_the_fbs_split() -> None:
-    fees = [fee(1, payable=True, created=BEFORE), fee(2, payable=False), fee(3, payable=False, created=BEFORE),
-            fee(4, payable=True, paid=TODAY)]
-    merged = merge(fees, None, CUTOFF, TODAY)
-    plain = build_overview(fees, CUTOFF)
-    assert [r.fee for r in merged.payable_here.rows] == list(plain.payable_here.fees)
-    assert [r.fee for r in merged.handed_over.rows] == list(plain.handed_over.fees)
-    assert (merged.payable_here.total, merged.handed_over.total, merged.total) == (
-        plain.payable_here.total, plain.handed_over.total, plain.total)
-    assert merged.mismatches == plain.mismatches and len(merged.mismatches) == 1
+def fee_ids(rows: tuple[DebtRow, ...]) -> list[int | None]:
+    return [row.fee_id for row in rows]
+
+
+def test_without_debtor_data_the_sections_are_the_fbs_split_with_totals() -> None:
+    fees = [fee(1, "25.00", payable=True, created=BEFORE), fee(2, "100.50", payable=False),
+            fee(3, "0.25", payable=True, created=BEFORE), fee(4, payable=True, paid=TODAY)]
+    overview = merge(fees, None, CUTOFF, TODAY)
+    assert fee_ids(overview.payable_here.rows) == [1, 3]
+    assert fee_ids(overview.handed_over.rows) == [2]
+    assert fee_ids(overview.recently_paid) == [4]
+    assert (overview.payable_here.total, overview.handed_over.total, overview.total) == (
+        Decimal("25.25"), Decimal("100.50"), Decimal("125.75"))
+    assert (overview.payable_here.count, overview.handed_over.count) == (2, 1)
+    assert overview.mismatches == () and overview.cutoff_date == CUTOFF
     # No claims known, so nothing is claimed "not yet visible" and no status is shown.
-    assert all(r.note is None and r.claim is None for r in merged.rows())
-    assert not merged.debtor_known and merge(fees, [], CUTOFF, TODAY).debtor_known
+    assert all(r.note is None and r.claim is None for r in overview.rows())
+    assert not overview.debtor_known and merge(fees, [], CUTOFF, TODAY).debtor_known
 
 
-def test_duplicates_are_refused() -> None:
-    with pytest.raises(DuplicateFeeError):
-        merge([fee(1), fee(1)], [], CUTOFF, TODAY)
-    with pytest.raises(DuplicateClaimError, match="claim id"):
-        merge([], [claim("A", 1), claim("A", 2)], CUTOFF, TODAY)
-    with pytest.raises(DuplicateClaimError, match="fee id"):
-        merge([fee(1)], [claim("A", 1), claim("B", 1)], CUTOFF, TODAY)
+def test_fee_created_on_the_cutoff_date_is_expected_handed_over() -> None:
+    on_the_day = fee(1, created=CUTOFF, payable=False)
+    assert expected_destination(on_the_day, CUTOFF) is Destination.HANDED_OVER
+    assert merge([on_the_day], None, CUTOFF, TODAY).mismatches == ()
+
+
+def test_fee_created_the_day_before_is_expected_payable_here() -> None:
+    the_day_before = fee(1, created=CUTOFF - timedelta(days=1), payable=True)
+    assert expected_destination(the_day_before, CUTOFF) is Destination.PAYABLE_HERE
+    assert merge([the_day_before], None, CUTOFF, TODAY).mismatches == ()
+
+
+def test_flag_wins_over_the_date_and_the_fee_is_reported() -> None:
+    still_in_fbs = fee(1, created=CUTOFF, payable=True)             # date says handed over
+    already_handed_over = fee(2, created=CUTOFF - timedelta(days=1), payable=False)   # date says here
+    overview = merge([still_in_fbs, already_handed_over], None, CUTOFF, TODAY)
+    assert fee_ids(overview.payable_here.rows) == [1]
+    assert fee_ids(overview.handed_over.rows) == [2]
+    assert overview.mismatches == (
+        Mismatch(already_handed_over, expected=Destination.PAYABLE_HERE),
+        Mismatch(still_in_fbs, expected=Destination.HANDED_OVER),
+    )
+    assert overview.mismatches[0].actual is Destination.HANDED_OVER
+    assert overview.mismatches[1].actual is Destination.PAYABLE_HERE
+
+
+def test_a_paid_fee_is_in_no_section_and_has_nothing_to_explain() -> None:
+    paid = fee(1, "80.00", created=AFTER, payable=True, paid=TODAY)   # flag and date disagree too
+    overview = merge([paid], None, CUTOFF, TODAY)
+    assert overview.is_empty and overview.total == Decimal("0.00")
+    assert [r.fee for r in overview.recently_paid] == [paid]
+    assert overview.mismatches == ()
+
+
+def test_no_fees() -> None:
+    overview = merge([], None, CUTOFF, TODAY)
+    assert overview.is_empty and overview.rows() == () and overview.mismatches == ()
+    assert str(overview.total) == "0.00" and str(overview.payable_here.total) == "0.00"
+    assert overview.payable_here.count == 0
+
+
+def test_fees_without_due_date_or_materials_are_kept() -> None:
+    # The old dpl-react split lost fees without dueDate; closed ILL fees come without materials.
+    without_due = fee(1, payable=True, created=BEFORE, due=None)
+    with_materials = replace(fee(2, payable=True, created=BEFORE), materials=(Material("123", "456"),))
+    overview = merge([without_due, with_materials], None, CUTOFF, TODAY)
+    assert [r.fee for r in overview.payable_here.rows] == [without_due, with_materials]
+
+
+def test_sections_are_sorted_by_creation_date_then_fee_id() -> None:
+    fees = [fee(9, created=date(2021, 5, 1)), fee(3, created=date(2021, 6, 1)),
+            fee(7, created=date(2021, 5, 1)), fee(1, created=date(2021, 7, 1))]
+    assert fee_ids(merge(fees, None, CUTOFF, TODAY).handed_over.rows) == [7, 9, 3, 1]
+
+
+def test_totals_are_exact_decimals() -> None:
+    overview = merge([fee(1, "0.10"), fee(2, "0.20")], None, CUTOFF, TODAY)
+    assert overview.handed_over.total == Decimal("0.30")
+    assert overview.handed_over.total.as_tuple().exponent == -2
+
+
+def test_section_total_rounds_once_half_up() -> None:
+    # Sub-øre amounts never come from the parsers, but if they do: sum first, round once.
+    overview = merge([fee(1, "0.005"), fee(2, "0.005"), fee(3, "0.115")], None, CUTOFF, TODAY)
+    assert overview.handed_over.total == Decimal("0.13")  # 0.125 -> 0.13 (banker's would give 0.12)
+
+
+def test_grand_total_is_the_sum_of_the_shown_section_totals() -> None:
+    overview = merge([fee(1, "0.005", payable=True, created=BEFORE), fee(2, "0.005")], None, CUTOFF, TODAY)
+    assert (overview.payable_here.total, overview.handed_over.total) == (Decimal("0.01"), Decimal("0.01"))
+    assert overview.total == Decimal("0.02")
 
 
 # --- invariants, by property ---------------------------------------------------------------------
@@ -302,3 +373,49 @@ def test_recently_paid_is_the_last_30_days(data: tuple[list[Fee], list[Claim]]) 
     since = TODAY - timedelta(days=RECENTLY_PAID_DAYS)
     assert all(r.paid is not None and r.paid >= since for r in overview.recently_paid)
     assert all(r.paid is None or r.paid < since for r in overview.earlier_paid)
+
+
+@given(fees_and_claims(), st.sampled_from([CUTOFF - timedelta(days=1), CUTOFF, AFTER]))
+def test_mismatches_are_exactly_the_disagreeing_unpaid_fees(data: tuple[list[Fee], list[Claim]],
+                                                            cutoff: date) -> None:
+    fees, claims = data
+    # The cut-off date often equals a fee's creation date: the boundary is where bugs live.
+    fees = [replace(f, created=cutoff) if f.fee_id % 3 == 0 else f for f in fees]
+    overview = merge(fees, claims, cutoff, TODAY)
+    disagreeing = [f for f in fees if f.paid is None and (f.created < cutoff) != f.payable_by_client]
+    assert [m.fee for m in overview.mismatches] == sorted(disagreeing, key=lambda f: (f.created, f.fee_id))
+    for mismatch in overview.mismatches:
+        created_before = mismatch.fee.created < cutoff
+        assert mismatch.expected is (Destination.PAYABLE_HERE if created_before else Destination.HANDED_OVER)
+        assert mismatch.actual is not mismatch.expected
+
+
+@given(fees_and_claims())
+def test_without_claims_the_sections_hold_the_unpaid_fees_by_flag(data: tuple[list[Fee], list[Claim]]) -> None:
+    fees, _claims = data
+    overview = merge(fees, None, CUTOFF, TODAY)
+    assert {r.fee for r in overview.payable_here.rows} == {f for f in fees if not f.is_paid and f.payable_by_client}
+    assert {r.fee for r in overview.handed_over.rows} == {f for f in fees if not f.is_paid and not f.payable_by_client}
+    assert overview.total == money.total(f.amount for f in fees if not f.is_paid)
+
+
+@given(fees_and_claims())
+def test_sections_are_sorted_oldest_first(data: tuple[list[Fee], list[Claim]]) -> None:
+    fees, _claims = data
+    overview = merge(fees, None, CUTOFF, TODAY)
+    for section in (overview.payable_here, overview.handed_over):
+        keys = [(row.created, row.fee_id) for row in section.rows]
+        assert keys == sorted(keys)
+
+
+@given(fees_and_claims(), st.randoms(use_true_random=False))
+def test_input_order_does_not_matter(data: tuple[list[Fee], list[Claim]], random: random_module.Random) -> None:
+    fees, claims = data
+    shuffled_fees, shuffled_claims = list(fees), list(claims)
+    random.shuffle(shuffled_fees)
+    random.shuffle(shuffled_claims)
+    shuffled = merge(shuffled_fees, shuffled_claims, CUTOFF, TODAY)
+    ordered = merge(fees, claims, CUTOFF, TODAY)
+    # Discrepancies are only logged: their order may follow the input's.
+    assert Counter(shuffled.discrepancies) == Counter(ordered.discrepancies)
+    assert replace(shuffled, discrepancies=()) == replace(ordered, discrepancies=())

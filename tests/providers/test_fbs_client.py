@@ -70,20 +70,16 @@ def test_patron_id_must_be_an_int(fbs: FbsClient, sim_state: SimState) -> None:
 
 def test_fees_with_every_demo_quirk(fbs: FbsClient) -> None:
     fees = {fee.fee_id: fee for fee in fbs.get_fees(1001)}
-    # Handed-over fees are included (includenonpayable=true); the paid one is not.
-    assert sorted(fees) == [501, 502, 503, 504, 505, 506, 507]
+    # Handed-over fees (includenonpayable=true) and the paid one (includepaid=true) are included.
+    assert sorted(fees) == [501, 502, 503, 504, 505, 506, 507, 508]
     assert fees[502].amount == Decimal("249.50") and fees[502].type is FeeType.COMPENSATION
     assert len(fees[502].materials) == 2
     assert fees[503].amount == Decimal("15.25")
     assert fees[503].materials == () and fees[503].due is None
-    assert fees[504].type is FeeType.OTHER and fees[504].raw_type == "xyz-unknown"
+    assert fees[504].type is FeeType.OTHER
     assert fees[505].payable_by_client is False and fees[505].created == date(2021, 6, 15)
-    assert sum(fee.amount for fee in fees.values()) == Decimal("803.75")
-
-
-def test_paid_fees_on_request(fbs: FbsClient) -> None:
-    fees = {fee.fee_id: fee for fee in fbs.get_fees(1001, include_paid=True)}
-    assert 508 in fees and fees[508].paid == date(2020, 9, 2)
+    assert sum(fee.amount for fee in fees.values() if not fee.is_paid) == Decimal("803.75")
+    assert fees[508].paid == date(2020, 9, 2)
     assert sum(1 for fee in fees.values() if fee.is_paid) == 1
 
 
@@ -154,7 +150,7 @@ def test_concurrent_requests_log_in_once(make_fbs: MakeFbs, sim_state: SimState)
 def test_expired_session_logs_in_again_once(fbs: FbsClient, sim_state: SimState) -> None:
     assert fbs.get_fees(1001)
     sim_state.expire_sessions()
-    assert len(fbs.get_fees(1001)) == 7
+    assert len(fbs.get_fees(1001)) == 8
     assert sim_state.calls["login"] == 2
     assert sim_state.calls["fees"] == 3     # ok, 401, retried ok
 
@@ -183,7 +179,7 @@ def test_library_with_its_own_credentials(make_fbs: MakeFbs, sim_state: SimState
     sim_state.credentials[RODOVRE] = ("rodovre-portal", "r0dovre")
     with pytest.raises(FbsCredentialsRejected, match=RODOVRE):
         make_fbs(RODOVRE).get_fees(2001)
-    assert len(make_fbs(RODOVRE, "rodovre-portal", "r0dovre").get_fees(2001)) == 2
+    assert len(make_fbs(RODOVRE, "rodovre-portal", "r0dovre").get_fees(2001)) == 3
 
 
 def test_login_without_session_key(fbs: FbsClient, sim_state: SimState) -> None:
@@ -225,7 +221,7 @@ def test_server_error(fbs: FbsClient, sim_state: SimState, status: int) -> None:
     sim_state.fail_next(1, status=status)
     with pytest.raises(UpstreamBadResponse, match=f"fees at {LYNGBY}: unexpected status {status}"):
         fbs.get_fees(1001)
-    assert len(fbs.get_fees(1001)) == 7      # only the one call failed
+    assert len(fbs.get_fees(1001)) == 8      # only the one call failed
 
 
 def test_server_error_at_login(fbs: FbsClient, sim_state: SimState) -> None:

@@ -11,7 +11,7 @@ import pytest
 from portal import clock
 from portal.domain.claims import Claim, ClaimStatus
 from portal.domain.fees import Fee, FeeType, Patron
-from portal.domain.merge import RowNote
+from portal.domain.overview import RowNote
 from portal.libraries.library import Library
 from portal.providers.errors import UpstreamBadResponse, UpstreamError, UpstreamTimeout
 from portal.services import debts
@@ -41,7 +41,6 @@ class FakeFbs:
                  barrier: threading.Barrier | None = None) -> None:
         self._fees, self._patron_id, self.lookups = fees, patron_id, 0
         self._fail, self._barrier = fail, barrier
-        self.include_paid: list[bool] = []
 
     def find_patron_id(self, cpr: str) -> int | None:
         self.lookups += 1
@@ -50,8 +49,7 @@ class FakeFbs:
     def patron(self, patron_id: int) -> Patron:
         return Patron(patron_id=patron_id)
 
-    def fees(self, patron_id: int, include_paid: bool = False) -> list[Fee]:
-        self.include_paid.append(include_paid)
+    def fees(self, patron_id: int) -> list[Fee]:
         if self._barrier is not None:
             self._barrier.wait()          # answers only once the debtor was asked too
         if self._fail is not None:
@@ -97,8 +95,6 @@ def test_looks_up_the_patron_once_and_splits(monkeypatch: pytest.MonkeyPatch) ->
     assert first is not None and second is not None
     assert first.overview.payable_here.total == Decimal("10.50")
     assert first.overview.handed_over.total == Decimal("5.00")
-    # Paid fees are fetched too, for the "recently paid" list.
-    assert fake.include_paid == [True, True]
 
 
 def test_not_a_borrower_is_remembered_as_none(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -110,12 +106,6 @@ def test_not_a_borrower_is_remembered_as_none(monkeypatch: pytest.MonkeyPatch) -
     assert citizen_debts(LIBRARY, CPR, patron_memo) is None
     assert fake.lookups == 1 and store == {"DK-717300": None}
     assert debtor.asked == []
-
-
-def test_duplicate_fee_ids_are_an_upstream_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    use(monkeypatch, FakeFbs([fee(1, "10", True), fee(1, "10", True)]))
-    with pytest.raises(UpstreamBadResponse, match="duplicate fee ids"):
-        citizen_debts(LIBRARY, CPR, memo()[0])
 
 
 def test_library_credentials_come_from_its_variables(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -174,14 +164,6 @@ def test_a_failing_debtor_leaves_the_fbs_figures(monkeypatch: pytest.MonkeyPatch
     # Without debtor data nothing may be claimed "not yet visible in Mit Betalingsoverblik".
     assert not result.overview.debtor_known and result.overview.handed_over.rows[0].note is None
     assert "showing FBS data only" in caplog.text and CPR not in caplog.text
-
-
-def test_duplicate_claims_count_as_a_failing_debtor(monkeypatch: pytest.MonkeyPatch) -> None:
-    use(monkeypatch, FakeFbs([fee(2, "5", False, date(2022, 1, 1))]),
-        FakeDebtor([claim("C-2", 2, "5.00"), claim("C-2", 3, "5.00")]))
-    result = citizen_debts(LIBRARY, CPR, memo()[0])
-    assert result is not None and result.debtor is ProviderStatus.ERROR
-    assert result.overview.handed_over.total == Decimal("5.00")
 
 
 def test_a_failing_fbs_fails_the_whole_page_even_with_the_debtor_up(monkeypatch: pytest.MonkeyPatch) -> None:

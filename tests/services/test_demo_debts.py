@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from portal import clock
-from portal.domain.merge import RowNote
+from portal.domain.overview import RowNote
 from portal.libraries.library import Library
 from portal.services.debts import ProviderStatus
 from portal.services.demo_debts import demo_debts
