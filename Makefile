@@ -8,7 +8,7 @@ CATALOGS := $(wildcard translations/*/LC_MESSAGES/messages.po)
 .PHONY: run test bench setup translations extract-messages system-packages clean
 
 run: setup
-	$(VENV)/bin/flask --app portal run --host 127.0.0.1 --port 5000
+	$(VENV)/bin/flask --app 'portal.devtools.demo:create_demo_app()' run --host 127.0.0.1 --port 5000
 
 test: setup system-packages
 	$(PY) -m pytest

@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 from flask import Flask
 
-from portal.providers.cache import forget_patron
+from portal.providers import setup
 from tests.support.live import start_live_server
 from tests.support.login import http_login
 from tests.support.stack import start_stack
@@ -77,7 +77,7 @@ def main() -> int:
         def forget_anne() -> None:
             # Drop only Anne's provider entries (clearing the cache would drop her session too).
             with stack.app.app_context():
-                forget_patron("DK-717300", 1001)
+                setup.upstreams().cache.forget_patron("DK-717300", 1001)
 
         results = {
             "signed-out page": throughput(f"{stack.url}/lyngby/"),

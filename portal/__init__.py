@@ -1,10 +1,12 @@
 """Gebyrportal: one page where a library borrower sees (and pays) all their debts."""
+
 from __future__ import annotations
 
 import logging
 import sys
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal.config import INSTANCE_DIR, PROJECT_ROOT, ConfigError, Settings, load_settings
 
@@ -30,24 +32,29 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     app.config.update(
         SECRET_KEY=settings.secret_key,
+        SECRET_KEY_FALLBACKS=list(settings.secret_key_fallbacks),
         PORTAL_SETTINGS=settings,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=not settings.demo,
+        SESSION_COOKIE_SECURE=settings.secure,
         SESSION_COOKIE_NAME="gebyrportal_session",
         PERMANENT_SESSION_LIFETIME=settings.session_lifetime,
     )
+    if settings.trusted_proxies:
+        # Opt-in: only behind that many proxies are X-Forwarded-For/-Proto/-Host true.
+        hops = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     from portal.web.converters import SlugConverter
 
     app.url_map.converters["slug"] = SlugConverter
-    _init_extensions(app, settings)
+    _init_extensions(app)
     return app
 
 
-def _init_extensions(app: Flask, settings: Settings) -> None:
+def _init_extensions(app: Flask) -> None:
     # Imports are local so that `portal.config` and the domain stay importable
     # without pulling in every extension.
-    from portal import cache, db, i18n
+    from portal import db, i18n, kvstore
     from portal.auth import init_app as init_auth
     from portal.editor import init_app as init_editor
     from portal.libraries import init_app as init_libraries
@@ -55,14 +62,10 @@ def _init_extensions(app: Flask, settings: Settings) -> None:
     from portal.web import init_app as init_web
 
     db.init_app(app)
-    cache.init_app(app)
+    kvstore.init_app(app)
     i18n.init_app(app)
+    init_libraries(app)
     init_providers(app)
     init_auth(app)
-    init_libraries(app)
     init_web(app)
     init_editor(app)
-    if settings.demo:
-        from portal.devtools.services import start_dev_services
-
-        start_dev_services()

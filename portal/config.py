@@ -1,40 +1,27 @@
 """Settings read from environment variables, validated once at start-up.
 
-Every variable is optional: without any the portal runs in demo mode against the
-dev identity provider and the FBS simulator that ship with the project. A bad
-value stops start-up with one line naming the variable (ConfigError).
+Outside the demo nothing is guessed: the variables a deployment needs (secret key, public base
+URL, the citizens' IdP client, FBS and its client login) must be set, and a missing or bad value
+stops start-up with one line naming the variable (ConfigError). The demo (`make run`,
+portal.devtools.demo) fills them in with the dev identity provider and the simulators.
+
+Nothing else reads the environment: per-library FBS credentials are looked up in
+`Settings.environment`, the snapshot taken here, when the libraries are loaded.
 """
 from __future__ import annotations
 
-import hashlib
 import os
-import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 from urllib.parse import urlparse
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = PROJECT_ROOT / "instance"
-DEMO_LIBRARIES_FILE = Path(__file__).resolve().parent / "devtools" / "demo_libraries.toml"
-
-# Fixed loopback ports of the dev services; the portal itself listens on 5000.
-DEV_IDP_PORT = 5001
-DEV_FBS_PORT = 5002
-DEV_IDP_ISSUER = f"http://127.0.0.1:{DEV_IDP_PORT}"
-DEV_FBS_BASE_URL = f"http://127.0.0.1:{DEV_FBS_PORT}"
-DEV_OIDC_CLIENT_ID = "gebyrportal-dev"
-DEV_OIDC_CLIENT_SECRET = "gebyrportal-dev-secret"
-DEV_FBS_USERNAME = "gebyrportal"
-DEV_FBS_PASSWORD = "simulator"
-# The debtor-system simulator (Mit Betalingsoverblik status, issue 3).
-DEV_DEBTOR_PORT = 5003
-DEV_DEBTOR_BASE_URL = f"http://127.0.0.1:{DEV_DEBTOR_PORT}"
-DEV_DEBTOR_API_KEY = "debtor-simulator-key"
-# The editor area's client at the dev IdP (issue 4), registered apart from the citizens' client.
-DEV_EDITOR_CLIENT_ID = "gebyrportal-editor-dev"
-DEV_EDITOR_CLIENT_SECRET = "gebyrportal-editor-dev-secret"
 DEFAULT_EDITOR_LIBRARIES_CLAIM = "gebyrportal_libraries"
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+MIN_SECRET_LENGTH = 16
 
 
 class ConfigError(Exception):
@@ -43,83 +30,109 @@ class ConfigError(Exception):
 
 @dataclass(frozen=True)
 class Settings:
-    secret_key: str
-    database_url: str
-    cache_url: str
+    secret_key: str = field(repr=False)
+    base_url: str                 # the portal's public address; every absolute URL starts here
+    database_url: str = field(repr=False)   # may carry a password, as may the cache URL
+    cache_url: str = field(repr=False)
     cache_ttl: int
     oidc_issuer: str
     oidc_client_id: str
-    oidc_client_secret: str
+    oidc_client_secret: str = field(repr=False)
     oidc_scope: str
     oidc_cpr_claim: str
     fbs_base_url: str
     fbs_username: str
-    fbs_password: str
+    fbs_password: str = field(repr=False)
     libraries_file: Path | None
-    http_timeout: float = 5.0
+    http_timeout: float = 5.0     # per connect / read / write of one upstream call
+    upstream_deadline: float = 8.0   # wall clock for one upstream call, however it trickles
+    page_budget: float = 10.0     # wall clock for all upstream calls of one page
     session_lifetime: int = 1800
-    demo: bool = False
+    # Secret keys used before PORTAL_SECRET_KEY, still accepted for sessions made with them.
+    secret_key_fallbacks: tuple[str, ...] = field(default=(), repr=False)
+    trusted_proxies: int = 0      # X-Forwarded-* hops to believe (Werkzeug's ProxyFix); 0: none
     # Editor sign-in (issue 4): the organisation's IdP, configured apart from the citizens' one.
     # editor_oidc_issuer None means the editor area is switched off.
     editor_oidc_issuer: str | None = None
     editor_oidc_client_id: str = ""
-    editor_oidc_client_secret: str = ""
+    editor_oidc_client_secret: str = field(default="", repr=False)
     editor_oidc_scope: str = "openid"
     editor_libraries_claim: str = DEFAULT_EDITOR_LIBRARIES_CLAIM
     # The municipality's debtor-status API (issue 3); None: not configured, FBS data only.
     debtor_base_url: str | None = None
-    debtor_api_key: str | None = None
-    extra: Mapping[str, str] = field(default_factory=dict)
+    debtor_api_key: str | None = field(default=None, repr=False)
+    # The environment as it was at start-up: libraries name their FBS credentials' variables.
+    environment: Mapping[str, str] = field(default_factory=dict, repr=False)
 
-    def with_overrides(self, **changes: object) -> "Settings":
+    @property
+    def secure(self) -> bool:
+        """Served over HTTPS: cookies are Secure (only the demo and tests run on http://127.0.0.1)."""
+        return self.base_url.startswith("https://")
+
+    def with_overrides(self, **changes: object) -> Settings:
         """A copy with some fields replaced (tests and tools)."""
-        return replace(self, **changes)
+        return replace(self, **changes)  # type: ignore[arg-type]
 
 
-def _demo_secret_key() -> str:
-    """A secret kept in instance/ so demo sessions survive a restart."""
-    path = INSTANCE_DIR / "demo-secret-key"
-    if path.exists():
-        return path.read_text().strip()
-    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(48)
-    path.write_text(key)
-    path.chmod(0o600)
-    return key
+def _required(env: Mapping[str, str], name: str, what: str) -> str:
+    value = env.get(name, "").strip()
+    if not value:
+        raise ConfigError(f"{name}: required ({what})")
+    return value
 
 
-def _url(env: Mapping[str, str], name: str, default: str, schemes: tuple[str, ...]) -> str:
-    value = env.get(name, "").strip() or default
+def _secret(env: Mapping[str, str], name: str) -> str:
+    value = _required(env, name, "set a long random value")
+    if len(value) < MIN_SECRET_LENGTH:
+        raise ConfigError(f"{name}: too short; use at least {MIN_SECRET_LENGTH} random characters")
+    return value
+
+
+def _secret_fallbacks(env: Mapping[str, str]) -> tuple[str, ...]:
+    keys = tuple(env.get("PORTAL_SECRET_KEY_FALLBACKS", "").split())
+    if any(len(key) < MIN_SECRET_LENGTH for key in keys):
+        raise ConfigError("PORTAL_SECRET_KEY_FALLBACKS: every key must have at least "
+                          f"{MIN_SECRET_LENGTH} characters (separate keys by spaces)")
+    return keys
+
+
+def _base_url(env: Mapping[str, str]) -> str:
+    value = _required(env, "PORTAL_BASE_URL", "the portal's public address, e.g. https://gebyr.example.dk")
     parsed = urlparse(value)
-    if parsed.scheme not in schemes or not parsed.netloc:
-        raise ConfigError(f"{name}: expected a {'/'.join(schemes)} URL, got {value!r}")
+    secure = parsed.scheme == "https" or (parsed.scheme == "http" and parsed.hostname in LOOPBACK_HOSTS)
+    if not secure or not parsed.netloc or parsed.query or parsed.fragment:
+        raise ConfigError(f"PORTAL_BASE_URL: expected an https:// address without query (http:// only on "
+                          f"this machine), got {value!r}")
     return value.rstrip("/")
 
 
-def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+def _url(env: Mapping[str, str], name: str, what: str) -> str:
+    value = _required(env, name, what)
+    parsed = urlparse(value)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise ConfigError(f"{name}: expected an http(s) URL, got {value!r}")
+    return value.rstrip("/")
+
+
+def _number(env: Mapping[str, str], name: str, default: float, kind: type[int] | type[float]) -> Any:
     raw = env.get(name, "").strip()
     if not raw:
         return default
     try:
-        value = int(raw)
+        value = kind(raw)
     except ValueError:
-        raise ConfigError(f"{name}: expected a whole number of seconds, got {raw!r}") from None
+        label = "a whole number of seconds" if kind is int else "a number of seconds"
+        raise ConfigError(f"{name}: expected {label}, got {raw!r}") from None
     if value <= 0:
         raise ConfigError(f"{name}: must be greater than 0, got {value}")
     return value
 
 
-def _positive_float(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{name}: expected a number of seconds, got {raw!r}") from None
-    if value <= 0:
-        raise ConfigError(f"{name}: must be greater than 0, got {value}")
-    return value
+def _proxies(env: Mapping[str, str]) -> int:
+    raw = env.get("PORTAL_TRUSTED_PROXIES", "").strip() or "0"
+    if not raw.isascii() or not raw.isdigit() or int(raw) > 5:
+        raise ConfigError(f"PORTAL_TRUSTED_PROXIES: expected the number of proxies in front (0-5), got {raw!r}")
+    return int(raw)
 
 
 def _database_url(env: Mapping[str, str]) -> str:
@@ -143,10 +156,10 @@ def _cache_url(env: Mapping[str, str]) -> str:
     return value
 
 
-def _libraries_file(env: Mapping[str, str], demo: bool) -> Path | None:
+def _libraries_file(env: Mapping[str, str]) -> Path | None:
     raw = env.get("PORTAL_LIBRARIES_FILE", "").strip()
     if not raw:
-        return DEMO_LIBRARIES_FILE if demo else None
+        return None
     path = Path(raw)
     if not path.is_file():
         raise ConfigError(f"PORTAL_LIBRARIES_FILE: no such file: {raw}")
@@ -155,36 +168,31 @@ def _libraries_file(env: Mapping[str, str], demo: bool) -> Path | None:
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read and validate all PORTAL_* variables; raise ConfigError on the first bad one."""
-    env = os.environ if env is None else env
-    demo = not env.get("PORTAL_OIDC_ISSUER", "").strip() and not env.get("PORTAL_FBS_BASE_URL", "").strip()
-    secret_key = env.get("PORTAL_SECRET_KEY", "").strip()
-    if not secret_key:
-        if not demo:
-            raise ConfigError("PORTAL_SECRET_KEY: required outside the demo (set a long random value)")
-        secret_key = _demo_secret_key()
-    elif len(secret_key) < 16:
-        raise ConfigError("PORTAL_SECRET_KEY: too short; use at least 16 random characters")
-    fbs_user = env.get("PORTAL_FBS_USERNAME", "").strip() or DEV_FBS_USERNAME
-    fbs_password = env.get("PORTAL_FBS_PASSWORD", "") or DEV_FBS_PASSWORD
+    env = dict(os.environ if env is None else env)
     return Settings(
-        secret_key=secret_key,
+        secret_key=_secret(env, "PORTAL_SECRET_KEY"),
+        secret_key_fallbacks=_secret_fallbacks(env),
+        base_url=_base_url(env),
         database_url=_database_url(env),
         cache_url=_cache_url(env),
-        cache_ttl=_positive_int(env, "PORTAL_CACHE_TTL", 60),
-        oidc_issuer=_url(env, "PORTAL_OIDC_ISSUER", DEV_IDP_ISSUER, ("http", "https")),
-        oidc_client_id=env.get("PORTAL_OIDC_CLIENT_ID", "").strip() or DEV_OIDC_CLIENT_ID,
-        oidc_client_secret=env.get("PORTAL_OIDC_CLIENT_SECRET", "") or DEV_OIDC_CLIENT_SECRET,
+        cache_ttl=_number(env, "PORTAL_CACHE_TTL", 60, int),
+        oidc_issuer=_url(env, "PORTAL_OIDC_ISSUER", "the citizens' OpenID Connect issuer"),
+        oidc_client_id=_required(env, "PORTAL_OIDC_CLIENT_ID", "the portal's client at the citizens' IdP"),
+        oidc_client_secret=_required(env, "PORTAL_OIDC_CLIENT_SECRET", "the secret of that client"),
         oidc_scope=_scope(env),
         oidc_cpr_claim=env.get("PORTAL_OIDC_CPR_CLAIM", "").strip() or "cpr",
-        fbs_base_url=_url(env, "PORTAL_FBS_BASE_URL", DEV_FBS_BASE_URL, ("http", "https")),
-        fbs_username=fbs_user,
-        fbs_password=fbs_password,
-        libraries_file=_libraries_file(env, demo),
-        http_timeout=_positive_float(env, "PORTAL_HTTP_TIMEOUT", 5.0),
-        session_lifetime=_positive_int(env, "PORTAL_SESSION_LIFETIME", 1800),
-        demo=demo,
-        **_debtor_settings(env, demo),
-        **_editor_settings(env, demo),
+        fbs_base_url=_url(env, "PORTAL_FBS_BASE_URL", "FBS's external API"),
+        fbs_username=_required(env, "PORTAL_FBS_USERNAME", "the portal's FBS client login"),
+        fbs_password=_required(env, "PORTAL_FBS_PASSWORD", "the password of that login"),
+        libraries_file=_libraries_file(env),
+        http_timeout=_number(env, "PORTAL_HTTP_TIMEOUT", 5.0, float),
+        upstream_deadline=_number(env, "PORTAL_UPSTREAM_DEADLINE", 8.0, float),
+        page_budget=_number(env, "PORTAL_PAGE_BUDGET", 10.0, float),
+        session_lifetime=_number(env, "PORTAL_SESSION_LIFETIME", 1800, int),
+        trusted_proxies=_proxies(env),
+        environment=env,
+        **_debtor_settings(env),
+        **_editor_settings(env),
     )
 
 
@@ -195,46 +203,34 @@ def _scope(env: Mapping[str, str], name: str = "PORTAL_OIDC_SCOPE") -> str:
     return scope
 
 
-def _editor_settings(env: Mapping[str, str], demo: bool) -> dict[str, Any]:
-    """The editor area's sign-in: the dev IdP in the demo, else only when PORTAL_EDITOR_OIDC_ISSUER is set."""
-    issuer = env.get("PORTAL_EDITOR_OIDC_ISSUER", "").strip()
-    if not issuer and not demo:
+def _editor_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    """The editor area's sign-in, only when PORTAL_EDITOR_OIDC_ISSUER is set."""
+    if not env.get("PORTAL_EDITOR_OIDC_ISSUER", "").strip():
         return {}
-    client_id = env.get("PORTAL_EDITOR_OIDC_CLIENT_ID", "").strip()
-    secret = env.get("PORTAL_EDITOR_OIDC_CLIENT_SECRET", "")
-    if issuer:
-        # A real IdP: guessing a client would only fail later, at the first editor's sign-in.
-        for name, value in (("PORTAL_EDITOR_OIDC_CLIENT_ID", client_id),
-                            ("PORTAL_EDITOR_OIDC_CLIENT_SECRET", secret)):
-            if not value:
-                raise ConfigError(f"{name}: required with PORTAL_EDITOR_OIDC_ISSUER")
+    # A real IdP: guessing a client would only fail later, at the first editor's sign-in.
+    with_issuer = "required with PORTAL_EDITOR_OIDC_ISSUER"
     return {
-        "editor_oidc_issuer": _url(env, "PORTAL_EDITOR_OIDC_ISSUER", DEV_IDP_ISSUER, ("http", "https")),
-        "editor_oidc_client_id": client_id or DEV_EDITOR_CLIENT_ID,
-        "editor_oidc_client_secret": secret or DEV_EDITOR_CLIENT_SECRET,
+        "editor_oidc_issuer": _url(env, "PORTAL_EDITOR_OIDC_ISSUER", "the editors' OpenID Connect issuer"),
+        "editor_oidc_client_id": _required(env, "PORTAL_EDITOR_OIDC_CLIENT_ID", with_issuer),
+        "editor_oidc_client_secret": _required(env, "PORTAL_EDITOR_OIDC_CLIENT_SECRET", with_issuer),
         "editor_oidc_scope": _scope(env, "PORTAL_EDITOR_OIDC_SCOPE"),
         "editor_libraries_claim": env.get("PORTAL_EDITOR_LIBRARIES_CLAIM", "").strip()
-                                  or DEFAULT_EDITOR_LIBRARIES_CLAIM,
+        or DEFAULT_EDITOR_LIBRARIES_CLAIM,
     }
 
 
-def _debtor_settings(env: Mapping[str, str], demo: bool) -> dict[str, Any]:
-    """The debtor-status API: the simulator in the demo, else only when PORTAL_DEBTOR_BASE_URL is set."""
+def _debtor_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    """The debtor-status API, only when PORTAL_DEBTOR_BASE_URL is set."""
     url = env.get("PORTAL_DEBTOR_BASE_URL", "").strip()
     key = env.get("PORTAL_DEBTOR_API_KEY", "").strip()
     if not url:
-        if key and not demo:
+        if key:
             raise ConfigError("PORTAL_DEBTOR_API_KEY: set PORTAL_DEBTOR_BASE_URL too, or remove the key")
-        return {"debtor_base_url": DEV_DEBTOR_BASE_URL, "debtor_api_key": DEV_DEBTOR_API_KEY} if demo else {}
-    url = _url(env, "PORTAL_DEBTOR_BASE_URL", url, ("http", "https"))
+        return {}
+    url = _url(env, "PORTAL_DEBTOR_BASE_URL", "the debtor-status API")
     # Every call carries a CPR number in its body: plain HTTP only on this machine.
-    if urlparse(url).scheme != "https" and urlparse(url).hostname not in ("127.0.0.1", "localhost", "::1"):
+    if urlparse(url).scheme != "https" and urlparse(url).hostname not in LOOPBACK_HOSTS:
         raise ConfigError(f"PORTAL_DEBTOR_BASE_URL: must be https:// (CPR numbers are sent), got {url!r}")
     if not key:
         raise ConfigError("PORTAL_DEBTOR_API_KEY: required with PORTAL_DEBTOR_BASE_URL")
     return {"debtor_base_url": url, "debtor_api_key": key}
-
-
-def fingerprint(value: str) -> str:
-    """A short, non-reversible tag for logs (never log secrets or CPR numbers)."""
-    return hashlib.sha256(value.encode()).hexdigest()[:10]

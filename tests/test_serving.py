@@ -12,10 +12,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from portal.config import DEMO_LIBRARIES_FILE, DEV_IDP_ISSUER
+from portal.devtools.demo import DEMO_LIBRARIES_FILE, DEV_IDP_ISSUER
 from portal.devtools.fbs_sim import SimState, create_fbs_sim_app
 from portal.devtools.idp import IdpClient, create_idp_app
 from tests.support.live import LiveServer, start_live_server
+from tests.support.settings import REQUIRED
 
 BIN = Path(sys.executable).parent
 
@@ -70,7 +71,8 @@ def test_serves_with_environment_configuration(server: str, upstreams: tuple[Liv
                                                tmp_path: Path) -> None:
     idp, fbs = upstreams
     port = free_port()
-    env = {"PORTAL_OIDC_ISSUER": idp.url, "PORTAL_FBS_BASE_URL": fbs.url, "PORTAL_SECRET_KEY": "x" * 32,
+    env = {**REQUIRED, "PORTAL_OIDC_ISSUER": idp.url, "PORTAL_FBS_BASE_URL": fbs.url,
+           "PORTAL_BASE_URL": f"http://127.0.0.1:{port}",
            "PORTAL_DATABASE_URL": f"sqlite:///{tmp_path / 'p.sqlite3'}", "PORTAL_OIDC_CLIENT_ID": "c",
            "PORTAL_OIDC_CLIENT_SECRET": "s", "PORTAL_LIBRARIES_FILE": str(DEMO_LIBRARIES_FILE)}
     command = ([str(BIN / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "portal:create_app()"]
@@ -84,10 +86,11 @@ def test_serves_with_environment_configuration(server: str, upstreams: tuple[Liv
         assert login.status_code == 302 and login.headers["location"].startswith(idp.url + "/")
 
 
-def test_demo_starts_with_no_variables_at_all(tmp_path: Path) -> None:
-    """`flask --app portal run` alone: demo libraries, dev IdP and FBS simulator included."""
+def test_the_demo_needs_no_variables_at_all(tmp_path: Path) -> None:
+    """`make run`'s command alone: demo libraries, dev IdP and both simulators included."""
     port = free_port()
-    served = Served([str(BIN / "flask"), "--app", "portal", "run", "--port", str(port)],
+    served = Served([str(BIN / "flask"), "--app", "portal.devtools.demo:create_demo_app()", "run",
+                     "--port", str(port)],
                     {"PORTAL_DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}"})
     with served as process:
         page = wait_for(f"http://127.0.0.1:{port}/", process)

@@ -1,6 +1,6 @@
 """Citizen sign-in (OpenID Connect) and the server-side session.
 
-Public API: `portal.auth.citizen` (current_citizen, remember_patron, remembered_patron,
+Public API: `portal.auth.citizen_session` (current_citizen, remember_patron, remembered_patron,
 session_patrons, NOT_LOOKED_UP) and `portal.auth.sessions` (regenerate_session, destroy_session).
 """
 from flask import Flask

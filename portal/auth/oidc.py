@@ -10,7 +10,7 @@ from authlib.integrations.flask_client import FlaskOAuth2App
 from flask import Flask, current_app
 
 from portal.auth import oidc_flow
-from portal.auth.citizen import Citizen
+from portal.auth.citizen_session import Citizen
 from portal.domain.cpr import normalise_cpr
 from portal.auth.failures import LoginRefused, Refusal
 from portal.config import Settings

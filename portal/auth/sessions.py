@@ -1,4 +1,4 @@
-"""Server-side sessions: the cookie holds only a random id, the data lives in `portal.cache`.
+"""Server-side sessions: the cookie holds only a random id, the data lives in `portal.kvstore`.
 
 Flask's default session is a signed but readable cookie; tokens, claims and the
 CPR number must never travel in it. Entries are kept under `session:<id>` with a
@@ -15,7 +15,7 @@ from flask import Flask, Request, Response, session
 from flask.sessions import SessionInterface, SessionMixin
 from werkzeug.datastructures import CallbackDict
 
-from portal.cache import cache
+from portal.kvstore import store
 
 KEY_PREFIX = "session:"
 # secrets.token_urlsafe(32) gives 43 URL-safe characters; anything else is not ours.
@@ -70,7 +70,7 @@ class ServerSessionInterface(SessionInterface):
     def open_session(self, app: Flask, request: Request) -> ServerSession:
         cookie_id = request.cookies.get(self.get_cookie_name(app))
         if cookie_id and _ID_PATTERN.fullmatch(cookie_id):
-            stored = cache.get(_key(cookie_id))
+            stored = store.get(_key(cookie_id))
             if isinstance(stored, dict) and time.time() - stored["at"] < self.lifetime:
                 return ServerSession(stored["data"], cookie_id, cookie_id, stored["at"])
         # Unknown, expired or forged id: start afresh under a new id (never adopt
@@ -90,7 +90,7 @@ class ServerSessionInterface(SessionInterface):
         if session.modified or session.stored_at == 0.0 or now - session.stored_at >= self.refresh_interval:
             # The entry's "at" decides expiry (open_session); the cache TTL only cleans
             # up, with a second to spare because backends round TTLs to whole seconds.
-            cache.set(_key(session.session_id), {"data": dict(session), "at": now},
+            store.set(_key(session.session_id), {"data": dict(session), "at": now},
                       timeout=self.lifetime + 1)
         if session.cookie_id != session.session_id:
             self._set_cookie(app, response, session.session_id)
@@ -98,7 +98,7 @@ class ServerSessionInterface(SessionInterface):
     def _forget(self, app: Flask, session: ServerSession, response: Response) -> None:
         # Empty sessions are never stored: bots and anonymous visitors cost no cache entry.
         if session.session_id is not None:
-            cache.delete(_key(session.session_id))
+            store.delete(_key(session.session_id))
         if session.cookie_id is not None:
             response.delete_cookie(self.get_cookie_name(app), domain=self.get_cookie_domain(app),
                                    path=self.get_cookie_path(app), secure=self.get_cookie_secure(app),
@@ -119,7 +119,7 @@ def regenerate_session() -> None:
     """Move the current session's data to a new id and delete the old entry (call at login)."""
     current = _current()
     if current.session_id is not None:
-        cache.delete(_key(current.session_id))
+        store.delete(_key(current.session_id))
     current.session_id = None
     current.modified = True
 
@@ -128,7 +128,7 @@ def destroy_session() -> None:
     """Delete the session's data and entry; the response removes the cookie."""
     current = _current()
     if current.session_id is not None:
-        cache.delete(_key(current.session_id))
+        store.delete(_key(current.session_id))
     current.session_id = None
     current.clear()
 

@@ -10,10 +10,11 @@ from werkzeug.wrappers import Response
 
 from portal import signals
 from portal.auth import oidc
-from portal.auth.citizen import current_citizen, session_patrons, start_citizen_session
+from portal.auth.citizen_session import current_citizen, session_patrons, start_citizen_session
 from portal.auth.failures import MESSAGES, LoginRefused, Refusal
 from portal.auth.sessions import destroy_session, regenerate_session
 from portal.libraries.repository import get_library
+from portal.web.urls import public_url
 
 log = logging.getLogger(__name__)
 bp = Blueprint("auth", __name__)
@@ -42,7 +43,7 @@ def login(slug: str) -> Response | tuple[str, int]:
     if current_citizen() is not None:
         return redirect(_library_path(slug))
     try:
-        url, state = oidc.start_login(url_for("auth.callback", _external=True))
+        url, state = oidc.start_login(public_url("auth.callback"))
     except LoginRefused as refused:
         return _refused(refused, slug)
     pending = {**session.get(_PENDING, {}), state: slug}
@@ -83,7 +84,7 @@ def logout(slug: str) -> Response:
     kept = _other_areas()
     destroy_session()
     session.update(kept)    # stored under a new id
-    back = request.url_root + f"{slug}/"
+    back = public_url("citizen.overview", slug=slug)
     idp_logout = oidc.logout_url(citizen, back) if citizen is not None else None
     return redirect(idp_logout or _library_path(slug))
 
@@ -107,7 +108,7 @@ def _refused(refused: LoginRefused, slug: str | None) -> tuple[str, int]:
     log.warning("login refused: %s", refused)
     message = MESSAGES[refused.reason]
     library = get_library(slug) if slug else None
-    retry_url = url_for("auth.login", slug=slug) if library is not None else request.url_root
+    retry_url = url_for("auth.login", slug=slug) if library is not None else url_for("citizen.index")
     page = render_template("auth/login_failed.html", heading=message.heading, text=message.text,
                            reason=refused.reason.value, retry_url=retry_url, library=library)
     return page, message.status

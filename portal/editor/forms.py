@@ -13,7 +13,7 @@ from datetime import date
 from flask_babel import LazyString, gettext
 from flask_babel import lazy_gettext as _l
 
-from portal.domain.texts import KNOWN_PLACEHOLDERS, find_placeholders
+from portal.libraries.texts import KNOWN_PLACEHOLDERS, find_placeholders
 from portal.libraries import defaults
 from portal.libraries.defaults import LANGUAGES, TEXT_KEYS
 from portal.libraries.validation import RuleError, parse_iso_date

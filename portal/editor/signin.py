@@ -12,6 +12,7 @@ from portal.editor import oidc
 from portal.editor.blueprint import bp
 from portal.editor.guard import signed_in_editor
 from portal.editor.identity import current_editor, end_editor_session, start_editor_session
+from portal.web.urls import public_url
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,7 @@ def login() -> Response | tuple[str, int]:
     if current_editor() is not None:
         return redirect(target)
     try:
-        url, state = oidc.start_login(url_for("editor.callback", _external=True))
+        url, state = oidc.start_login(public_url("editor.callback"))
     except LoginRefused as refused:
         return _refused(refused)
     pending = {**session.get(_PENDING, {}), state: target}
@@ -67,7 +68,7 @@ def logout() -> Response:
     """Sign the editor out here and at the IdP; a citizen signed in in this browser stays."""
     editor = signed_in_editor()
     end_editor_session()
-    idp_logout = oidc.logout_url(editor, url_for("editor.index", _external=True))
+    idp_logout = oidc.logout_url(editor, public_url("editor.index"))
     return redirect(idp_logout or url_for("editor.index"))
 
 

@@ -1,4 +1,5 @@
 """Libraries served by this deployment: settings, texts, the TOML loader."""
+
 from __future__ import annotations
 
 import logging
@@ -10,30 +11,43 @@ log = logging.getLogger(__name__)
 
 
 def init_app(app: Flask) -> None:
-    """Register the `libraries` CLI and load PORTAL_LIBRARIES_FILE at start-up.
+    """Register the `libraries` CLI, load PORTAL_LIBRARIES_FILE, check every library's FBS login.
 
     Start-up applies only the libraries whose entry changed since it was last applied, so a
-    restart never undoes what editors published. A bad file stops start-up with one line naming
-    file, library and key.
+    restart never undoes what editors published. A bad file, or a library naming an FBS
+    credentials variable that is not set, stops start-up with one line naming it.
     """
     from portal.libraries.cli import libraries_cli
 
     app.cli.add_command(libraries_cli)
-    path = app.config["PORTAL_SETTINGS"].libraries_file
-    if path is not None:
-        _load_at_startup(app, path)
+    settings = app.config["PORTAL_SETTINGS"]
+    if settings.libraries_file is not None:
+        _load_at_startup(app, settings.libraries_file)
+    _check_logins(app)
 
 
 def _load_at_startup(app: Flask, path: Path) -> None:
+    from portal.db import startup_lock
     from portal.libraries.sync import sync_libraries_file
     from portal.libraries.toml_loader import LibraryFileError
 
-    from portal.db import startup_lock
-
+    environment = app.config["PORTAL_SETTINGS"].environment
     # A session of our own: start-up runs outside any request; one process at a time.
     with startup_lock(app.extensions["portal.db.engine"]), app.extensions["portal.db"]() as session:
         try:
-            report = sync_libraries_file(session, path, only_changed=True)
+            report = sync_libraries_file(session, path, environment, only_changed=True)
         except LibraryFileError as exc:
             raise SystemExit(f"gebyrportal: libraries file error: {exc}") from None
     log.info("libraries loaded from %s: %s", path, report.summary())
+
+
+def _check_logins(app: Flask) -> None:
+    from portal.libraries.repository import stored_libraries
+    from portal.providers.credentials import MissingCredentials, check_logins
+
+    with app.extensions["portal.db"]() as session:
+        libraries = stored_libraries(session)
+    try:
+        check_logins((library.login_variables() for library in libraries), app.config["PORTAL_SETTINGS"].environment)
+    except MissingCredentials as exc:
+        raise SystemExit(f"gebyrportal: configuration error: {exc}") from None

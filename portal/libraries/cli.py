@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
 from portal import db
@@ -19,7 +20,8 @@ libraries_cli = AppGroup("libraries", help="The libraries this deployment serves
 def load_command(file: Path) -> None:
     """Create or update the libraries in FILE (TOML); all or nothing, always applied."""
     try:
-        report = sync_libraries_file(db.session(), file)
+        environment = current_app.config["PORTAL_SETTINGS"].environment
+        report = sync_libraries_file(db.session(), file, environment)
     except LibraryFileError as exc:
         raise click.ClickException(str(exc)) from None
     for label, slugs in (("created", report.created), ("updated", report.updated),

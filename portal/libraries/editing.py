@@ -18,7 +18,7 @@ from portal.libraries.editor_state import (EditorState, NotFound, Revision, Sche
                                            find_library, history, load_state, merged_draft, revision_of,
                                            version_of)
 from portal.libraries.fields import EDITABLE_FIELDS, Change, flatten, sparse, with_fields
-from portal.libraries.forms import ValidationFailed, form_values, parse_form
+from portal.libraries.edit_input import ValidationFailed, form_values, parse_form
 from portal.libraries.models import DraftRow, LibraryRow, RevisionRow, ScheduledCutoffRow
 from portal.libraries.store import publish_library, record_revision, visible_library
 

@@ -6,6 +6,7 @@ from datetime import date
 from typing import Mapping
 
 from portal.libraries.defaults import TEXT_KEYS, default_text
+from portal.providers.credentials import LoginVariables
 
 
 @dataclass(frozen=True)
@@ -45,3 +46,7 @@ class Library:
     def explicit_texts(self, language: str) -> dict[str, str]:
         """Only the wordings the library set itself in `language`."""
         return dict(self.texts.get(language, {}))
+
+    def login_variables(self) -> LoginVariables:
+        """The variables naming this library's own FBS login (both None: the deployment's)."""
+        return LoginVariables(self.slug, self.fbs_username_env, self.fbs_password_env)

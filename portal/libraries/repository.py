@@ -17,7 +17,7 @@ from portal.libraries.library import Library
 from portal.libraries.models import LibraryRow
 from portal.libraries.store import library_query, publish_library, visible_library
 
-__all__ = ["UpsertReport", "entry_hash", "get_library", "list_libraries", "upsert_libraries"]
+__all__ = ["UpsertReport", "entry_hash", "get_library", "list_libraries", "stored_libraries", "upsert_libraries"]
 
 
 @dataclass
@@ -50,6 +50,12 @@ def list_libraries() -> list[Library]:
     rows = db.session().scalars(library_query().order_by(LibraryRow.name, LibraryRow.slug)).all()
     now = clock.now()
     return [visible_library(row, now) for row in rows]
+
+
+def stored_libraries(session: Session) -> list[Library]:
+    """Every library in the database as citizens see it now (start-up checks, no request needed)."""
+    now = clock.now()
+    return [visible_library(row, now) for row in session.scalars(library_query()).all()]
 
 
 def entry_hash(library: Library) -> str:

@@ -11,7 +11,7 @@ from datetime import date
 from urllib.parse import urlsplit
 
 from portal.domain.kodelinje import KodelinjeError, parse_kodelinje
-from portal.domain.texts import TextTemplateError, check_template, sanitize_html
+from portal.libraries.texts import TextTemplateError, check_template, sanitize_html
 
 __all__ = [
     "MAX_NAME", "MAX_TEXT", "MAX_URL", "RuleError", "canonical_kodelinje", "check_name",

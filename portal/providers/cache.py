@@ -1,40 +1,44 @@
 """The one caching layer every provider call goes through.
 
-Built on the app's cache (`portal.cache.cache`: in-process, or Redis when
-PORTAL_CACHE_URL is set). Keys are `"<provider>:<agency>:<patron_id>:<what>"`:
-per library and per patron, and never containing a CPR number, because Redis
-keys show up in monitoring tools and dumps (the debtor system, which is asked
-by CPR number, is cached under the patron id too). Only successful answers are
-cached; a failure is tried again on the next request. At logout the patron's
-entries are dropped so the next sign-in sees fresh data.
+Entries live in the app's key-value store (`portal.kvstore`: in-process, or Redis when
+PORTAL_CACHE_URL is set), handed in as a plain backend, so this layer knows no Flask. Keys are
+`"<provider>:<agency>:<patron_id>:<what>"`: per library and per patron, and never containing a
+CPR number, because Redis keys show up in monitoring tools and dumps (the debtor system, which
+is asked by CPR number, is cached under the patron id too). Only successful answers are cached;
+a failure is tried again on the next request. At logout the patron's entries are dropped so the
+next sign-in sees fresh data.
 """
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
-from flask import Flask, current_app
-
-from portal.cache import cache
 from portal.domain.claims import Claim
 from portal.domain.fees import Fee, Patron
 from portal.providers.debtor import DebtorClient
-from portal.providers.fbs import FbsClient, SessionKeyStore
-from portal.providers.http import get_http
-from portal.signals import citizen_logged_out
+from portal.providers.fbs import FbsClient
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-SESSIONS_KEY = "portal.fbs_sessions"
 
 # Every `what` a provider caches per patron. Logout deletes exactly these keys,
-# which works the same on SimpleCache and Redis (no key scanning).
+# which works the same in-process and on Redis (no key scanning).
 _WHATS: dict[str, tuple[str, ...]] = {
     "fbs": ("patron", "fees"),
     "debtor": ("claims",),
 }
+
+
+class KeyValueStore(Protocol):
+    """What the layer needs of a cache backend (cachelib's SimpleCache and RedisCache have it)."""
+
+    def get(self, key: str) -> Any: ...
+
+    def set(self, key: str, value: Any, timeout: int | None = None) -> Any: ...
+
+    def delete_many(self, *keys: str) -> Any: ...
 
 
 def patron_key(provider: str, agency_id: str, patron_id: int, what: str) -> str:
@@ -49,40 +53,42 @@ def patron_key(provider: str, agency_id: str, patron_id: int, what: str) -> str:
     return f"{provider}:{agency_id}:{patron_id}:{what}"
 
 
-def cached(provider: str, agency_id: str, patron_id: int, what: str, fetch: Callable[[], T]) -> T:
-    """The cached value, or `fetch()` stored for `Settings.cache_ttl` seconds.
+class ProviderCache:
+    """Provider answers in `store` for `ttl` seconds, under `patron_key`s."""
 
-    An exception from `fetch` propagates and nothing is stored.
-    """
-    key = patron_key(provider, agency_id, patron_id, what)
-    value = cache.get(key)
-    if value is not None:
+    def __init__(self, store: KeyValueStore, ttl: int) -> None:
+        self._store = store
+        self._ttl = ttl
+
+    def cached(self, provider: str, agency_id: str, patron_id: int, what: str, fetch: Callable[[], T]) -> T:
+        """The cached value, or `fetch()` stored for the TTL; an exception from `fetch` stores nothing."""
+        key = patron_key(provider, agency_id, patron_id, what)
+        value = self._store.get(key)
+        if value is not None:
+            return value  # type: ignore[no-any-return]
+        value = fetch()
+        # None would read as a miss next time; no provider answer is None anyway.
+        if value is not None:
+            self._store.set(key, value, timeout=self._ttl)
         return value
-    value = fetch()
-    # None would read as a miss next time; no provider answer is None anyway.
-    if value is not None:
-        cache.set(key, value, timeout=current_app.config["PORTAL_SETTINGS"].cache_ttl)
-    return value
 
+    def forget_patron(self, agency_id: str, patron_id: int) -> None:
+        """Drop everything cached about the patron at that library."""
+        keys = [patron_key(provider, agency_id, patron_id, what) for provider, whats in _WHATS.items() for what in whats]
+        self._store.delete_many(*keys)
 
-def forget_patron(agency_id: str, patron_id: int) -> None:
-    """Drop everything cached about the patron at that library."""
-    keys = [patron_key(provider, agency_id, patron_id, what)
-            for provider, whats in _WHATS.items() for what in whats]
-    cache.delete_many(*keys)
-
-
-def _on_citizen_logged_out(_sender: Any, patrons: Mapping[str, int] | None = None, **_extra: Any) -> None:
-    # `patrons` holds only the libraries where the citizen is a borrower (session_patrons).
-    for agency_id, patron_id in (patrons or {}).items():
-        forget_patron(agency_id, patron_id)
+    def forget_patrons(self, patrons: Mapping[str, int]) -> None:
+        """Drop the entries of {agency_id: patron_id} (a signed-out citizen's libraries)."""
+        for agency_id, patron_id in patrons.items():
+            self.forget_patron(agency_id, patron_id)
 
 
 class CachedFbs:
-    """What the views use of FBS: patron and fees of one library, cached."""
+    """What the services use of FBS: patron and fees of one library, cached."""
 
-    def __init__(self, client: FbsClient) -> None:
+    def __init__(self, client: FbsClient, cache: ProviderCache) -> None:
         self._client = client
+        self._cache = cache
         self.agency_id = client.agency_id
 
     def find_patron_id(self, cpr: str) -> int | None:
@@ -90,59 +96,27 @@ class CachedFbs:
         return self._client.find_patron_id(cpr)
 
     def patron(self, patron_id: int) -> Patron:
-        return cached("fbs", self.agency_id, patron_id, "patron",
-                      lambda: self._client.get_patron(patron_id))
+        return self._cache.cached("fbs", self.agency_id, patron_id, "patron", lambda: self._client.get_patron(patron_id))
 
     def fees(self, patron_id: int) -> list[Fee]:
-        fees = cached("fbs", self.agency_id, patron_id, "fees",
-                      lambda: tuple(self._client.get_fees(patron_id)))
+        fees = self._cache.cached("fbs", self.agency_id, patron_id, "fees", lambda: tuple(self._client.get_fees(patron_id)))
         # Stored as a tuple; callers get a list of their own.
         return list(fees)
 
 
-def fbs_for(agency_id: str, username: str | None = None, password: str | None = None) -> CachedFbs:
-    """FBS of one library with the app's settings; a library may bring its own client login."""
-    if (username is None) != (password is None):
-        raise ValueError("give both an FBS username and password for a library, or neither")
-    settings = current_app.config["PORTAL_SETTINGS"]
-    client = FbsClient(
-        get_http(), settings.fbs_base_url, agency_id,
-        username if username is not None else settings.fbs_username,
-        password if password is not None else settings.fbs_password,
-        current_app.extensions[SESSIONS_KEY],
-    )
-    return CachedFbs(client)
-
-
 class CachedDebtor:
-    """What the views use of the debtor system: one library's claims of a citizen, cached.
+    """What the services use of the debtor system: one library's claims of a citizen, cached.
 
     The debtor system knows citizens by CPR number, but the entry is keyed by the FBS
     patron id the CPR number was resolved to for this library — never by the CPR number.
     """
 
-    def __init__(self, client: DebtorClient, agency_id: str) -> None:
+    def __init__(self, client: DebtorClient, agency_id: str, cache: ProviderCache) -> None:
         self._client = client
+        self._cache = cache
         self.agency_id = agency_id
 
     def claims(self, patron_id: int, cpr: str) -> list[Claim]:
-        claims = cached("debtor", self.agency_id, patron_id, "claims",
-                        lambda: tuple(self._client.get_claims(self.agency_id, cpr)))
+        claims = self._cache.cached("debtor", self.agency_id, patron_id, "claims",
+                                    lambda: tuple(self._client.get_claims(self.agency_id, cpr)))
         return list(claims)
-
-
-def debtor_for(agency_id: str) -> CachedDebtor | None:
-    """The debtor system for one library, or None when PORTAL_DEBTOR_BASE_URL is not set."""
-    settings = current_app.config["PORTAL_SETTINGS"]
-    if not settings.debtor_base_url:
-        return None
-    client = DebtorClient(get_http(), settings.debtor_base_url, settings.debtor_api_key or "")
-    return CachedDebtor(client, agency_id)
-
-
-def init_app(app: Flask) -> None:
-    """Session keys for the app's FBS clients, and cache clean-up at logout."""
-    app.extensions[SESSIONS_KEY] = SessionKeyStore()
-    # A module-level function: blinker keeps it (weakly, but the module lives),
-    # and connecting it again for another app is a no-op.
-    citizen_logged_out.connect(_on_citizen_logged_out)

@@ -5,17 +5,14 @@ decided in one place and tests can hand a client of their own to a provider.
 """
 from __future__ import annotations
 
-import atexit
 from collections.abc import Callable
 from typing import Any
 
 import httpx
-from flask import Flask, current_app
 
 from portal.config import Settings
 from portal.providers.errors import UpstreamError, UpstreamTimeout
 
-EXTENSION_KEY = "portal.http"
 USER_AGENT = "gebyrportal"
 
 
@@ -37,30 +34,6 @@ def create_http_client(settings: Settings) -> httpx.Client:
         follow_redirects=False,
         headers={"User-Agent": USER_AGENT},
     )
-
-
-def init_app(app: Flask) -> httpx.Client:
-    """Create the app's client, store it in `app.extensions`, close it at exit."""
-    client = create_http_client(app.config["PORTAL_SETTINGS"])
-    app.extensions[EXTENSION_KEY] = client
-    # close() is idempotent, so an earlier close_http() does no harm here.
-    atexit.register(client.close)
-    return client
-
-
-def close_http(app: Flask) -> None:
-    """Close the app's client now (tests, or an orderly shutdown before exit)."""
-    client = app.extensions.get(EXTENSION_KEY)
-    if client is not None:
-        client.close()
-
-
-def get_http() -> httpx.Client:
-    """The current app's shared client (needs an app context)."""
-    try:
-        return current_app.extensions[EXTENSION_KEY]
-    except KeyError:
-        raise RuntimeError("portal.providers.setup.init_app(app) has not been called") from None
 
 
 def send(http: httpx.Client, method: str, base_url: str, path: str,

@@ -7,7 +7,6 @@ it is not configured or fails, the overview holds FBS's data alone and says so.
 from __future__ import annotations
 
 import logging
-import os
 from concurrent.futures import Future
 from dataclasses import dataclass
 from enum import Enum
@@ -19,8 +18,8 @@ from portal.domain.fees import Fee, Patron
 from portal.domain.merge import merge
 from portal.domain.overview import DebtOverview
 from portal.libraries.library import Library
-from portal.providers.cache import CachedFbs, debtor_for, fbs_for
 from portal.providers.errors import UpstreamError
+from portal.providers.upstreams import Upstreams
 from portal.services.background import in_background
 
 log = logging.getLogger(__name__)
@@ -58,28 +57,13 @@ class PatronMemo:
     missing: object
 
 
-def fbs_for_library(library: Library) -> CachedFbs:
-    """The FBS client for the library, with its own credentials when it names them.
-
-    A named but unset variable is an operator error: say which, rather than fall
-    back to the shared credentials and log in as the wrong client.
-    """
-    if not library.fbs_username_env:
-        return fbs_for(library.agency_id)
-    names = (library.fbs_username_env, library.fbs_password_env or "")
-    missing = [name for name in names if not os.environ.get(name)]
-    if missing:
-        raise UpstreamError("fbs", f"library {library.slug}: environment variable(s) {', '.join(missing)} not set")
-    return fbs_for(library.agency_id, os.environ[names[0]], os.environ[names[1]])
-
-
-def citizen_debts(library: Library, cpr: str, memo: PatronMemo) -> CitizenDebts | None:
+def citizen_debts(upstreams: Upstreams, library: Library, cpr: str, memo: PatronMemo) -> CitizenDebts | None:
     """The borrower's debts, or None when the citizen is not a borrower at this library.
 
     Raises UpstreamError when FBS fails: the caller must then show no figures at all.
     """
-    fbs = fbs_for_library(library)
-    debtor = debtor_for(library.agency_id)
+    fbs = upstreams.fbs(library.agency_id, upstreams.fbs_login(library.login_variables()))
+    debtor = upstreams.debtor(library.agency_id)
     patron_id = memo.get(library.agency_id)
     if patron_id is memo.missing:
         patron_id = fbs.find_patron_id(cpr)

@@ -1,13 +1,15 @@
 """Citizen-facing pages and the JSON API."""
+
 from __future__ import annotations
 
 from flask import Flask
 
-from portal.web import api, citizen, errors, security
-
 
 def init_app(app: Flask) -> None:
     """Register blueprints, error pages and the security headers."""
+    # Imported here: other web-facing packages import portal.web.urls without the views.
+    from portal.web import api, citizen, errors, security
+
     app.register_blueprint(citizen.bp)
     app.register_blueprint(api.bp)
     errors.init_app(app)

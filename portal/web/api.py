@@ -9,9 +9,10 @@ from typing import Any
 
 from flask import Blueprint, jsonify
 
-from portal.auth import citizen as citizen_session
+from portal.auth import citizen_session
 from portal.domain.overview import DebtRow, DebtSection
 from portal.providers.errors import UpstreamError
+from portal.providers.setup import upstreams
 from portal.services.debts import citizen_debts
 from portal.web.citizen import session_memo
 from portal.web.libraries import library_or_404
@@ -68,7 +69,7 @@ def overview(slug: str):  # type: ignore[no-untyped-def]
     if citizen is None:
         return jsonify(error="not_signed_in", message="Sign in at /%s/login first." % slug), 401
     try:
-        debts = citizen_debts(library, citizen.cpr, session_memo())
+        debts = citizen_debts(upstreams(), library, citizen.cpr, session_memo())
     except UpstreamError as exc:
         log.warning("library=%s api overview unavailable: %s", library.slug, exc)
         return jsonify(error="upstream_unavailable", providers={exc.provider: "error"}), 503

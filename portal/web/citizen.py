@@ -3,15 +3,16 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, render_template, request, url_for
+from flask import Blueprint, render_template
 
-from portal.auth import citizen as citizen_session
-from portal.i18n import LANGUAGES
+from portal.auth import citizen_session
 from portal.libraries.repository import list_libraries
 from portal.providers.errors import UpstreamError
+from portal.providers.setup import upstreams
 from portal.services.debts import PatronMemo, citizen_debts
 from portal.web.libraries import library_or_404
 from portal.web.overview_page import render_overview
+from portal.web.urls import language_url
 
 log = logging.getLogger(__name__)
 bp = Blueprint("citizen", __name__)
@@ -26,16 +27,6 @@ def session_memo() -> PatronMemo:
 @bp.app_context_processor
 def inject_helpers() -> dict[str, object]:
     return {"language_url": language_url}
-
-
-def language_url(code: str) -> str:
-    """This page in another language (the switch sets a cookie, see portal.i18n)."""
-    if code not in LANGUAGES:
-        raise ValueError(code)
-    if request.endpoint is None or request.endpoint == "static":
-        return f"?lang={code}"
-    args = {**request.args.to_dict(), **(request.view_args or {}), "lang": code}
-    return url_for(request.endpoint, **args)
 
 
 @bp.get("/")
@@ -53,7 +44,7 @@ def overview(slug: str):  # type: ignore[no-untyped-def]
     if citizen is None:
         return render_template("overview/signed_out.html", **context)
     try:
-        debts = citizen_debts(library, citizen.cpr, session_memo())
+        debts = citizen_debts(upstreams(), library, citizen.cpr, session_memo())
     except UpstreamError as exc:
         # Never a figure we do not know to be true: no total, no "0 kr".
         log.warning("library=%s overview unavailable: %s", library.slug, exc)

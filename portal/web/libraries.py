@@ -5,7 +5,7 @@ from flask import abort
 from markupsafe import Markup
 
 from portal.domain.kodelinje import Kodelinje, parse_kodelinje
-from portal.domain.texts import render_plain, render_text
+from portal.libraries.texts import render_plain, render_text
 from portal.i18n import long_date
 from portal.libraries.defaults import (HANDED_OVER_TITLE, PAYABLE_HERE_TITLE, PAYMENT_OVERVIEW_BUTTON,
                                        TEXT_KEYS)

@@ -5,7 +5,7 @@ from typing import Any
 
 from flask import render_template
 
-from portal.auth import citizen as citizen_session
+from portal.auth import citizen_session
 from portal.i18n import current_language
 from portal.libraries.library import Library
 from portal.services.debts import CitizenDebts

@@ -14,12 +14,13 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from portal.auth.sessions import KEY_PREFIX
-from portal.cache import cache
+from portal.kvstore import store
 from portal.devtools.idp import IdpClient
+from tests.support.settings import TEST_CLIENT_URL
 
 COOKIE = "gebyrportal_session"
 LANGUAGE_COOKIE = "gebyrportal_lang"
-PORTAL_URL = "http://localhost"          # where Flask's test client says the portal is
+PORTAL_URL = TEST_CLIENT_URL             # https: the portal under test sets Secure cookies
 CALLBACK = f"{PORTAL_URL}/auth/callback"
 CLIENT_ID = "gebyrportal-test"
 CLIENT_SECRET = "gebyrportal-test-secret"
@@ -84,16 +85,16 @@ class Browser:
         if session_id is None:
             return None
         with self.app.app_context():
-            entry = cache.get(KEY_PREFIX + session_id)
+            entry = store.get(KEY_PREFIX + session_id)
         return entry["data"] if entry else None
 
     def edit_session(self, change: Callable[[dict[str, Any]], None]) -> None:
         """Tamper with the server-side session data, as an attacker with the store could."""
         key = KEY_PREFIX + str(self.session_id())
         with self.app.app_context():
-            entry = cache.get(key)
+            entry = store.get(key)
             change(entry["data"])
-            cache.set(key, entry, timeout=600)
+            store.set(key, entry, timeout=600)
 
     def login_state(self, state: str) -> dict[str, Any]:
         """authlib's record of a login under way: code_verifier, nonce, redirect_uri."""

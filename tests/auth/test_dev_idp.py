@@ -14,7 +14,7 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
-from portal.config import DEV_OIDC_CLIENT_ID
+from portal.devtools.demo import DEV_OIDC_CLIENT_ID
 from portal.devtools.idp import NSIS_SUBSTANTIAL, DevIdp, IdpClient, portal_dev_client, prefix_rule
 from tests.auth.helpers import CALLBACK, CLIENT_ID, CLIENT_SECRET, PORTAL_URL, portal_client, query
 

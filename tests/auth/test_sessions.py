@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from portal.auth import citizen as citizen_api
-from portal.auth.citizen import NOT_LOOKED_UP, Citizen
+from portal.auth import citizen_session as citizen_api
+from portal.auth.citizen_session import NOT_LOOKED_UP, Citizen
 from portal.auth.sessions import KEY_PREFIX, destroy_session, regenerate_session
-from portal.cache import cache
+from portal.kvstore import store
 from portal.devtools.idp import DevIdp
 from tests.auth.helpers import COOKIE, Browser
 
@@ -23,14 +23,14 @@ ANNE = Citizen(sub="demo-anne", name="Anne Andersen", cpr="0101901111", id_token
 def cache_writes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Keys of every session entry the portal writes."""
     writes: list[str] = []
-    original = cache.set
+    original = store.set
 
     def recording_set(key: str, value: Any, timeout: int | None = None) -> Any:
         if key.startswith(KEY_PREFIX):
             writes.append(key)
         return original(key, value, timeout=timeout)
 
-    monkeypatch.setattr(cache, "set", recording_set)
+    monkeypatch.setattr(store, "set", recording_set)
     return writes
 
 
@@ -59,8 +59,8 @@ def test_unknown_session_id_is_dropped_not_adopted(visitor: Browser, cache_write
 def test_malformed_cookie_is_not_even_looked_up(visitor: Browser, cache_writes: list[str],
                                                 monkeypatch: pytest.MonkeyPatch, cookie: str) -> None:
     lookups: list[str] = []
-    original = cache.get
-    monkeypatch.setattr(cache, "get", lambda key: lookups.append(key) or original(key))
+    original = store.get
+    monkeypatch.setattr(store, "get", lambda key: lookups.append(key) or original(key))
     visitor.portal.set_cookie(COOKIE, cookie)
 
     assert visitor.get("/lyngby/").status_code == 200

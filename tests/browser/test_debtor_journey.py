@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Page, expect
 
-from portal.cache import cache
+from portal.kvstore import store
 from tests.browser.conftest import sign_in
 from tests.browser.test_accessibility import violations
 from tests.support.stack import Stack
@@ -24,7 +24,7 @@ def section(page: Page, heading_id: str):  # type: ignore[no-untyped-def]
 def fresh(stack: Stack) -> Iterator[Stack]:
     """Nothing cached from earlier tests, so the simulators' faults are really met."""
     with stack.app.app_context():
-        cache.clear()
+        store.clear()
     yield stack
     stack.debtor_state.reset_faults()
 

@@ -8,7 +8,8 @@ import pytest
 from flask import Flask
 
 from portal import create_app
-from portal.config import DEMO_LIBRARIES_FILE, Settings
+from portal.config import Settings
+from portal.devtools.demo import DEMO_LIBRARIES_FILE
 from portal.devtools.idp import DevIdp, start_dev_idp
 from tests.editor.helpers import EDITOR_CLIENT_ID, EDITOR_CLIENT_SECRET, EditorBrowser, idp_clients
 from tests.support.portals import portal_settings_for

@@ -3,16 +3,17 @@ from __future__ import annotations
 
 import pytest
 
-from portal.config import DEV_EDITOR_CLIENT_ID, DEV_IDP_ISSUER, ConfigError, load_settings
+from portal.config import ConfigError, load_settings
+from portal.devtools.demo import DEV_EDITOR_CLIENT_ID, DEV_IDP_ISSUER, demo_settings
+from tests.support.settings import PRODUCTION as BASE
 
-PRODUCTION = {"PORTAL_OIDC_ISSUER": "https://mitid-broker.example", "PORTAL_FBS_BASE_URL": "https://fbs.example",
-              "PORTAL_SECRET_KEY": "k" * 32}
+PRODUCTION = {**BASE, "PORTAL_OIDC_ISSUER": "https://mitid-broker.example"}
 EDITORS = {"PORTAL_EDITOR_OIDC_ISSUER": "https://login.kommune.example/", "PORTAL_EDITOR_OIDC_CLIENT_ID": "gebyr",
            "PORTAL_EDITOR_OIDC_CLIENT_SECRET": "s3cret"}
 
 
 def test_the_demo_signs_editors_in_at_the_dev_idp() -> None:
-    settings = load_settings({})
+    settings = demo_settings()
     assert settings.editor_oidc_issuer == DEV_IDP_ISSUER
     assert settings.editor_oidc_client_id == DEV_EDITOR_CLIENT_ID
     assert settings.editor_oidc_client_id != settings.oidc_client_id        # a client of its own

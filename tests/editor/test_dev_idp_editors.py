@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from portal.config import DEV_EDITOR_CLIENT_ID
+from portal.devtools.demo import DEV_EDITOR_CLIENT_ID
 from portal.devtools.idp import DevIdp, portal_editor_dev_client
 from tests.auth.helpers import query
 from tests.auth.test_dev_idp import Flow, verified_claims

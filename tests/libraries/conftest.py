@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 import portal.db
 from portal import clock, create_app
 from portal.clock import FrozenClock
-from portal.config import load_settings
+from tests.support.settings import test_settings
 from portal.db import make_engine, upgrade
 from tests.libraries.pg import temporary_cluster
 
@@ -113,7 +113,7 @@ def write_toml(tmp_path: Path) -> Callable[..., Path]:
 
 @pytest.fixture
 def make_app(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Flask]]:
-    """A non-demo portal on `database_url`; optionally with PORTAL_LIBRARIES_FILE. Each call = a restart."""
+    """A portal on `database_url`; optionally with PORTAL_LIBRARIES_FILE and more variables. Each call = a restart."""
     engines: list[Engine] = []
 
     def recording_make_engine(url: str) -> Engine:
@@ -123,14 +123,11 @@ def make_app(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Cal
     # database is dropped; psycopg warns about connections garbage-collected while open.
     monkeypatch.setattr(portal.db, "make_engine", recording_make_engine)
 
-    def make(libraries_file: Path | None = None) -> Flask:
-        env = {"PORTAL_DATABASE_URL": database_url,
-               "PORTAL_OIDC_ISSUER": "http://127.0.0.1:9",
-               "PORTAL_FBS_BASE_URL": "http://127.0.0.1:9",
-               "PORTAL_SECRET_KEY": "x" * 32}
+    def make(libraries_file: Path | None = None, **variables: str) -> Flask:
+        env = {"PORTAL_DATABASE_URL": database_url, **variables}
         if libraries_file is not None:
             env["PORTAL_LIBRARIES_FILE"] = str(libraries_file)
-        return create_app(load_settings(env))
+        return create_app(test_settings(**env))
     yield make
     for engine in engines:
         engine.dispose()

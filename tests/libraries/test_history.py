@@ -107,7 +107,7 @@ def test_loading_a_changed_file_is_recorded_with_the_file_name(seeded: Session,
                                                                write_toml: Callable[..., Path]) -> None:
     path = write_toml(LYNGBY_TOML.replace('"DK-717300"', '"DK-717301"') + '[library.texts.da]\nintro = "<p>Ny</p>"\n',
                       "kommune.toml")
-    sync_libraries_file(seeded, path)
+    sync_libraries_file(seeded, path, {})
     latest = history(seeded, "lyngby")[0]
     assert (latest.number, latest.action, latest.by) == (2, "load", "file:kommune.toml")
     assert latest.changes == (Change("kodelinje", "+73< +86836084<", None),

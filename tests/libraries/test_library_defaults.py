@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from portal.domain.texts import check_template, find_placeholders
+from portal.libraries.texts import check_template, find_placeholders
 from portal.libraries import defaults
 from portal.libraries.library import Library
 

@@ -27,12 +27,12 @@ def _slugs_and_names(app: Flask) -> list[tuple[str, str]]:
 def test_nothing_half_loaded_when_the_second_library_is_bad(app: Flask,
                                                             write_toml: Callable[..., Path]) -> None:
     with app.app_context():
-        sync_libraries_file(db.session(), write_toml(LYNGBY, "good.toml"))
+        sync_libraries_file(db.session(), write_toml(LYNGBY, "good.toml"), {})
     before = _slugs_and_names(app)
     bad = write_toml(LYNGBY.replace("Lyngby-Taarbæk Bibliotekerne", "Renamed") + BAD_RODOVRE, "bad.toml")
     with app.app_context():
         with pytest.raises(LibraryFileError, match="agency_id"):
-            sync_libraries_file(db.session(), bad)
+            sync_libraries_file(db.session(), bad, {})
     assert _slugs_and_names(app) == before == [("lyngby", "Lyngby-Taarbæk Bibliotekerne")]
 
 
@@ -188,3 +188,48 @@ def test_a_database_loaded_before_hashes_were_stored_is_checked_once(make_app: C
     _edit_name(app, "Lyngby Bibliotek")
     make_app(path)
     assert _slugs_and_names(app) == [("lyngby", "Lyngby Bibliotek")]
+
+
+# -- a library's own FBS login: its variables must be set when it loads ------------------------
+
+OWN_LOGIN = RODOVRE.replace('agency_id = "DK-717500"',
+                            'agency_id = "DK-717500"\nfbs_username_env = "RODOVRE_FBS_USER"\n'
+                            'fbs_password_env = "RODOVRE_FBS_PASSWORD"')
+BOTH_SET = {"RODOVRE_FBS_USER": "rodovre", "RODOVRE_FBS_PASSWORD": "own-secret"}
+
+
+def test_cli_load_refuses_a_library_whose_login_variable_is_not_set(app: Flask,
+                                                                    write_toml: Callable[..., Path]) -> None:
+    assert "fbs_username_env" in OWN_LOGIN
+    path = write_toml(LYNGBY + OWN_LOGIN)
+    result = app.test_cli_runner().invoke(args=["libraries", "load", str(path)])
+    assert result.exit_code != 0
+    [line] = result.output.strip().splitlines()
+    assert "library 'rodovre'" in line and "RODOVRE_FBS_USER" in line and "'fbs_username_env'" in line
+    assert _slugs_and_names(app) == []              # nothing loaded, Lyngby neither
+
+
+@pytest.mark.parametrize(("missing", "key"), [("RODOVRE_FBS_USER", "fbs_username_env"),
+                                              ("RODOVRE_FBS_PASSWORD", "fbs_password_env")])
+def test_startup_stops_naming_the_library_and_the_unset_variable(make_app: Callable[..., Flask],
+                                                                 write_toml: Callable[..., Path],
+                                                                 missing: str, key: str) -> None:
+    variables = {name: value for name, value in BOTH_SET.items() if name != missing}
+    with pytest.raises(SystemExit) as caught:
+        make_app(write_toml(LYNGBY + OWN_LOGIN), **variables)
+    message = str(caught.value)
+    assert "\n" not in message
+    assert "library 'rodovre'" in message and missing in message and repr(key) in message
+
+
+def test_startup_checks_libraries_loaded_earlier_too(make_app: Callable[..., Flask],
+                                                     write_toml: Callable[..., Path]) -> None:
+    app = make_app(write_toml(LYNGBY + OWN_LOGIN), **BOTH_SET)
+    with app.app_context():
+        assert get_library("rodovre").fbs_username_env == "RODOVRE_FBS_USER"
+    # Restarted without the file (the library is in the database) and without the password.
+    with pytest.raises(SystemExit) as caught:
+        make_app(None, RODOVRE_FBS_USER="rodovre")
+    assert str(caught.value) == ("gebyrportal: configuration error: library rodovre: environment variable "
+                                 "RODOVRE_FBS_PASSWORD (its FBS credentials) is not set")
+    make_app(None, **BOTH_SET)      # with both set it starts

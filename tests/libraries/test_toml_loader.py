@@ -7,7 +7,7 @@ from typing import Callable
 
 import pytest
 
-from portal.config import DEMO_LIBRARIES_FILE
+from portal.devtools.demo import DEMO_LIBRARIES_FILE
 from portal.libraries.toml_loader import LibraryFileError, load_libraries_file
 
 from tests.libraries.snippets import LYNGBY, RODOVRE

@@ -7,7 +7,7 @@ from typing import Callable
 
 import pytest
 
-from portal.libraries.forms import ValidationFailed, parse_form
+from portal.libraries.edit_input import ValidationFailed, parse_form
 from portal.libraries.toml_loader import LibraryFileError, load_libraries_file
 from portal.libraries.validation import (MAX_TEXT, RuleError, canonical_kodelinje, check_name,
                                          check_payment_overview_url, check_text, clean_text, parse_iso_date)

@@ -8,14 +8,18 @@ import httpx
 import pytest
 from flask import Flask
 
-import portal.cache
-from portal.config import DEV_FBS_PASSWORD, DEV_FBS_USERNAME, Settings, load_settings
+import portal.kvstore
+from portal.config import Settings
+from portal.devtools.demo import DEV_FBS_PASSWORD, DEV_FBS_USERNAME
 from portal.devtools import debtor_sim
 from portal.devtools.demo_data import LYNGBY
 from portal.devtools.fbs_sim import SimState, start_fbs_sim, stop_fbs_sim
 from portal.providers import setup
+from portal.providers.cache import CachedDebtor, CachedFbs
+from portal.providers.credentials import FbsLogin
 from portal.providers.fbs import FbsClient, SessionKeyStore
-from portal.providers.http import close_http, make_timeout
+from portal.providers.http import make_timeout
+from tests.support.settings import test_settings
 
 
 @pytest.fixture
@@ -80,15 +84,14 @@ def free_port() -> int:
 
 
 def provider_settings(sim_url: str, **env: str) -> Settings:
-    base = {"PORTAL_FBS_BASE_URL": sim_url, "PORTAL_SECRET_KEY": "provider-tests-secret-key"}
-    return load_settings({**base, **env})
+    return test_settings(PORTAL_FBS_BASE_URL=sim_url, **env)
 
 
 def make_app(settings: Settings) -> Flask:
-    """The smallest app the provider layer needs: settings, the cache, setup.init_app."""
+    """The smallest app the provider layer needs: settings, the key-value store, setup.init_app."""
     app = Flask("provider-tests")
     app.config.update(TESTING=True, PORTAL_SETTINGS=settings)
-    portal.cache.init_app(app)
+    portal.kvstore.init_app(app)
     setup.init_app(app)
     return app
 
@@ -104,4 +107,19 @@ def app(sim_url: str, app_env: dict[str, str]) -> Iterator[Flask]:
     app = make_app(provider_settings(sim_url, **app_env))
     with app.app_context():
         yield app
-    close_http(app)
+    app.extensions[setup.EXTENSION_KEY].close()
+
+
+def fbs_for(agency_id: str, username: str | None = None, password: str | None = None) -> CachedFbs:
+    """The app's cached FBS of a library, as the services get it (the deployment's login by default)."""
+    upstreams = setup.upstreams()
+    login = FbsLogin(username, password or "") if username is not None else upstreams.default_login
+    return upstreams.fbs(agency_id, login)
+
+
+def debtor_for(agency_id: str) -> CachedDebtor | None:
+    return setup.upstreams().debtor(agency_id)
+
+
+def forget_patron(agency_id: str, patron_id: int) -> None:
+    setup.upstreams().cache.forget_patron(agency_id, patron_id)

@@ -4,15 +4,15 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 
-from portal.cache import cache
-from portal.config import DEV_DEBTOR_API_KEY
+from portal.kvstore import store
+from portal.devtools.demo import DEV_DEBTOR_API_KEY
 from portal.devtools.debtor_sim import SimState
 from portal.devtools.demo_data import LYNGBY, RODOVRE
-from portal.providers.cache import CachedDebtor, debtor_for, fbs_for
+from portal.providers import setup
+from portal.providers.cache import CachedDebtor
 from portal.providers.errors import UpstreamBadResponse
-from portal.providers.http import close_http
 from portal.signals import citizen_logged_out
-from tests.providers.conftest import make_app, provider_settings
+from tests.providers.conftest import debtor_for, fbs_for, make_app, provider_settings
 
 ANNE = "0101901111"
 
@@ -23,7 +23,7 @@ def app_env(debtor_url: str) -> dict[str, str]:
 
 
 def cache_keys() -> list[str]:
-    return list(cache.cache._cache)
+    return list(store.cache._cache)
 
 
 def debtor() -> CachedDebtor:
@@ -45,7 +45,7 @@ def test_key_is_per_library_and_patron_and_holds_no_cpr(app: Flask) -> None:
     debtor_for(RODOVRE).claims(2001, ANNE)  # type: ignore[union-attr]
     keys = sorted(cache_keys())
     assert keys == [f"debtor:{LYNGBY}:1001:claims", f"debtor:{RODOVRE}:2001:claims"]
-    stored = b"".join(value for _expires, value in cache.cache._cache.values())
+    stored = b"".join(value for _expires, value in store.cache._cache.values())
     assert ANNE.encode() not in stored
 
 
@@ -84,4 +84,4 @@ def test_settings_with_a_base_url_give_a_cached_client(sim_url: str) -> None:
         with app.app_context():
             assert isinstance(debtor_for(LYNGBY), CachedDebtor)
     finally:
-        close_http(app)
+        app.extensions[setup.EXTENSION_KEY].close()

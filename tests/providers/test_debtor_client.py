@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from portal.config import DEV_DEBTOR_API_KEY
+from portal.devtools.demo import DEV_DEBTOR_API_KEY
 from portal.devtools.debtor_sim import SimState
 from portal.devtools.demo_data import LYNGBY, RODOVRE
 from portal.domain.claims import ClaimStatus

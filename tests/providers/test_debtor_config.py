@@ -3,14 +3,13 @@ from __future__ import annotations
 
 import pytest
 
-from portal.config import DEV_DEBTOR_API_KEY, DEV_DEBTOR_BASE_URL, ConfigError, load_settings
-
-PRODUCTION = {"PORTAL_OIDC_ISSUER": "https://idp.example", "PORTAL_FBS_BASE_URL": "https://fbs.example",
-              "PORTAL_SECRET_KEY": "k" * 32}
+from portal.config import ConfigError, load_settings
+from portal.devtools.demo import DEV_DEBTOR_API_KEY, DEV_DEBTOR_BASE_URL, demo_settings
+from tests.support.settings import PRODUCTION
 
 
 def test_the_demo_uses_the_simulator() -> None:
-    settings = load_settings({})
+    settings = demo_settings()
     assert (settings.debtor_base_url, settings.debtor_api_key) == (DEV_DEBTOR_BASE_URL, DEV_DEBTOR_API_KEY)
 
 

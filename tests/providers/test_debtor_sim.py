@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 
 from portal import clock
-from portal.config import DEV_DEBTOR_API_KEY
+from portal.devtools.demo import DEV_DEBTOR_API_KEY
 from portal.devtools import demo_data
 from portal.devtools.debtor_sim import (Rendezvous, SimState, debtor_sim_state, start_debtor_sim,
                                         stop_debtor_sim)

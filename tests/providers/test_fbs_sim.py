@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from portal.config import DEV_FBS_PASSWORD, DEV_FBS_USERNAME
+from portal.devtools.demo import DEV_FBS_PASSWORD, DEV_FBS_USERNAME
 from portal.devtools import demo_data
 from portal.devtools.demo_data import LYNGBY, RODOVRE
 from portal.devtools.fbs_sim import SimState, sim_state, start_fbs_sim, stop_fbs_sim

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
+from cachelib import SimpleCache
 
 from portal import clock
 from portal.domain.claims import Claim, ClaimStatus
@@ -14,8 +15,10 @@ from portal.domain.fees import Fee, FeeType, Patron
 from portal.domain.overview import RowNote
 from portal.libraries.library import Library
 from portal.providers.errors import UpstreamBadResponse, UpstreamError, UpstreamTimeout
-from portal.services import debts
+from portal.providers.credentials import FbsLogin
+from portal.providers.upstreams import Upstreams
 from portal.services.debts import PatronMemo, ProviderStatus, citizen_debts
+from tests.support.settings import REQUIRED, test_settings
 
 LIBRARY = Library(slug="lyngby", name="Lyngby", agency_id="DK-717300", cutoff_date=date(2021, 6, 15))
 MISSING = object()
@@ -78,19 +81,33 @@ def memo() -> tuple[PatronMemo, dict[str, object]]:
                       remember=store.__setitem__, missing=MISSING), store
 
 
-def use(monkeypatch: pytest.MonkeyPatch, fake: FakeFbs, debtor: FakeDebtor | None = None) -> list[tuple[object, ...]]:
-    calls: list[tuple[object, ...]] = []
-    monkeypatch.setattr(debts, "fbs_for", lambda *args: calls.append(args) or fake)
-    monkeypatch.setattr(debts, "debtor_for", lambda agency: debtor)
-    return calls
+class FakeUpstreams(Upstreams):
+    """Real upstreams (settings, FBS login resolution) whose FBS and debtor clients are fakes."""
+
+    def __init__(self, fbs: FakeFbs, debtor: FakeDebtor | None, environment: dict[str, str]) -> None:
+        super().__init__(test_settings(**environment), SimpleCache())
+        self.http.close()       # no HTTP in these tests
+        self._fake_fbs, self._fake_debtor = fbs, debtor
+        self.logins: list[tuple[str, FbsLogin]] = []
+
+    def fbs(self, agency_id: str, login: FbsLogin) -> FakeFbs:  # type: ignore[override]
+        self.logins.append((agency_id, login))
+        return self._fake_fbs
+
+    def debtor(self, agency_id: str) -> FakeDebtor | None:  # type: ignore[override]
+        return self._fake_debtor
+
+
+def use(fake: FakeFbs, debtor: FakeDebtor | None = None, **environment: str) -> FakeUpstreams:
+    return FakeUpstreams(fake, debtor, environment)
 
 
 def test_looks_up_the_patron_once_and_splits(monkeypatch: pytest.MonkeyPatch) -> None:
     fake = FakeFbs([fee(1, "10.50", True), fee(2, "5", False, date(2022, 1, 1))])
-    use(monkeypatch, fake)
+    up = use(fake)
     patron_memo, store = memo()
-    first = citizen_debts(LIBRARY, CPR, patron_memo)
-    second = citizen_debts(LIBRARY, CPR, patron_memo)
+    first = citizen_debts(up, LIBRARY, CPR, patron_memo)
+    second = citizen_debts(up, LIBRARY, CPR, patron_memo)
     assert fake.lookups == 1 and store == {"DK-717300": 7}
     assert first is not None and second is not None
     assert first.overview.payable_here.total == Decimal("10.50")
@@ -100,32 +117,33 @@ def test_looks_up_the_patron_once_and_splits(monkeypatch: pytest.MonkeyPatch) ->
 def test_not_a_borrower_is_remembered_as_none(monkeypatch: pytest.MonkeyPatch) -> None:
     fake = FakeFbs([], patron_id=None)
     debtor = FakeDebtor([])
-    use(monkeypatch, fake, debtor)
+    up = use(fake, debtor)
     patron_memo, store = memo()
-    assert citizen_debts(LIBRARY, CPR, patron_memo) is None
-    assert citizen_debts(LIBRARY, CPR, patron_memo) is None
+    assert citizen_debts(up, LIBRARY, CPR, patron_memo) is None
+    assert citizen_debts(up, LIBRARY, CPR, patron_memo) is None
     assert fake.lookups == 1 and store == {"DK-717300": None}
     assert debtor.asked == []
 
 
-def test_library_credentials_come_from_its_variables(monkeypatch: pytest.MonkeyPatch) -> None:
-    calls = use(monkeypatch, FakeFbs([]))
+def test_library_credentials_come_from_its_variables_as_read_at_start_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    up = use(FakeFbs([]), X_FBS_USER="xuser", X_FBS_PASSWORD="xpass")
     library = Library(slug="x", name="X", agency_id="DK-717300", cutoff_date=date(2021, 6, 15),
                       fbs_username_env="X_FBS_USER", fbs_password_env="X_FBS_PASSWORD")
-    monkeypatch.setenv("X_FBS_USER", "xuser")
-    monkeypatch.setenv("X_FBS_PASSWORD", "xpass")
-    citizen_debts(library, CPR, memo()[0])
-    assert calls == [("DK-717300", "xuser", "xpass")]
+    monkeypatch.setenv("X_FBS_PASSWORD", "changed after start-up")     # never read at request time
+    citizen_debts(up, library, CPR, memo()[0])
+    citizen_debts(up, LIBRARY, CPR, memo()[0])
+    assert up.logins == [("DK-717300", FbsLogin("xuser", "xpass")),
+                         ("DK-717300", FbsLogin(REQUIRED["PORTAL_FBS_USERNAME"], REQUIRED["PORTAL_FBS_PASSWORD"]))]
 
 
 def test_unset_library_variable_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    use(monkeypatch, FakeFbs([]))
+    up = use(FakeFbs([]), X_FBS_USER="xuser")
     library = Library(slug="x", name="X", agency_id="DK-717300", cutoff_date=date(2021, 6, 15),
                       fbs_username_env="X_FBS_USER", fbs_password_env="X_FBS_PASSWORD")
-    monkeypatch.setenv("X_FBS_USER", "xuser")
-    monkeypatch.delenv("X_FBS_PASSWORD", raising=False)
-    with pytest.raises(UpstreamError, match="X_FBS_PASSWORD not set"):
-        citizen_debts(library, CPR, memo()[0])
+    monkeypatch.setenv("X_FBS_PASSWORD", "set only after start-up")
+    with pytest.raises(UpstreamError, match="library x: environment variable X_FBS_PASSWORD"):
+        citizen_debts(up, library, CPR, memo()[0])
+    assert up.logins == []
 
 
 # -- with the debtor system ------------------------------------------------------------------
@@ -133,8 +151,8 @@ def test_unset_library_variable_is_a_clear_error(monkeypatch: pytest.MonkeyPatch
 
 def test_debtor_claims_are_merged(monkeypatch: pytest.MonkeyPatch) -> None:
     debtor = FakeDebtor([claim("C-2", 2, "5.00"), claim("R-1", None, "65.00", origin="C-2")])
-    use(monkeypatch, FakeFbs([fee(1, "10.50", True), fee(2, "5", False, date(2022, 1, 1))]), debtor)
-    result = citizen_debts(LIBRARY, CPR, memo()[0])
+    up = use(FakeFbs([fee(1, "10.50", True), fee(2, "5", False, date(2022, 1, 1))]), debtor)
+    result = citizen_debts(up, LIBRARY, CPR, memo()[0])
     assert result is not None
     assert result.debtor is ProviderStatus.OK and result.providers == {"fbs": "ok", "debtor": "ok"}
     assert result.overview.handed_over.total == Decimal("70.00")
@@ -143,8 +161,8 @@ def test_debtor_claims_are_merged(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_not_configured_is_said_so(monkeypatch: pytest.MonkeyPatch) -> None:
-    use(monkeypatch, FakeFbs([fee(2, "5", False, date(2022, 1, 1))]), None)
-    result = citizen_debts(LIBRARY, CPR, memo()[0])
+    up = use(FakeFbs([fee(2, "5", False, date(2022, 1, 1))]), None)
+    result = citizen_debts(up, LIBRARY, CPR, memo()[0])
     assert result is not None and result.providers == {"fbs": "ok", "debtor": "not_configured"}
     assert not result.overview.debtor_known
     assert result.overview.handed_over.rows[0].note is None
@@ -154,10 +172,10 @@ def test_not_configured_is_said_so(monkeypatch: pytest.MonkeyPatch) -> None:
                                      RuntimeError("a bug on the optional side")])
 def test_a_failing_debtor_leaves_the_fbs_figures(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
                                                  failure: Exception) -> None:
-    use(monkeypatch, FakeFbs([fee(1, "10.50", True), fee(2, "5", False, date(2022, 1, 1))]),
+    up = use(FakeFbs([fee(1, "10.50", True), fee(2, "5", False, date(2022, 1, 1))]),
         FakeDebtor([], fail=failure))
     with caplog.at_level(logging.WARNING, logger="portal.services.debts"):
-        result = citizen_debts(LIBRARY, CPR, memo()[0])
+        result = citizen_debts(up, LIBRARY, CPR, memo()[0])
     assert result is not None and result.debtor is ProviderStatus.ERROR
     assert result.providers == {"fbs": "ok", "debtor": "error"}
     assert result.overview.total == Decimal("15.50")
@@ -167,49 +185,49 @@ def test_a_failing_debtor_leaves_the_fbs_figures(monkeypatch: pytest.MonkeyPatch
 
 
 def test_a_failing_fbs_fails_the_whole_page_even_with_the_debtor_up(monkeypatch: pytest.MonkeyPatch) -> None:
-    use(monkeypatch, FakeFbs([], fail=UpstreamTimeout("fbs", "slow")), FakeDebtor([claim("C-2", 2, "5.00")]))
+    up = use(FakeFbs([], fail=UpstreamTimeout("fbs", "slow")), FakeDebtor([claim("C-2", 2, "5.00")]))
     with pytest.raises(UpstreamTimeout):
-        citizen_debts(LIBRARY, CPR, memo()[0])
+        citizen_debts(up, LIBRARY, CPR, memo()[0])
 
 
 def test_both_providers_are_asked_at_the_same_time(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each fake answers only once the other was asked: one after the other would break the barrier."""
     barrier = threading.Barrier(2, timeout=5)
-    use(monkeypatch, FakeFbs([fee(2, "5", False, date(2022, 1, 1))], barrier=barrier),
+    up = use(FakeFbs([fee(2, "5", False, date(2022, 1, 1))], barrier=barrier),
         FakeDebtor([claim("C-2", 2, "5.00")], barrier=barrier))
-    result = citizen_debts(LIBRARY, CPR, memo()[0])
+    result = citizen_debts(up, LIBRARY, CPR, memo()[0])
     assert result is not None and result.debtor is ProviderStatus.OK
     assert not barrier.broken
 
 
 def test_amount_differences_are_logged_without_personal_data(monkeypatch: pytest.MonkeyPatch,
                                                              caplog: pytest.LogCaptureFixture) -> None:
-    use(monkeypatch, FakeFbs([fee(2, "30.00", False, date(2022, 1, 1))]),
+    up = use(FakeFbs([fee(2, "30.00", False, date(2022, 1, 1))]),
         FakeDebtor([claim("C-2", 2, "30.00", outstanding="20.00")]))
     with caplog.at_level(logging.WARNING, logger="portal.services.debts"):
-        result = citizen_debts(LIBRARY, CPR, memo()[0])
+        result = citizen_debts(up, LIBRARY, CPR, memo()[0])
     assert result is not None and result.overview.handed_over.total == Decimal("20.00")
     assert "disagree (amount): fee=2 claim=C-2 fbs_amount=30.00 debtor_amount=20.00" in caplog.text
     assert CPR not in caplog.text
 
 
 def test_recently_paid_follows_the_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    use(monkeypatch, FakeFbs([fee(1, "10", True, paid=date(2024, 5, 1))]),
+    up = use(FakeFbs([fee(1, "10", True, paid=date(2024, 5, 1))]),
         FakeDebtor([claim("C-9", 9, "5.00", outstanding="0", paid=date(2024, 4, 20))]))
     with clock.frozen(datetime(2024, 5, 10, 12)):
-        result = citizen_debts(LIBRARY, CPR, memo()[0])
+        result = citizen_debts(up, LIBRARY, CPR, memo()[0])
     assert result is not None
     assert [(r.fee_id, r.claim_id) for r in result.overview.recently_paid] == [(1, None), (None, "C-9")]
     with clock.frozen(datetime(2024, 5, 31, 23, 59)):
-        later = citizen_debts(LIBRARY, CPR, memo()[0])
+        later = citizen_debts(up, LIBRARY, CPR, memo()[0])
     assert later is not None and [r.fee_id for r in later.overview.recently_paid] == [1]
     assert later.overview.is_empty and later.overview.total == Decimal("0.00")
 
 
 def test_awaiting_registration_is_not_owed(monkeypatch: pytest.MonkeyPatch) -> None:
-    use(monkeypatch, FakeFbs([fee(6, "399", False, date(2022, 1, 1))]),
+    up = use(FakeFbs([fee(6, "399", False, date(2022, 1, 1))]),
         FakeDebtor([claim("C-6", 6, "399.00", outstanding="0", paid=clock.today())]))
-    result = citizen_debts(LIBRARY, CPR, memo()[0])
+    result = citizen_debts(up, LIBRARY, CPR, memo()[0])
     assert result is not None
     [row] = result.overview.handed_over.rows
     assert row.note is RowNote.AWAITING_REGISTRATION and result.overview.total == Decimal("0.00")

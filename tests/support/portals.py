@@ -3,14 +3,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from portal.config import Settings, load_settings
+from portal.config import Settings
 from tests.auth.helpers import CLIENT_ID, CLIENT_SECRET
+from tests.support.settings import test_settings
 
 
 def portal_settings_for(issuer: str, *, database: Path, libraries: Path, secret_key: str,
                         **env: str) -> Settings:
     """Citizens' OIDC client at `issuer`, an unreachable FBS, short timeouts; `env` overrides."""
-    return load_settings({
+    return test_settings(**{
         "PORTAL_SECRET_KEY": secret_key,
         "PORTAL_DATABASE_URL": f"sqlite:///{database}",
         "PORTAL_OIDC_ISSUER": issuer,

@@ -13,11 +13,12 @@ from pathlib import Path
 from flask import Flask
 
 from portal import create_app
-from portal.config import DEMO_LIBRARIES_FILE, load_settings
+from portal.devtools.demo import DEMO_LIBRARIES_FILE
 from portal.devtools import debtor_sim
 from portal.devtools.fbs_sim import SimState, create_fbs_sim_app
 from portal.devtools.idp import IdpClient, create_idp_app
 from tests.support.live import LiveServer, start_live_server
+from tests.support.settings import test_settings
 
 CLIENT_ID = "portal-under-test"
 CLIENT_SECRET = "portal-under-test-secret"
@@ -72,8 +73,9 @@ def start_stack(tmp_path: Path, **env: str) -> Stack:
                               redirect_uris=[f"{portal.url}/editor/callback"],
                               post_logout_redirect_uris=[f"{portal.url}/editor/"], people="editors")
     idp.set_app(create_idp_app(idp.url, [client, editor_client]))
-    settings = load_settings({
+    settings = test_settings(**{
         "PORTAL_SECRET_KEY": "s" * 40,
+        "PORTAL_BASE_URL": portal.url,
         "PORTAL_DATABASE_URL": f"sqlite:///{tmp_path / 'portal.sqlite3'}",
         "PORTAL_OIDC_ISSUER": idp.url,
         "PORTAL_OIDC_CLIENT_ID": CLIENT_ID,

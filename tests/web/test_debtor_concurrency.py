@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from portal.cache import cache
+from portal.kvstore import store
 from tests.support.login import http_login
 from tests.support.stack import Stack
 
@@ -19,7 +19,7 @@ from tests.support.stack import Stack
 @pytest.fixture
 def armed(stack: Stack) -> Iterator[Stack]:
     with stack.app.app_context():
-        cache.clear()          # cached answers would make no upstream calls at all
+        store.clear()          # cached answers would make no upstream calls at all
     stack.rendezvous.arm()
     yield stack
     stack.rendezvous.disarm()

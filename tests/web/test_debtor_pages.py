@@ -7,7 +7,7 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from portal.cache import cache
+from portal.kvstore import store
 from tests.support.login import http_login
 from tests.support.stack import Stack
 
@@ -16,7 +16,7 @@ from tests.support.stack import Stack
 def fresh(stack: Stack) -> Iterator[None]:
     """No cached answers (and no sessions) from other tests: each test reaches both upstreams."""
     with stack.app.app_context():
-        cache.clear()
+        store.clear()
     yield
     stack.debtor_state.reset_faults()
     stack.fbs_state.reset_faults()
@@ -83,7 +83,7 @@ def test_slow_debtor_times_out_and_the_page_still_shows(client: httpx.Client, st
 def test_fbs_failing_fails_the_page_even_with_the_debtor_up(client: httpx.Client, stack: Stack) -> None:
     http_login(client, stack.url, "demo-eva")
     with stack.app.app_context():
-        cache.delete_many("fbs:DK-717300:1005:fees", "fbs:DK-717300:1005:patron")
+        store.delete_many("fbs:DK-717300:1005:fees", "fbs:DK-717300:1005:patron")
     stack.fbs_state.fail_next(50, endpoint="fees")
     page = client.get(f"{stack.url}/lyngby/")
     assert page.status_code == 503 and "kr." not in page.text

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer
 
-from portal.config import DEV_DEBTOR_PORT
+from portal.devtools.demo import DEV_DEBTOR_PORT
 from portal.devtools.debtor_sim.app import create_debtor_sim_app
 from portal.devtools.debtor_sim.state import SimState
 from portal.devtools.simulators import serve_in_thread, stop_serving

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from portal import clock
-from portal.config import DEV_DEBTOR_API_KEY
+from portal.devtools.demo import DEV_DEBTOR_API_KEY
 from portal.devtools import demo_data
 from portal.devtools.simulators import check_fault_uses, use_fault
 

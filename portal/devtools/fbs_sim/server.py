@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer
 
-from portal.config import DEV_FBS_PORT
+from portal.devtools.demo import DEV_FBS_PORT
 from portal.devtools.fbs_sim.app import create_fbs_sim_app
 from portal.devtools.fbs_sim.state import SimState
 from portal.devtools.simulators import serve_in_thread, stop_serving

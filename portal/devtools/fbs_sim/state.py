@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from portal.config import DEV_FBS_PASSWORD, DEV_FBS_USERNAME
+from portal.devtools.demo import DEV_FBS_PASSWORD, DEV_FBS_USERNAME
 from portal.devtools import demo_data
 from portal.devtools.simulators import check_fault_uses, use_fault
 

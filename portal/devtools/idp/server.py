@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from portal.config import DEV_EDITOR_CLIENT_ID, DEV_EDITOR_CLIENT_SECRET, DEV_OIDC_CLIENT_ID, DEV_OIDC_CLIENT_SECRET
+from portal.devtools.demo import DEV_EDITOR_CLIENT_ID, DEV_EDITOR_CLIENT_SECRET, DEV_OIDC_CLIENT_ID, DEV_OIDC_CLIENT_SECRET
 from portal.devtools.idp.app import create_idp_app
 from portal.devtools.idp.models import IdpClient, prefix_rule
 

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from markupsafe import Markup
 
-from portal.domain.texts import (
+from portal.libraries.texts import (
     ALLOWED_TAGS,
     KNOWN_PLACEHOLDERS,
     TextTemplateError,

@@ -1,14 +1,15 @@
-"""The one cache of the app (flask-caching): in-process by default, Redis by PORTAL_CACHE_URL.
+"""The app's one key-value store (flask-caching): in-process by default, Redis by PORTAL_CACHE_URL.
 
-Used by the provider caching layer and the server-side session store. Keys never
-contain a CPR number.
+It holds the server-side sessions (portal.auth.sessions) and the provider caching layer's
+entries (portal.providers.cache). Keys never contain a CPR number.
 """
 from __future__ import annotations
 
 from flask import Flask
+from cachelib import BaseCache
 from flask_caching import Cache
 
-cache = Cache()
+store = Cache()
 
 
 def init_app(app: Flask) -> None:
@@ -20,4 +21,9 @@ def init_app(app: Flask) -> None:
         # Large threshold: server-side sessions live here too and must not be evicted early.
         config = {"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": 100_000}
     config["CACHE_DEFAULT_TIMEOUT"] = settings.cache_ttl
-    cache.init_app(app, config=config)
+    store.init_app(app, config=config)
+
+
+def backend(app: Flask) -> BaseCache:
+    """The app's store itself (cachelib), usable without an app context (the provider layer)."""
+    return app.extensions["cache"][store]  # type: ignore[no-any-return]

@@ -1,0 +1,144 @@
+"""The demo (`make run`): the portal with the dev identity provider and both simulators.
+
+`create_demo_app()` starts the dev IdP, the FBS simulator and the debtor simulator in daemon
+threads on fixed loopback ports, then builds the portal with `demo_settings()`: the same
+`portal.create_app` a deployment runs, with every variable a deployment must set filled in with
+the dev services' values. Production code never imports this module; the portal itself has no
+demo mode and no fallback credentials.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from flask import Flask
+
+from portal import create_app
+from portal.config import INSTANCE_DIR, Settings, load_settings
+
+log = logging.getLogger(__name__)
+
+PORTAL_URL = "http://127.0.0.1:5000"
+# Fixed loopback ports of the dev services; the portal itself listens on 5000.
+DEV_IDP_PORT = 5001
+DEV_FBS_PORT = 5002
+DEV_DEBTOR_PORT = 5003
+DEV_IDP_ISSUER = f"http://127.0.0.1:{DEV_IDP_PORT}"
+DEV_FBS_BASE_URL = f"http://127.0.0.1:{DEV_FBS_PORT}"
+DEV_DEBTOR_BASE_URL = f"http://127.0.0.1:{DEV_DEBTOR_PORT}"
+DEV_OIDC_CLIENT_ID = "gebyrportal-dev"
+DEV_OIDC_CLIENT_SECRET = "gebyrportal-dev-secret"
+# The editor area's client at the dev IdP, registered apart from the citizens' client.
+DEV_EDITOR_CLIENT_ID = "gebyrportal-editor-dev"
+DEV_EDITOR_CLIENT_SECRET = "gebyrportal-editor-dev-secret"
+DEV_FBS_USERNAME = "gebyrportal"
+DEV_FBS_PASSWORD = "simulator"
+DEV_DEBTOR_API_KEY = "debtor-simulator-key"
+DEMO_LIBRARIES_FILE = Path(__file__).resolve().parent / "demo_libraries.toml"
+
+_started = threading.Lock()
+_done = False
+
+
+def demo_environment() -> dict[str, str]:
+    """The PORTAL_* variables of the demo: the dev services' addresses and credentials."""
+    return {
+        "PORTAL_SECRET_KEY": _demo_secret_key(),
+        "PORTAL_BASE_URL": PORTAL_URL,
+        "PORTAL_OIDC_ISSUER": DEV_IDP_ISSUER,
+        "PORTAL_OIDC_CLIENT_ID": DEV_OIDC_CLIENT_ID,
+        "PORTAL_OIDC_CLIENT_SECRET": DEV_OIDC_CLIENT_SECRET,
+        "PORTAL_FBS_BASE_URL": DEV_FBS_BASE_URL,
+        "PORTAL_FBS_USERNAME": DEV_FBS_USERNAME,
+        "PORTAL_FBS_PASSWORD": DEV_FBS_PASSWORD,
+        "PORTAL_DEBTOR_BASE_URL": DEV_DEBTOR_BASE_URL,
+        "PORTAL_DEBTOR_API_KEY": DEV_DEBTOR_API_KEY,
+        "PORTAL_EDITOR_OIDC_ISSUER": DEV_IDP_ISSUER,
+        "PORTAL_EDITOR_OIDC_CLIENT_ID": DEV_EDITOR_CLIENT_ID,
+        "PORTAL_EDITOR_OIDC_CLIENT_SECRET": DEV_EDITOR_CLIENT_SECRET,
+        "PORTAL_LIBRARIES_FILE": str(DEMO_LIBRARIES_FILE),
+    }
+
+
+def demo_settings() -> Settings:
+    """The demo's settings; a PORTAL_* variable set in the environment wins (e.g. PORTAL_CACHE_URL)."""
+    return load_settings({**demo_environment(), **os.environ})
+
+
+def create_demo_app() -> Flask:
+    """`flask --app 'portal.devtools.demo:create_demo_app()' run`: dev services, then the portal."""
+    start_dev_services()
+    return create_app(demo_settings())
+
+
+def _demo_secret_key() -> str:
+    """A secret kept in instance/ so demo sessions survive a restart."""
+    path = INSTANCE_DIR / "demo-secret-key"
+    if path.exists():
+        return path.read_text().strip()
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def start_dev_services() -> None:
+    """Start the dev IdP and both simulators on their loopback ports, once per process."""
+    global _done
+    with _started:
+        if _done:
+            return
+        _done = True
+    from portal.devtools.debtor_sim import start_debtor_sim
+    from portal.devtools.fbs_sim import start_fbs_sim
+    from portal.devtools.idp import portal_dev_client, portal_editor_dev_client, start_dev_idp
+
+    # One dev IdP plays both MitID for citizens and the organisation's IdP for the editor area.
+    clients = [portal_dev_client(PORTAL_URL), portal_editor_dev_client(PORTAL_URL)]
+    started = [
+        _try_start(
+            "dev identity provider", lambda: start_dev_idp("127.0.0.1", DEV_IDP_PORT, DEV_IDP_ISSUER, clients)
+        ),
+        _try_start("FBS simulator", lambda: start_fbs_sim("127.0.0.1", DEV_FBS_PORT)),
+        _try_start("debtor simulator", lambda: start_debtor_sim("127.0.0.1", DEV_DEBTOR_PORT)),
+    ]
+    if all(started):
+        print(banner(), file=sys.stderr, flush=True)
+
+
+def _try_start(name: str, start: Callable[[], object]) -> bool:
+    try:
+        start()
+    except OSError as exc:  # port in use: another process of this demo serves it
+        log.info("%s not started here (%s); assuming it already runs", name, exc)
+        return False
+    return True
+
+
+def banner() -> str:
+    """What `make run` prints: where to go and who to sign in as."""
+    from portal.devtools.demo_data import CITIZENS
+    from portal.devtools.idp.editors import EDITORS
+
+    lines = [
+        "",
+        "Gebyrportal demo",
+        f"  Open {PORTAL_URL}/lyngby/ (or {PORTAL_URL}/ for all demo libraries) and press 'Log ind'.",
+        "  The dev identity provider then lets you pick one of these demo borrowers:",
+    ]
+    lines += [f"    - {c.name:<18} {c.description}" for c in CITIZENS]
+    lines += [f"  Library editors: open {PORTAL_URL}/editor/ and sign in as one of these demo editors:"]
+    lines += [f"    - {e.name:<18} {e.description}" for e in EDITORS]
+    lines += [
+        f"  Dev identity provider: {DEV_IDP_ISSUER}   FBS simulator: {DEV_FBS_BASE_URL}",
+        f"  Debtor simulator (Mit Betalingsoverblik status): {DEV_DEBTOR_BASE_URL}",
+        "",
+    ]
+    return "\n".join(lines)

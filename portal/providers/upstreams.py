@@ -1,0 +1,62 @@
+"""Every upstream of one portal: FBS per library and the debtor system, built once at start-up.
+
+One shared httpx.Client (timeouts), one FBS session-key store, one caching layer; the services
+ask this object for a library's cached clients, so nothing below the web layer reaches for
+Flask's `current_app`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from portal.config import Settings
+from portal.providers.cache import CachedDebtor, CachedFbs, KeyValueStore, ProviderCache
+from portal.providers.credentials import FbsLogin, LoginVariables, MissingCredentials, resolve_login
+from portal.providers.debtor import DebtorClient
+from portal.providers.errors import UpstreamError
+from portal.providers.fbs import FbsClient, SessionKeyStore
+from portal.providers.http import create_http_client
+
+__all__ = ["Upstreams"]
+
+
+class Upstreams:
+    """The upstream clients of one app, configured from `settings`, caching in `store`."""
+
+    def __init__(self, settings: Settings, store: KeyValueStore) -> None:
+        self.http = create_http_client(settings)
+        self.cache = ProviderCache(store, settings.cache_ttl)
+        self._settings = settings
+        self.default_login = FbsLogin(settings.fbs_username, settings.fbs_password)
+        self._fbs_sessions = SessionKeyStore()
+        self._debtor = (DebtorClient(self.http, settings.debtor_base_url, settings.debtor_api_key or "")
+                        if settings.debtor_base_url else None)
+
+    def fbs(self, agency_id: str, login: FbsLogin) -> CachedFbs:
+        """FBS of one library (agency), logged in as `login`, cached."""
+        client = FbsClient(self.http, self._settings.fbs_base_url, agency_id, login.username, login.password,
+                           self._fbs_sessions)
+        return CachedFbs(client, self.cache)
+
+    def fbs_login(self, names: LoginVariables) -> FbsLogin:
+        """The library's FBS login: its own (named variables, read at start-up) or the deployment's.
+
+        Raises UpstreamError when a variable is missing: checked at start-up for every library, so
+        only a library loaded by another process since then can get here.
+        """
+        try:
+            return resolve_login(names, self._settings.environment, self.default_login)
+        except MissingCredentials as exc:
+            raise UpstreamError("fbs", f"{exc}; set it and restart the portal") from None
+
+    def debtor(self, agency_id: str) -> CachedDebtor | None:
+        """The debtor system for one library, or None when PORTAL_DEBTOR_BASE_URL is not set."""
+        return CachedDebtor(self._debtor, agency_id, self.cache) if self._debtor is not None else None
+
+    def forget_patrons(self, patrons: Mapping[str, int]) -> None:
+        """Drop what is cached for {agency_id: patron_id} (a citizen signed out)."""
+        self.cache.forget_patrons(patrons)
+
+    def close(self) -> None:
+        """Close the shared HTTP client (idempotent)."""
+        self.http.close()

@@ -1,0 +1,35 @@
+"""Links the portal builds: absolute ones from PORTAL_BASE_URL, language links from an allow-list.
+
+Absolute URLs (the OIDC redirect_uri, post-logout and, later, payment return addresses) are the
+configured public base URL plus the route's path, never the request's Host header, which
+anyone can set. A page's links to itself in another language carry only the route's own values
+and `lang`: other query parameters (`?endpoint=…`, `?_external=1`) never reach `url_for`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, request, url_for
+
+from portal.i18n import LANGUAGES
+
+__all__ = ["language_url", "public_url"]
+
+
+def public_url(endpoint: str, **values: Any) -> str:
+    """The absolute URL of `endpoint` at the portal's public address (Settings.base_url)."""
+    path = url_for(endpoint, **values)
+    # url_for's path starts with the script root where the app is mounted; the base URL includes it.
+    return current_app.config["PORTAL_SETTINGS"].base_url + path.removeprefix(request.script_root)
+
+
+def language_url(code: str) -> str:
+    """This page in another language (the switch sets a cookie, see portal.i18n)."""
+    if code not in LANGUAGES:
+        raise ValueError(code)
+    if request.endpoint is None or request.endpoint == "static" or request.url_rule is None:
+        return f"?lang={code}"
+    # Only the route's own values (the path), typed by its converters, and the language (which
+    # replaces a `lang` in the path: the editor's preview of each language is its own route).
+    return url_for(request.endpoint, **{**(request.view_args or {}), "lang": code})
