@@ -4,6 +4,7 @@ Reports ratios, not absolute timings (the machine is shared): requests per secon
 each portal page divided by a hello-world Flask app served the same way, the effect
 of the provider cache, and the memory one overview render allocates.
 """
+
 from __future__ import annotations
 
 import statistics
@@ -22,7 +23,7 @@ from tests.support.live import start_live_server
 from tests.support.login import http_login
 from tests.support.stack import start_stack
 
-DURATION = 3.0      # seconds per measurement
+DURATION = 3.0  # seconds per measurement
 CLIENTS = 4
 
 
@@ -34,6 +35,7 @@ def hello_app() -> Flask:
 
 def throughput(url: str, cookies: httpx.Cookies | None = None, before: object = None) -> float:
     """Requests per second that CLIENTS concurrent clients get from `url` for DURATION seconds."""
+
     def worker(_: int) -> int:
         done = 0
         with httpx.Client(cookies=cookies, timeout=10) as client:
@@ -46,6 +48,7 @@ def throughput(url: str, cookies: httpx.Cookies | None = None, before: object = 
                     raise SystemExit(f"{url} answered {response.status_code}")
                 done += 1
         return done
+
     with ThreadPoolExecutor(CLIENTS) as pool:
         total = sum(pool.map(worker, range(CLIENTS)))
     return total / DURATION
@@ -66,7 +69,7 @@ def render_allocation(stack, cookies: httpx.Cookies) -> int:  # type: ignore[no-
 
 def main() -> int:
     stack = start_stack(Path(tempfile.mkdtemp(prefix="bench-")))
-    stack.app.config["SESSION_COOKIE_SECURE"] = False   # httpx does not send Secure cookies over http
+    stack.app.config["SESSION_COOKIE_SECURE"] = False  # httpx does not send Secure cookies over http
     hello = start_live_server(hello_app())
     try:
         with httpx.Client(timeout=10) as client:

@@ -5,11 +5,12 @@ changes) asks this module, never `datetime.now()` or `date.today()` directly: th
 Danish, so a day starts at midnight Danish time whatever the server's time zone is, and tests can
 freeze the clock instead of sleeping.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 __all__ = ["TIMEZONE", "FrozenClock", "frozen", "local", "now", "start_of_day", "today"]
@@ -55,7 +56,7 @@ class FrozenClock:
 
     def advance(self, delta: timedelta) -> None:
         """Move forward by `delta` of real elapsed time (via UTC, so DST changes count right)."""
-        current = now().astimezone(timezone.utc)
+        current = now().astimezone(UTC)
         self.move_to(current + delta)
 
 

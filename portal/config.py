@@ -8,6 +8,7 @@ portal.devtools.demo) fills them in with the dev identity provider and the simul
 Nothing else reads the environment: per-library FBS credentials are looked up in
 `Settings.environment`, the snapshot taken here, when the libraries are loaded.
 """
+
 from __future__ import annotations
 
 import os
@@ -31,8 +32,8 @@ class ConfigError(Exception):
 @dataclass(frozen=True)
 class Settings:
     secret_key: str = field(repr=False)
-    base_url: str                 # the portal's public address; every absolute URL starts here
-    database_url: str = field(repr=False)   # may carry a password, as may the cache URL
+    base_url: str  # the portal's public address; every absolute URL starts here
+    database_url: str = field(repr=False)  # may carry a password, as may the cache URL
     cache_url: str = field(repr=False)
     cache_ttl: int
     oidc_issuer: str
@@ -44,13 +45,13 @@ class Settings:
     fbs_username: str
     fbs_password: str = field(repr=False)
     libraries_file: Path | None
-    http_timeout: float = 5.0     # per connect / read / write of one upstream call
-    upstream_deadline: float = 8.0   # wall clock for one upstream call, however it trickles
-    page_budget: float = 10.0     # wall clock for all upstream calls of one page
+    http_timeout: float = 5.0  # per connect / read / write of one upstream call
+    upstream_deadline: float = 8.0  # wall clock for one upstream call, however it trickles
+    page_budget: float = 10.0  # wall clock for all upstream calls of one page
     session_lifetime: int = 1800
     # Secret keys used before PORTAL_SECRET_KEY, still accepted for sessions made with them.
     secret_key_fallbacks: tuple[str, ...] = field(default=(), repr=False)
-    trusted_proxies: int = 0      # X-Forwarded-* hops to believe (Werkzeug's ProxyFix); 0: none
+    trusted_proxies: int = 0  # X-Forwarded-* hops to believe (Werkzeug's ProxyFix); 0: none
     # Editor sign-in (issue 4): the organisation's IdP, configured apart from the citizens' one.
     # editor_oidc_issuer None means the editor area is switched off.
     editor_oidc_issuer: str | None = None
@@ -91,8 +92,10 @@ def _secret(env: Mapping[str, str], name: str) -> str:
 def _secret_fallbacks(env: Mapping[str, str]) -> tuple[str, ...]:
     keys = tuple(env.get("PORTAL_SECRET_KEY_FALLBACKS", "").split())
     if any(len(key) < MIN_SECRET_LENGTH for key in keys):
-        raise ConfigError("PORTAL_SECRET_KEY_FALLBACKS: every key must have at least "
-                          f"{MIN_SECRET_LENGTH} characters (separate keys by spaces)")
+        raise ConfigError(
+            "PORTAL_SECRET_KEY_FALLBACKS: every key must have at least "
+            f"{MIN_SECRET_LENGTH} characters (separate keys by spaces)"
+        )
     return keys
 
 
@@ -101,8 +104,9 @@ def _base_url(env: Mapping[str, str]) -> str:
     parsed = urlparse(value)
     secure = parsed.scheme == "https" or (parsed.scheme == "http" and parsed.hostname in LOOPBACK_HOSTS)
     if not secure or not parsed.netloc or parsed.query or parsed.fragment:
-        raise ConfigError(f"PORTAL_BASE_URL: expected an https:// address without query (http:// only on "
-                          f"this machine), got {value!r}")
+        raise ConfigError(
+            f"PORTAL_BASE_URL: expected an https:// address without query (http:// only on this machine), got {value!r}"
+        )
     return value.rstrip("/")
 
 

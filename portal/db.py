@@ -3,6 +3,7 @@
 Migrations in portal/migrations are applied at start-up, so `make run` and a
 fresh deployment always run on the current schema.
 """
+
 from __future__ import annotations
 
 import fcntl

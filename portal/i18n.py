@@ -1,4 +1,5 @@
 """Languages (Danish by default, English) and the one place amounts and dates are formatted."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -37,8 +38,7 @@ def current_language() -> str:
 
 def money(amount: Decimal, language: str) -> str:
     """'1.234,50 kr.' in Danish, 'DKK 1,234.50' in English; always two decimals."""
-    return format_currency(amount, "DKK", format=_CURRENCY_FORMATS.get(language), locale=language,
-                           currency_digits=True)
+    return format_currency(amount, "DKK", format=_CURRENCY_FORMATS.get(language), locale=language, currency_digits=True)
 
 
 def long_date(value: date, language: str) -> str:
@@ -54,15 +54,20 @@ def short_date(value: date, language: str) -> str:
 
 
 def init_app(app: Flask) -> None:
-    Babel(app, locale_selector=select_language, default_locale=DEFAULT_LANGUAGE,
-          default_translation_directories=str(PROJECT_ROOT / "translations"))
+    Babel(
+        app,
+        locale_selector=select_language,
+        default_locale=DEFAULT_LANGUAGE,
+        default_translation_directories=str(PROJECT_ROOT / "translations"),
+    )
 
     @app.after_request
     def remember_language(response):  # type: ignore[no-untyped-def]
         chosen = request.args.get("lang")
         if chosen in LANGUAGES and request.cookies.get(LANG_COOKIE) != chosen:
-            response.set_cookie(LANG_COOKIE, chosen, max_age=365 * 24 * 3600, samesite="Lax",
-                                httponly=True, secure=request.is_secure)
+            response.set_cookie(
+                LANG_COOKIE, chosen, max_age=365 * 24 * 3600, samesite="Lax", httponly=True, secure=request.is_secure
+            )
         return response
 
     app.jinja_env.filters["money"] = lambda amount: money(amount, current_language())

@@ -3,10 +3,11 @@
 It holds the server-side sessions (portal.auth.sessions) and the provider caching layer's
 entries (portal.providers.cache). Keys never contain a CPR number.
 """
+
 from __future__ import annotations
 
-from flask import Flask
 from cachelib import BaseCache
+from flask import Flask
 from flask_caching import Cache
 
 store = Cache()
@@ -15,8 +16,7 @@ store = Cache()
 def init_app(app: Flask) -> None:
     settings = app.config["PORTAL_SETTINGS"]
     if settings.cache_url:
-        config = {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": settings.cache_url,
-                  "CACHE_KEY_PREFIX": "gebyrportal:"}
+        config = {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": settings.cache_url, "CACHE_KEY_PREFIX": "gebyrportal:"}
     else:
         # Large threshold: server-side sessions live here too and must not be evicted early.
         config = {"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": 100_000}

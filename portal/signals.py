@@ -1,4 +1,5 @@
 """Signals between layers, so auth need not know the provider cache and vice versa."""
+
 from blinker import Namespace
 
 _signals = Namespace()

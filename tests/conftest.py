@@ -1,4 +1,5 @@
 """Fixtures shared by every test folder: browser launch arguments for Debian's Chromium."""
+
 from __future__ import annotations
 
 import shutil
@@ -14,7 +15,17 @@ def browser_type_launch_args(browser_type_launch_args, browser_name):  # type: i
     executable = shutil.which("chromium")
     if executable is None:
         pytest.fail("chromium is not installed: run `make test`, which installs it")
-    return {**browser_type_launch_args, "executable_path": executable,
-            "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                     "--disable-component-update", "--disable-sync", "--no-first-run",
-                     "--disable-quic", "--disable-dev-shm-usage"]}
+    return {
+        **browser_type_launch_args,
+        "executable_path": executable,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--disable-quic",
+            "--disable-dev-shm-usage",
+        ],
+    }

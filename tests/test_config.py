@@ -1,4 +1,5 @@
 """Configuration: every required variable, no fallbacks outside the demo, one clear line per mistake."""
+
 from __future__ import annotations
 
 import os
@@ -11,7 +12,6 @@ import pytest
 from portal.config import ConfigError, load_settings
 from portal.devtools.demo import DEV_FBS_BASE_URL, DEV_FBS_PASSWORD, DEV_FBS_USERNAME, DEV_IDP_ISSUER, demo_settings
 from tests.support.settings import PRODUCTION
-
 
 
 def test_the_demo_fills_in_the_dev_services() -> None:
@@ -28,10 +28,19 @@ def test_demo_secret_is_stable_across_restarts() -> None:
 
 
 def test_production_values_are_read() -> None:
-    settings = load_settings({**PRODUCTION, "PORTAL_OIDC_SCOPE": "openid  profile", "PORTAL_CACHE_TTL": "30",
-                              "PORTAL_OIDC_CPR_CLAIM": "dk:cpr", "PORTAL_CACHE_URL": "redis://127.0.0.1:6379/0",
-                              "PORTAL_UPSTREAM_DEADLINE": "4.5", "PORTAL_PAGE_BUDGET": "6",
-                              "PORTAL_TRUSTED_PROXIES": "1", "PORTAL_SECRET_KEY_FALLBACKS": "o" * 20 + " " + "p" * 20})
+    settings = load_settings(
+        {
+            **PRODUCTION,
+            "PORTAL_OIDC_SCOPE": "openid  profile",
+            "PORTAL_CACHE_TTL": "30",
+            "PORTAL_OIDC_CPR_CLAIM": "dk:cpr",
+            "PORTAL_CACHE_URL": "redis://127.0.0.1:6379/0",
+            "PORTAL_UPSTREAM_DEADLINE": "4.5",
+            "PORTAL_PAGE_BUDGET": "6",
+            "PORTAL_TRUSTED_PROXIES": "1",
+            "PORTAL_SECRET_KEY_FALLBACKS": "o" * 20 + " " + "p" * 20,
+        }
+    )
     assert settings.oidc_scope == "openid profile"
     assert settings.cache_ttl == 30 and settings.cache_url == "redis://127.0.0.1:6379/0"
     assert settings.oidc_cpr_claim == "dk:cpr"
@@ -64,26 +73,29 @@ def test_no_variables_names_the_first_missing_one() -> None:
         load_settings({})
 
 
-@pytest.mark.parametrize(("changes", "variable"), [
-    ({"PORTAL_OIDC_ISSUER": "idp.example"}, "PORTAL_OIDC_ISSUER"),
-    ({"PORTAL_FBS_BASE_URL": "ftp://fbs.example"}, "PORTAL_FBS_BASE_URL"),
-    ({"PORTAL_SECRET_KEY": "short"}, "PORTAL_SECRET_KEY"),
-    ({"PORTAL_SECRET_KEY_FALLBACKS": "long-enough-old-key short"}, "PORTAL_SECRET_KEY_FALLBACKS"),
-    ({"PORTAL_BASE_URL": "http://gebyr.example.dk"}, "PORTAL_BASE_URL"),
-    ({"PORTAL_BASE_URL": "gebyr.example.dk"}, "PORTAL_BASE_URL"),
-    ({"PORTAL_BASE_URL": "https://gebyr.example.dk/?x=1"}, "PORTAL_BASE_URL"),
-    ({"PORTAL_CACHE_URL": "memcached://x"}, "PORTAL_CACHE_URL"),
-    ({"PORTAL_CACHE_TTL": "soon"}, "PORTAL_CACHE_TTL"),
-    ({"PORTAL_CACHE_TTL": "0"}, "PORTAL_CACHE_TTL"),
-    ({"PORTAL_DATABASE_URL": "not a url"}, "PORTAL_DATABASE_URL"),
-    ({"PORTAL_OIDC_SCOPE": "profile"}, "PORTAL_OIDC_SCOPE"),
-    ({"PORTAL_LIBRARIES_FILE": "/no/such/file.toml"}, "PORTAL_LIBRARIES_FILE"),
-    ({"PORTAL_HTTP_TIMEOUT": "-1"}, "PORTAL_HTTP_TIMEOUT"),
-    ({"PORTAL_UPSTREAM_DEADLINE": "0"}, "PORTAL_UPSTREAM_DEADLINE"),
-    ({"PORTAL_PAGE_BUDGET": "later"}, "PORTAL_PAGE_BUDGET"),
-    ({"PORTAL_TRUSTED_PROXIES": "yes"}, "PORTAL_TRUSTED_PROXIES"),
-    ({"PORTAL_TRUSTED_PROXIES": "-1"}, "PORTAL_TRUSTED_PROXIES"),
-])
+@pytest.mark.parametrize(
+    ("changes", "variable"),
+    [
+        ({"PORTAL_OIDC_ISSUER": "idp.example"}, "PORTAL_OIDC_ISSUER"),
+        ({"PORTAL_FBS_BASE_URL": "ftp://fbs.example"}, "PORTAL_FBS_BASE_URL"),
+        ({"PORTAL_SECRET_KEY": "short"}, "PORTAL_SECRET_KEY"),
+        ({"PORTAL_SECRET_KEY_FALLBACKS": "long-enough-old-key short"}, "PORTAL_SECRET_KEY_FALLBACKS"),
+        ({"PORTAL_BASE_URL": "http://gebyr.example.dk"}, "PORTAL_BASE_URL"),
+        ({"PORTAL_BASE_URL": "gebyr.example.dk"}, "PORTAL_BASE_URL"),
+        ({"PORTAL_BASE_URL": "https://gebyr.example.dk/?x=1"}, "PORTAL_BASE_URL"),
+        ({"PORTAL_CACHE_URL": "memcached://x"}, "PORTAL_CACHE_URL"),
+        ({"PORTAL_CACHE_TTL": "soon"}, "PORTAL_CACHE_TTL"),
+        ({"PORTAL_CACHE_TTL": "0"}, "PORTAL_CACHE_TTL"),
+        ({"PORTAL_DATABASE_URL": "not a url"}, "PORTAL_DATABASE_URL"),
+        ({"PORTAL_OIDC_SCOPE": "profile"}, "PORTAL_OIDC_SCOPE"),
+        ({"PORTAL_LIBRARIES_FILE": "/no/such/file.toml"}, "PORTAL_LIBRARIES_FILE"),
+        ({"PORTAL_HTTP_TIMEOUT": "-1"}, "PORTAL_HTTP_TIMEOUT"),
+        ({"PORTAL_UPSTREAM_DEADLINE": "0"}, "PORTAL_UPSTREAM_DEADLINE"),
+        ({"PORTAL_PAGE_BUDGET": "later"}, "PORTAL_PAGE_BUDGET"),
+        ({"PORTAL_TRUSTED_PROXIES": "yes"}, "PORTAL_TRUSTED_PROXIES"),
+        ({"PORTAL_TRUSTED_PROXIES": "-1"}, "PORTAL_TRUSTED_PROXIES"),
+    ],
+)
 def test_bad_values_name_the_variable(changes: dict[str, str], variable: str) -> None:
     with pytest.raises(ConfigError) as excinfo:
         load_settings({**PRODUCTION, **changes})
@@ -100,7 +112,7 @@ def test_plain_http_base_url_only_on_this_machine() -> None:
 
 def test_secrets_stay_out_of_the_settings_repr() -> None:
     settings = load_settings({**PRODUCTION, "LYNGBY_FBS_PASSWORD": "library-secret"})
-    assert settings.environment["LYNGBY_FBS_PASSWORD"] == "library-secret"   # the snapshot, for libraries
+    assert settings.environment["LYNGBY_FBS_PASSWORD"] == "library-secret"  # the snapshot, for libraries
     shown = repr(settings)
     for secret in ("k" * 32, "oidc-secret", "fbs-secret", "library-secret"):
         assert secret not in shown
@@ -115,17 +127,30 @@ def test_the_environment_is_read_once() -> None:
 
 def test_start_up_fails_with_one_line(tmp_path: Path) -> None:
     env = {**os.environ, **PRODUCTION, "PORTAL_CACHE_TTL": "soon"}
-    result = subprocess.run([sys.executable, "-c", "import portal; portal.create_app()"], env=env,
-                            capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-c", "import portal; portal.create_app()"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        "gebyrportal: configuration error: PORTAL_CACHE_TTL: expected a whole number of seconds, got 'soon'"]
+        "gebyrportal: configuration error: PORTAL_CACHE_TTL: expected a whole number of seconds, got 'soon'"
+    ]
 
 
 def test_start_up_without_configuration_names_the_missing_variable(tmp_path: Path) -> None:
     env = {name: value for name, value in os.environ.items() if not name.startswith("PORTAL_")}
-    result = subprocess.run([sys.executable, "-c", "import portal; portal.create_app()"], env=env,
-                            capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-c", "import portal; portal.create_app()"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
     assert result.returncode == 2
     [line] = result.stderr.strip().splitlines()
     assert line.startswith("gebyrportal: configuration error: PORTAL_SECRET_KEY: required")

@@ -1,4 +1,5 @@
 """The portal starts under `flask run` and gunicorn, configured only by environment variables."""
+
 from __future__ import annotations
 
 import os
@@ -54,8 +55,9 @@ class Served:
 
     def __init__(self, command: list[str], env: dict[str, str]) -> None:
         clean = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
-        self.process = subprocess.Popen(command, env={**clean, **env}, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.PIPE, text=True)
+        self.process = subprocess.Popen(
+            command, env={**clean, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        )
         self.stderr = ""
 
     def __enter__(self) -> subprocess.Popen[str]:
@@ -67,17 +69,26 @@ class Served:
 
 
 @pytest.mark.parametrize("server", ["gunicorn", "flask"])
-def test_serves_with_environment_configuration(server: str, upstreams: tuple[LiveServer, LiveServer],
-                                               tmp_path: Path) -> None:
+def test_serves_with_environment_configuration(
+    server: str, upstreams: tuple[LiveServer, LiveServer], tmp_path: Path
+) -> None:
     idp, fbs = upstreams
     port = free_port()
-    env = {**REQUIRED, "PORTAL_OIDC_ISSUER": idp.url, "PORTAL_FBS_BASE_URL": fbs.url,
-           "PORTAL_BASE_URL": f"http://127.0.0.1:{port}",
-           "PORTAL_DATABASE_URL": f"sqlite:///{tmp_path / 'p.sqlite3'}", "PORTAL_OIDC_CLIENT_ID": "c",
-           "PORTAL_OIDC_CLIENT_SECRET": "s", "PORTAL_LIBRARIES_FILE": str(DEMO_LIBRARIES_FILE)}
-    command = ([str(BIN / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "portal:create_app()"]
-               if server == "gunicorn" else
-               [str(BIN / "flask"), "--app", "portal", "run", "--port", str(port)])
+    env = {
+        **REQUIRED,
+        "PORTAL_OIDC_ISSUER": idp.url,
+        "PORTAL_FBS_BASE_URL": fbs.url,
+        "PORTAL_BASE_URL": f"http://127.0.0.1:{port}",
+        "PORTAL_DATABASE_URL": f"sqlite:///{tmp_path / 'p.sqlite3'}",
+        "PORTAL_OIDC_CLIENT_ID": "c",
+        "PORTAL_OIDC_CLIENT_SECRET": "s",
+        "PORTAL_LIBRARIES_FILE": str(DEMO_LIBRARIES_FILE),
+    }
+    command = (
+        [str(BIN / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "portal:create_app()"]
+        if server == "gunicorn"
+        else [str(BIN / "flask"), "--app", "portal", "run", "--port", str(port)]
+    )
     with Served(command, env) as process:
         page = wait_for(f"http://127.0.0.1:{port}/lyngby/", process)
         assert page.status_code == 200
@@ -89,9 +100,10 @@ def test_serves_with_environment_configuration(server: str, upstreams: tuple[Liv
 def test_the_demo_needs_no_variables_at_all(tmp_path: Path) -> None:
     """`make run`'s command alone: demo libraries, dev IdP and both simulators included."""
     port = free_port()
-    served = Served([str(BIN / "flask"), "--app", "portal.devtools.demo:create_demo_app()", "run",
-                     "--port", str(port)],
-                    {"PORTAL_DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}"})
+    served = Served(
+        [str(BIN / "flask"), "--app", "portal.devtools.demo:create_demo_app()", "run", "--port", str(port)],
+        {"PORTAL_DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}"},
+    )
     with served as process:
         page = wait_for(f"http://127.0.0.1:{port}/", process)
         assert page.status_code == 200 and "/lyngby/" in page.text and "/rodovre/" in page.text

@@ -1,4 +1,5 @@
 """Start-up work is serialised across processes (gunicorn starts its workers at once)."""
+
 from __future__ import annotations
 
 import threading
@@ -22,7 +23,7 @@ def test_second_process_waits_for_the_first(tmp_path: Path) -> None:
 
     def second() -> None:
         inside.wait(5)
-        with startup_lock(engine):   # flock is per open file: a second open blocks like another process
+        with startup_lock(engine):  # flock is per open file: a second open blocks like another process
             order.append("second in")
 
     threads = [threading.Thread(target=first), threading.Thread(target=second)]

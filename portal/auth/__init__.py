@@ -3,6 +3,7 @@
 Public API: `portal.auth.citizen_session` (current_citizen, remember_patron, remembered_patron,
 session_patrons, NOT_LOOKED_UP) and `portal.auth.sessions` (regenerate_session, destroy_session).
 """
+
 from flask import Flask
 
 from portal.config import Settings

@@ -3,6 +3,7 @@
 The CPR number is kept only in the server-side session, for the views to find
 the patron in FBS; it ends with the session.
 """
+
 from __future__ import annotations
 
 import enum
@@ -19,8 +20,8 @@ _PATRONS = "patrons"
 class Citizen:
     sub: str
     name: str
-    cpr: str                 # 10 digits, no dash
-    id_token: str | None     # id_token_hint at logout; None when the token carries the CPR number
+    cpr: str  # 10 digits, no dash
+    id_token: str | None  # id_token_hint at logout; None when the token carries the CPR number
     issuer: str
 
 
@@ -40,7 +41,7 @@ def current_citizen() -> Citizen | None:
         return None
     try:
         return Citizen(**data)
-    except TypeError:   # stored by a version with other fields: treat as signed out
+    except TypeError:  # stored by a version with other fields: treat as signed out
         return None
 
 

@@ -1,4 +1,5 @@
 """Why a login was refused, and what the citizen is told (never a traceback)."""
+
 from __future__ import annotations
 
 import enum
@@ -9,13 +10,13 @@ from flask_babel import lazy_gettext as _l
 
 
 class Refusal(enum.Enum):
-    STATE = "state"                  # missing, unknown or already used state
-    CANCELLED = "cancelled"          # the IdP answered error=access_denied
-    IDP_ERROR = "idp_error"          # any other error the IdP sent back
+    STATE = "state"  # missing, unknown or already used state
+    CANCELLED = "cancelled"  # the IdP answered error=access_denied
+    IDP_ERROR = "idp_error"  # any other error the IdP sent back
     TOKEN_REFUSED = "token_refused"  # the token endpoint refused the code (replayed, wrong PKCE, ...)
     TOKEN_INVALID = "token_invalid"  # ID token or userinfo failed validation
-    UNREACHABLE = "unreachable"      # IdP down, timing out, or misconfigured
-    NO_CPR = "no_cpr"                # a valid login, but without a usable CPR number
+    UNREACHABLE = "unreachable"  # IdP down, timing out, or misconfigured
+    NO_CPR = "no_cpr"  # a valid login, but without a usable CPR number
 
 
 class Message(NamedTuple):
@@ -27,22 +28,35 @@ class Message(NamedTuple):
 _TRY_AGAIN = _l("Please try again. If it keeps happening, contact your library.")
 
 MESSAGES: dict[Refusal, Message] = {
-    Refusal.STATE: Message(400, _l("The login could not be completed"),
-                           _l("The login expired, was already used, or was started in another window. "
-                              "Please try again.")),
-    Refusal.CANCELLED: Message(400, _l("The login was cancelled"),
-                               _l("The login was cancelled, so you are not logged in.")),
+    Refusal.STATE: Message(
+        400,
+        _l("The login could not be completed"),
+        _l("The login expired, was already used, or was started in another window. Please try again."),
+    ),
+    Refusal.CANCELLED: Message(
+        400, _l("The login was cancelled"), _l("The login was cancelled, so you are not logged in.")
+    ),
     Refusal.IDP_ERROR: Message(502, _l("The login service reported an error"), _TRY_AGAIN),
     Refusal.TOKEN_REFUSED: Message(502, _l("The login could not be completed"), _TRY_AGAIN),
-    Refusal.TOKEN_INVALID: Message(502, _l("The login could not be verified"),
-                                   _l("We could not verify the answer from the login service, so you are "
-                                      "not logged in. Please try again.")),
-    Refusal.UNREACHABLE: Message(503, _l("The login service is not available"),
-                                 _l("We could not reach the login service. Please try again in a few minutes.")),
-    Refusal.NO_CPR: Message(403, _l("We could not find your CPR number"),
-                            _l("Your login did not include a CPR number, which the library needs to find "
-                               "your loans and fees. Log in with MitID as a private person, or contact "
-                               "your library.")),
+    Refusal.TOKEN_INVALID: Message(
+        502,
+        _l("The login could not be verified"),
+        _l("We could not verify the answer from the login service, so you are not logged in. Please try again."),
+    ),
+    Refusal.UNREACHABLE: Message(
+        503,
+        _l("The login service is not available"),
+        _l("We could not reach the login service. Please try again in a few minutes."),
+    ),
+    Refusal.NO_CPR: Message(
+        403,
+        _l("We could not find your CPR number"),
+        _l(
+            "Your login did not include a CPR number, which the library needs to find "
+            "your loans and fees. Log in with MitID as a private person, or contact "
+            "your library."
+        ),
+    ),
 }
 
 

@@ -4,6 +4,7 @@ authlib checks state, sends the PKCE verifier and validates the ID token
 (signature via JWKS, iss, aud, nonce, expiry); portal.auth.oidc_flow maps every way that
 can fail onto a `LoginRefused`; this module reads the CPR number from the configured claim.
 """
+
 from __future__ import annotations
 
 from authlib.integrations.flask_client import FlaskOAuth2App
@@ -11,19 +12,25 @@ from flask import Flask, current_app
 
 from portal.auth import oidc_flow
 from portal.auth.citizen_session import Citizen
-from portal.domain.cpr import normalise_cpr
 from portal.auth.failures import LoginRefused, Refusal
 from portal.config import Settings
+from portal.domain.cpr import normalise_cpr
 
 CLIENT_NAME = "oidc"
 _EXTENSION = "portal.oidc"
 
 
 def init_oidc(app: Flask, settings: Settings) -> None:
-    oidc_flow.register_client(app, _EXTENSION, CLIENT_NAME, issuer=settings.oidc_issuer,
-                              client_id=settings.oidc_client_id,
-                              client_secret=settings.oidc_client_secret,
-                              scope=settings.oidc_scope, timeout=settings.http_timeout)
+    oidc_flow.register_client(
+        app,
+        _EXTENSION,
+        CLIENT_NAME,
+        issuer=settings.oidc_issuer,
+        client_id=settings.oidc_client_id,
+        client_secret=settings.oidc_client_secret,
+        scope=settings.oidc_scope,
+        timeout=settings.http_timeout,
+    )
 
 
 def oidc_client() -> FlaskOAuth2App:
@@ -55,11 +62,15 @@ def finish_login() -> Citizen:
     # The ID token goes back to the IdP as id_token_hint in a logout URL, which lands in browser
     # history and access logs: keep it only when it does not carry the CPR number.
     hint = None if cpr_claim in claims else token["id_token"]
-    return Citizen(sub=claims["sub"], name=claims.get("name") or extra.get("name") or "",
-                   cpr=cpr, id_token=hint, issuer=claims["iss"])
+    return Citizen(
+        sub=claims["sub"],
+        name=claims.get("name") or extra.get("name") or "",
+        cpr=cpr,
+        id_token=hint,
+        issuer=claims["iss"],
+    )
 
 
 def logout_url(citizen: Citizen, post_logout_redirect_uri: str) -> str | None:
     """The IdP's end-session URL for RP-initiated logout, or None when it has none."""
-    return oidc_flow.logout_url(oidc_client(), _settings().oidc_client_id, citizen.id_token,
-                                post_logout_redirect_uri)
+    return oidc_flow.logout_url(oidc_client(), _settings().oidc_client_id, citizen.id_token, post_logout_redirect_uri)

@@ -4,6 +4,7 @@ Both clients must refuse alike, so the issuer and audience checks, the userinfo 
 translation of authlib/requests/joserfc errors into `LoginRefused` live here once. Callers pass
 their own authlib client and the settings that differ (issuer, client id, claim).
 """
+
 from __future__ import annotations
 
 import logging
@@ -24,8 +25,17 @@ from portal.auth.failures import LoginRefused, Refusal
 log = logging.getLogger(__name__)
 
 
-def register_client(app: Flask, extension: str, name: str, *, issuer: str, client_id: str,
-                    client_secret: str, scope: str, timeout: float) -> None:
+def register_client(
+    app: Flask,
+    extension: str,
+    name: str,
+    *,
+    issuer: str,
+    client_id: str,
+    client_secret: str,
+    scope: str,
+    timeout: float,
+) -> None:
     """Register one authlib client in an OAuth registry of its own, kept in app.extensions."""
     # One registry per client and app: tests build many apps against different IdPs.
     oauth = OAuth(app)
@@ -56,7 +66,7 @@ def forget_login(client: FlaskOAuth2App, state: str) -> None:
 class Authorized(NamedTuple):
     token: dict[str, Any]
     claims: dict[str, Any]  # the validated ID token's claims
-    extra: dict[str, Any]   # userinfo, fetched only when the ID token lacks the wanted claim
+    extra: dict[str, Any]  # userinfo, fetched only when the ID token lacks the wanted claim
 
 
 def authorize(client: FlaskOAuth2App, client_id: str, wanted_claim: str) -> Authorized:
@@ -71,8 +81,9 @@ def authorize(client: FlaskOAuth2App, client_id: str, wanted_claim: str) -> Auth
     return Authorized(token, claims, extra)
 
 
-def logout_url(client: FlaskOAuth2App, client_id: str, id_token: str | None,
-               post_logout_redirect_uri: str, idp_label: str = "IdP") -> str | None:
+def logout_url(
+    client: FlaskOAuth2App, client_id: str, id_token: str | None, post_logout_redirect_uri: str, idp_label: str = "IdP"
+) -> str | None:
     """The IdP's end-session URL for RP-initiated logout, or None when it has none."""
     try:
         metadata = client.load_server_metadata()
@@ -92,9 +103,11 @@ def claims_options(client: FlaskOAuth2App, client_id: str) -> dict[str, Any]:
     issuer = client.load_server_metadata()["issuer"]
     # Explicit aud check: authlib alone would only notice a foreign audience via azp, and a
     # token the IdP issued to the other client (citizen vs editor) must not sign in here.
-    return {"iss": {"essential": True, "values": [issuer]},
-            "aud": {"essential": True, "values": [client_id]},
-            "sub": {"essential": True}}
+    return {
+        "iss": {"essential": True, "values": [issuer]},
+        "aud": {"essential": True, "values": [client_id]},
+        "sub": {"essential": True},
+    }
 
 
 def check_issuer(metadata: dict[str, Any], issuer: str) -> None:

@@ -4,6 +4,7 @@ Flask's default session is a signed but readable cookie; tokens, claims and the
 CPR number must never travel in it. Entries are kept under `session:<id>` with a
 sliding lifetime of Settings.session_lifetime.
 """
+
 from __future__ import annotations
 
 import re
@@ -36,15 +37,20 @@ def _key(session_id: str) -> str:
 class ServerSession(CallbackDict[str, Any], SessionMixin):
     """The data of one session; `session_id` is None until it is first stored."""
 
-    def __init__(self, data: dict[str, Any] | None = None, session_id: str | None = None,
-                 cookie_id: str | None = None, stored_at: float = 0.0) -> None:
+    def __init__(
+        self,
+        data: dict[str, Any] | None = None,
+        session_id: str | None = None,
+        cookie_id: str | None = None,
+        stored_at: float = 0.0,
+    ) -> None:
         def on_update(_: CallbackDict[str, Any]) -> None:
             self.modified = True
             self.accessed = True
 
         super().__init__(data or {}, on_update)
         self.session_id = session_id
-        self.cookie_id = cookie_id        # the id the browser sent, valid or not
+        self.cookie_id = cookie_id  # the id the browser sent, valid or not
         self.stored_at = stored_at
         self.modified = False
         self.accessed = False
@@ -90,8 +96,7 @@ class ServerSessionInterface(SessionInterface):
         if session.modified or session.stored_at == 0.0 or now - session.stored_at >= self.refresh_interval:
             # The entry's "at" decides expiry (open_session); the cache TTL only cleans
             # up, with a second to spare because backends round TTLs to whole seconds.
-            store.set(_key(session.session_id), {"data": dict(session), "at": now},
-                      timeout=self.lifetime + 1)
+            store.set(_key(session.session_id), {"data": dict(session), "at": now}, timeout=self.lifetime + 1)
         if session.cookie_id != session.session_id:
             self._set_cookie(app, response, session.session_id)
 
@@ -100,15 +105,26 @@ class ServerSessionInterface(SessionInterface):
         if session.session_id is not None:
             store.delete(_key(session.session_id))
         if session.cookie_id is not None:
-            response.delete_cookie(self.get_cookie_name(app), domain=self.get_cookie_domain(app),
-                                   path=self.get_cookie_path(app), secure=self.get_cookie_secure(app),
-                                   httponly=True, samesite=self._samesite(app))
+            response.delete_cookie(
+                self.get_cookie_name(app),
+                domain=self.get_cookie_domain(app),
+                path=self.get_cookie_path(app),
+                secure=self.get_cookie_secure(app),
+                httponly=True,
+                samesite=self._samesite(app),
+            )
 
     def _set_cookie(self, app: Flask, response: Response, session_id: str) -> None:
         # No expiry: the cookie ends with the browser; the server entry decides the lifetime.
-        response.set_cookie(self.get_cookie_name(app), session_id, domain=self.get_cookie_domain(app),
-                            path=self.get_cookie_path(app), secure=self.get_cookie_secure(app),
-                            httponly=True, samesite=self._samesite(app))
+        response.set_cookie(
+            self.get_cookie_name(app),
+            session_id,
+            domain=self.get_cookie_domain(app),
+            path=self.get_cookie_path(app),
+            secure=self.get_cookie_secure(app),
+            httponly=True,
+            samesite=self._samesite(app),
+        )
 
     def _samesite(self, app: Flask) -> str:
         # Lax, not Strict: the browser must send the cookie on the IdP's redirect back.

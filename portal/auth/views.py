@@ -1,4 +1,5 @@
 """Routes: /<slug>/login, /auth/callback (one redirect URI for all libraries), /<slug>/logout."""
+
 from __future__ import annotations
 
 import logging
@@ -59,7 +60,7 @@ def callback() -> Response | tuple[str, int]:
         return _refused(LoginRefused(Refusal.STATE, "unknown or missing state"), None)
     if "error" in request.args:
         oidc.forget_login(state)
-        error = re.sub(r"[^a-z_]", "", request.args["error"])[:64]   # an error code, never free text in logs
+        error = re.sub(r"[^a-z_]", "", request.args["error"])[:64]  # an error code, never free text in logs
         reason = Refusal.CANCELLED if error == "access_denied" else Refusal.IDP_ERROR
         return _refused(LoginRefused(reason, error), slug)
     try:
@@ -83,7 +84,7 @@ def logout(slug: str) -> Response:
     signals.citizen_logged_out.send(current_app._get_current_object(), patrons=session_patrons())
     kept = _other_areas()
     destroy_session()
-    session.update(kept)    # stored under a new id
+    session.update(kept)  # stored under a new id
     back = public_url("citizen.overview", slug=slug)
     idp_logout = oidc.logout_url(citizen, back) if citizen is not None else None
     return redirect(idp_logout or _library_path(slug))
@@ -109,6 +110,12 @@ def _refused(refused: LoginRefused, slug: str | None) -> tuple[str, int]:
     message = MESSAGES[refused.reason]
     library = get_library(slug) if slug else None
     retry_url = url_for("auth.login", slug=slug) if library is not None else url_for("citizen.index")
-    page = render_template("auth/login_failed.html", heading=message.heading, text=message.text,
-                           reason=refused.reason.value, retry_url=retry_url, library=library)
+    page = render_template(
+        "auth/login_failed.html",
+        heading=message.heading,
+        text=message.text,
+        reason=refused.reason.value,
+        retry_url=retry_url,
+        library=library,
+    )
     return page, message.status

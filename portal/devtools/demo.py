@@ -103,9 +103,7 @@ def start_dev_services() -> None:
     # One dev IdP plays both MitID for citizens and the organisation's IdP for the editor area.
     clients = [portal_dev_client(PORTAL_URL), portal_editor_dev_client(PORTAL_URL)]
     started = [
-        _try_start(
-            "dev identity provider", lambda: start_dev_idp("127.0.0.1", DEV_IDP_PORT, DEV_IDP_ISSUER, clients)
-        ),
+        _try_start("dev identity provider", lambda: start_dev_idp("127.0.0.1", DEV_IDP_PORT, DEV_IDP_ISSUER, clients)),
         _try_start("FBS simulator", lambda: start_fbs_sim("127.0.0.1", DEV_FBS_PORT)),
         _try_start("debtor simulator", lambda: start_debtor_sim("127.0.0.1", DEV_DEBTOR_PORT)),
     ]

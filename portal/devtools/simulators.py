@@ -1,8 +1,10 @@
 """What the upstream simulators (FBS, debtor status) share: serving in a thread, fault counting."""
+
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable, Protocol, TypeVar
+from collections.abc import Callable
+from typing import Any, Protocol, TypeVar
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
@@ -18,8 +20,9 @@ def serve_in_thread(app: Callable[..., Any], host: str, port: int, name: str) ->
     """Serve the WSGI `app` from a daemon thread named `<name>:<port>`; port 0 picks a free port."""
     server = make_server(host, port, app, threaded=True, request_handler=_QuietHandler)
     # A short poll interval: shutdown() waits up to one interval, once per test.
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                              name=f"{name}:{server.port}", daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name=f"{name}:{server.port}", daemon=True
+    )
     thread.start()
     return server
 

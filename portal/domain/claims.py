@@ -5,6 +5,7 @@ back) or a claim the *municipality added* itself, such as a reminder fee (rykker
 the library system never sees; `origin_claim_id` names the claim it was added to.
 See docs/debtor-api.yaml for the API these are parsed from.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -36,12 +37,12 @@ class Claim:
     original_amount: Decimal
     outstanding: Decimal
     status: ClaimStatus
-    fee_id: int | None = None            # set: a library claim, handed over from FBS
-    origin_claim_id: str | None = None   # for claims the municipality added: what they were added to
+    fee_id: int | None = None  # set: a library claim, handed over from FBS
+    origin_claim_id: str | None = None  # for claims the municipality added: what they were added to
     type: FeeType = FeeType.OTHER
     due: date | None = None
     paid_amount: Decimal = Decimal("0.00")
-    paid: date | None = None             # date of the latest payment
+    paid: date | None = None  # date of the latest payment
 
     @property
     def added_by_municipality(self) -> bool:

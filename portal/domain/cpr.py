@@ -1,4 +1,5 @@
 """CPR numbers: as IdPs send them ('0101901111' or '010190-1111'), and as providers take them."""
+
 from __future__ import annotations
 
 import re

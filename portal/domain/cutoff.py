@@ -9,6 +9,7 @@ Rule: of the published date and the scheduled dates that have taken effect, the 
 effect last wins. So a schedule overrides an earlier publish, and an editor who publishes a date
 after a schedule took effect overrides that schedule (until the next one takes effect).
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -33,8 +34,9 @@ def takes_effect_at(effective_from: date) -> datetime:
     return start_of_day(effective_from)
 
 
-def effective_cutoff(published: date, published_at: datetime | None,
-                     scheduled: Iterable[ScheduledDate], at: datetime) -> date:
+def effective_cutoff(
+    published: date, published_at: datetime | None, scheduled: Iterable[ScheduledDate], at: datetime
+) -> date:
     """The cut-off date in force at the aware moment `at`.
 
     `published_at` None means "published before any schedule existed" (libraries stored before

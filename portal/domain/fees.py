@@ -1,4 +1,5 @@
 """The domain objects a provider's answer is parsed into at the boundary."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ class FeeType(str, Enum):
     OTHER = "other"
 
     @classmethod
-    def from_fbs(cls, raw: str | None) -> "FeeType":
+    def from_fbs(cls, raw: str | None) -> FeeType:
         """Map FBS's free-form `type` onto the three kinds the page explains."""
         if raw in (cls.FEE.value, cls.COMPENSATION.value):
             return cls(raw)
@@ -64,7 +65,7 @@ class BlockReason(str, Enum):
     OTHER = "?"
 
     @classmethod
-    def from_fbs(cls, code: str | None) -> "BlockReason":
+    def from_fbs(cls, code: str | None) -> BlockReason:
         for member in cls:
             if member.value == code and member is not cls.OTHER:
                 return member

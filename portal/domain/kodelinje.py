@@ -20,6 +20,7 @@ card  payment id                              account
 Errors carry a machine-readable ``code`` (see ``ERROR_CODES``) so the web layer can translate
 them; the English message is for logs and the CLI.
 """
+
 from __future__ import annotations
 
 import re
@@ -167,8 +168,7 @@ def with_payment_id(kodelinje: Kodelinje, data_digits: str) -> Kodelinje:
     if not _DIGITS.fullmatch(data_digits) or len(data_digits) > data_length:
         raise KodelinjeError(
             "payment_id",
-            f"payment id data for +{kodelinje.card_type} must be 1 to {data_length} digits,"
-            f" got {data_digits!r}",
+            f"payment id data for +{kodelinje.card_type} must be 1 to {data_length} digits, got {data_digits!r}",
         )
     data = data_digits.zfill(data_length)
     return Kodelinje(kodelinje.card_type, f"{data}{luhn_check_digit(data)}", kodelinje.account)
@@ -178,9 +178,7 @@ def _validate(card_type: str, payment_id: str | None, account: str) -> None:
     rule = _CARD_RULES.get(card_type)
     if rule is None:
         supported = ", ".join(f"+{card}" for card in _CARD_RULES)
-        raise KodelinjeError(
-            "card_type", f"card type +{card_type} is not supported; supported: {supported}"
-        )
+        raise KodelinjeError("card_type", f"card type +{card_type} is not supported; supported: {supported}")
     _validate_payment_id(card_type, rule, payment_id)
     _validate_account(card_type, rule, account)
 
@@ -188,15 +186,11 @@ def _validate(card_type: str, payment_id: str | None, account: str) -> None:
 def _validate_payment_id(card_type: str, rule: _CardRule, payment_id: str | None) -> None:
     if rule.min_id_length is None or rule.max_id_length is None:
         if payment_id is not None:
-            raise KodelinjeError(
-                "payment_id", f"card type +{card_type} has no payment id, got {payment_id!r}"
-            )
+            raise KodelinjeError("payment_id", f"card type +{card_type} has no payment id, got {payment_id!r}")
         return
     if payment_id is None:
         raise KodelinjeError("payment_id", f"card type +{card_type} needs a payment id")
-    if not _DIGITS.fullmatch(payment_id) or not (
-        rule.min_id_length <= len(payment_id) <= rule.max_id_length
-    ):
+    if not _DIGITS.fullmatch(payment_id) or not (rule.min_id_length <= len(payment_id) <= rule.max_id_length):
         length = (
             f"{rule.max_id_length}"
             if rule.min_id_length == rule.max_id_length
@@ -220,8 +214,7 @@ def _validate_account(card_type: str, rule: _CardRule, account: str) -> None:
         if not (_DIGITS.fullmatch(account) and len(account) == 8 and account[0] == "8"):
             raise KodelinjeError(
                 "creditor",
-                f"the creditor number of card type +{card_type} must be 8 digits starting with 8,"
-                f" got {account!r}",
+                f"the creditor number of card type +{card_type} must be 8 digits starting with 8, got {account!r}",
             )
     elif not (_DIGITS.fullmatch(account) and 7 <= len(account) <= 8):
         raise KodelinjeError(

@@ -22,6 +22,7 @@ Without debtor data (`claims=None`: not configured, or it failed) the sections a
 its `payableByClient` flag. Ids are unique on each side: the providers' parsers refuse an answer
 that repeats a fee id or a claim id (or two claims for one fee), so no check is repeated here.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
@@ -31,8 +32,15 @@ from enum import Enum
 
 from portal.domain.claims import Claim
 from portal.domain.fees import Fee
-from portal.domain.overview import (DebtOverview, DebtRow, DebtSection, Disagreement, Discrepancy, RowNote,
-                                    fee_mismatches)
+from portal.domain.overview import (
+    DebtOverview,
+    DebtRow,
+    DebtSection,
+    Disagreement,
+    Discrepancy,
+    RowNote,
+    fee_mismatches,
+)
 
 __all__ = ["RECENTLY_PAID_DAYS", "REGISTRATION_DELAY_DAYS", "merge"]
 
@@ -47,8 +55,7 @@ class _Place(Enum):
     PAID = "paid"
 
 
-def merge(fees: Iterable[Fee], claims: Sequence[Claim] | None, cutoff_date: date,
-          today: date) -> DebtOverview:
+def merge(fees: Iterable[Fee], claims: Sequence[Claim] | None, cutoff_date: date, today: date) -> DebtOverview:
     """Merge FBS's fees (paid ones included) with the debtor's claims (None: unknown).
 
     Fee ids, claim ids and the claims' fee ids must each be unique (the parsers see to it).
@@ -62,16 +69,18 @@ def merge(fees: Iterable[Fee], claims: Sequence[Claim] | None, cutoff_date: date
     found: list[Discrepancy] = []
     placed = [_fee_row(fee, by_fee.get(fee.fee_id), known, today, found) for fee in fees]
     claims_by_id = {claim.claim_id: claim for claim in claims}
-    placed += [_claim_row(claim, _origin(claim, claims_by_id, fees_by_id, found), found)
-               for claim in claims if claim.fee_id not in fees_by_id]
+    placed += [
+        _claim_row(claim, _origin(claim, claims_by_id, fees_by_id, found), found)
+        for claim in claims
+        if claim.fee_id not in fees_by_id
+    ]
     rows_at = {place: [row for p, row in placed if p is place] for place in _Place}
     since = today - timedelta(days=RECENTLY_PAID_DAYS)
     paid = sorted(rows_at[_Place.PAID], key=_paid_order)
     return DebtOverview(
         cutoff_date=cutoff_date,
         payable_here=DebtSection(tuple(sorted(rows_at[_Place.HERE], key=_own_key))),
-        handed_over=DebtSection(tuple(sorted(rows_at[_Place.OVER],
-                                             key=lambda row: _anchored_key(row, claims_by_id)))),
+        handed_over=DebtSection(tuple(sorted(rows_at[_Place.OVER], key=lambda row: _anchored_key(row, claims_by_id)))),
         recently_paid=tuple(row for row in paid if row.paid is not None and row.paid >= since),
         earlier_paid=tuple(row for row in paid if row.paid is None or row.paid < since),
         debtor_known=known,
@@ -80,8 +89,9 @@ def merge(fees: Iterable[Fee], claims: Sequence[Claim] | None, cutoff_date: date
     )
 
 
-def _fee_row(fee: Fee, claim: Claim | None, known: bool, today: date,
-             found: list[Discrepancy]) -> tuple[_Place, DebtRow]:
+def _fee_row(
+    fee: Fee, claim: Claim | None, known: bool, today: date, found: list[Discrepancy]
+) -> tuple[_Place, DebtRow]:
     if claim is None:
         if fee.is_paid:
             return _Place.PAID, DebtRow(fee, None, fee.amount, counted=False, paid=fee.paid)
@@ -95,17 +105,20 @@ def _fee_row(fee: Fee, claim: Claim | None, known: bool, today: date,
     if claim.is_paid:
         if fee.is_paid:
             # Paid and registered: the citizen paid on the debtor's date, FBS learnt it later.
-            return _Place.PAID, DebtRow(fee, claim, claim.paid_amount, counted=False,
-                                        paid=claim.paid or fee.paid)
+            return _Place.PAID, DebtRow(fee, claim, claim.paid_amount, counted=False, paid=claim.paid or fee.paid)
         _compare(fee, claim, claim.paid_amount, found)
         if claim.paid is not None and (today - claim.paid).days > REGISTRATION_DELAY_DAYS:
             found.append(Discrepancy(Disagreement.REGISTRATION_OVERDUE, fee.fee_id, claim.claim_id))
-        return _Place.OVER, DebtRow(fee, claim, claim.paid_amount, counted=False,
-                                    note=RowNote.AWAITING_REGISTRATION, paid=claim.paid)
+        return _Place.OVER, DebtRow(
+            fee, claim, claim.paid_amount, counted=False, note=RowNote.AWAITING_REGISTRATION, paid=claim.paid
+        )
     if fee.is_paid:
         # The municipality still collects it, so it is owed there whatever FBS says.
-        found.append(Discrepancy(Disagreement.PAID_IN_FBS_OPEN_IN_DEBTOR, fee.fee_id, claim.claim_id,
-                                 fee.amount, claim.outstanding))
+        found.append(
+            Discrepancy(
+                Disagreement.PAID_IN_FBS_OPEN_IN_DEBTOR, fee.fee_id, claim.claim_id, fee.amount, claim.outstanding
+            )
+        )
     else:
         _compare(fee, claim, claim.outstanding, found)
     return _Place.OVER, DebtRow(fee, claim, claim.outstanding, counted=True)
@@ -113,8 +126,7 @@ def _fee_row(fee: Fee, claim: Claim | None, known: bool, today: date,
 
 def _compare(fee: Fee, claim: Claim, debtor_amount: Decimal, found: list[Discrepancy]) -> None:
     if fee.amount != debtor_amount:
-        found.append(Discrepancy(Disagreement.AMOUNT, fee.fee_id, claim.claim_id, fee.amount,
-                                 debtor_amount))
+        found.append(Discrepancy(Disagreement.AMOUNT, fee.fee_id, claim.claim_id, fee.amount, debtor_amount))
 
 
 def _claim_row(claim: Claim, origin: Fee | None, found: list[Discrepancy]) -> tuple[_Place, DebtRow]:
@@ -124,8 +136,9 @@ def _claim_row(claim: Claim, origin: Fee | None, found: list[Discrepancy]) -> tu
         found.append(Discrepancy(Disagreement.UNKNOWN_FEE, claim.fee_id, claim.claim_id))
     note = RowNote.ADDED_BY_MUNICIPALITY if claim.added_by_municipality else None
     if claim.is_paid:
-        return _Place.PAID, DebtRow(None, claim, claim.paid_amount, counted=False, note=note,
-                                    origin=origin, paid=claim.paid)
+        return _Place.PAID, DebtRow(
+            None, claim, claim.paid_amount, counted=False, note=note, origin=origin, paid=claim.paid
+        )
     return _Place.OVER, DebtRow(None, claim, claim.outstanding, counted=True, note=note, origin=origin)
 
 
@@ -142,8 +155,9 @@ def _root(claim: Claim, claims_by_id: Mapping[str, Claim]) -> Claim | None:
     return current
 
 
-def _origin(claim: Claim, claims_by_id: Mapping[str, Claim], fees_by_id: Mapping[int, Fee],
-            found: list[Discrepancy]) -> Fee | None:
+def _origin(
+    claim: Claim, claims_by_id: Mapping[str, Claim], fees_by_id: Mapping[int, Fee], found: list[Discrepancy]
+) -> Fee | None:
     if not claim.added_by_municipality or claim.origin_claim_id is None:
         return None
     root = _root(claim, claims_by_id)

@@ -1,4 +1,5 @@
 """Money arithmetic in Decimal kroner, exact to the øre. Never float: 0.1 + 0.2 != 0.3."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable

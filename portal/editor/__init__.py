@@ -5,6 +5,7 @@ libraries claim says which libraries each may edit. `guard` checks sign-in, libr
 token before every view; the storage is portal.libraries.editing (docs/editing-contract.md).
 Without PORTAL_EDITOR_OIDC_ISSUER (outside the demo) the area is not served at all.
 """
+
 from __future__ import annotations
 
 import logging

@@ -1,4 +1,5 @@
 """The editor area's blueprint; every route is under /editor/ and passes `guard.guard` first."""
+
 from __future__ import annotations
 
 from flask import Blueprint

@@ -3,6 +3,7 @@
 The token is made at sign-in and kept server-side with the editor (portal.editor.identity);
 it never travels in a cookie or a URL. `guard` checks it centrally before any view runs.
 """
+
 from __future__ import annotations
 
 import hmac

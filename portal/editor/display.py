@@ -1,4 +1,5 @@
 """How the editor pages word things: actions in the history, the done messages, moments in time."""
+
 from __future__ import annotations
 
 from datetime import date, datetime

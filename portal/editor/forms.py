@@ -4,6 +4,7 @@ Field names follow docs/editing-contract.md: `name`, `cutoff_date`, `kodelinje`,
 `payment_overview_url` and `text.<language>.<key>`. The storage checks the values (the same
 rules as the libraries file); this module only says, in the editor's language, what was wrong.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -13,9 +14,9 @@ from datetime import date
 from flask_babel import LazyString, gettext
 from flask_babel import lazy_gettext as _l
 
-from portal.libraries.texts import KNOWN_PLACEHOLDERS, find_placeholders
 from portal.libraries import defaults
 from portal.libraries.defaults import LANGUAGES, TEXT_KEYS
+from portal.libraries.texts import KNOWN_PLACEHOLDERS, find_placeholders
 from portal.libraries.validation import RuleError, parse_iso_date
 
 PLAIN_FIELDS = ("name", "cutoff_date", "kodelinje", "payment_overview_url")
@@ -28,7 +29,8 @@ def text_field(language: str, key: str) -> str:
 
 
 FORM_FIELDS: tuple[str, ...] = PLAIN_FIELDS + tuple(
-    text_field(language, key) for key in TEXT_KEYS for language in LANGUAGES)
+    text_field(language, key) for key in TEXT_KEYS for language in LANGUAGES
+)
 
 LANGUAGE_NAMES: dict[str, LazyString] = {"da": _l("Danish"), "en": _l("English")}
 
@@ -44,8 +46,7 @@ TEXT_LABELS: dict[str, LazyString] = {
     defaults.EXTRA_INFO: _l("Extra information"),
 }
 # Shown in a heading or on a button: one line of plain text (portal.web.libraries.PLAIN_KEYS).
-SHORT_TEXT_KEYS = frozenset({defaults.PAYABLE_HERE_TITLE, defaults.HANDED_OVER_TITLE,
-                             defaults.PAYMENT_OVERVIEW_BUTTON})
+SHORT_TEXT_KEYS = frozenset({defaults.PAYABLE_HERE_TITLE, defaults.HANDED_OVER_TITLE, defaults.PAYMENT_OVERVIEW_BUTTON})
 
 PLAIN_LABELS: dict[str, LazyString] = {
     "name": _l("Name of the library"),
@@ -67,10 +68,13 @@ _MESSAGES: dict[str, LazyString] = {
     "url": _l("Enter an address that starts with https://, for example https://www.example.dk/."),
     "kodelinje.form": _l("This is not a code line. Write it as on the payment slip, for example +73< +86836084<."),
     "kodelinje.card_type": _l("Unknown card type. The code line must start with +01, +04, +15, +71, +73 or +75."),
-    "kodelinje.payment_id": _l("The payment id (the digits after the card type) has the wrong length "
-                               "for this card type."),
-    "kodelinje.check_digit": _l("The check digit is wrong: the last digit of the payment id does not fit "
-                                "the digits before it. Copy the code line again from the payment slip."),
+    "kodelinje.payment_id": _l(
+        "The payment id (the digits after the card type) has the wrong length for this card type."
+    ),
+    "kodelinje.check_digit": _l(
+        "The check digit is wrong: the last digit of the payment id does not fit "
+        "the digits before it. Copy the code line again from the payment slip."
+    ),
     "kodelinje.creditor": _l("The creditor number must be 8 digits and start with 8."),
     "kodelinje.giro": _l("The giro number must be 7 or 8 digits."),
     "not_future": _l("The change must start on a later day than today."),
@@ -111,8 +115,10 @@ def error_messages(codes: Mapping[str, str], values: Mapping[str, str]) -> dict[
 def _message(code: str, value: str) -> str:
     if code == "placeholder":
         unknown = sorted(find_placeholders(value) - KNOWN_PLACEHOLDERS)
-        return gettext("Unknown placeholder %(names)s. The only placeholder is {cutoff_date}.",
-                       names=", ".join(f"{{{name}}}" for name in unknown) or "{…}")
+        return gettext(
+            "Unknown placeholder %(names)s. The only placeholder is {cutoff_date}.",
+            names=", ".join(f"{{{name}}}" for name in unknown) or "{…}",
+        )
     return str(_MESSAGES.get(code, _UNKNOWN))
 
 
@@ -138,7 +144,7 @@ def parse_schedule(form: Mapping[str, str]) -> tuple[date, date] | ScheduleForm:
             codes[name] = "required"
             continue
         try:
-            parsed[name] = parse_iso_date(text)   # the libraries' one date rule (YYYY-MM-DD only)
+            parsed[name] = parse_iso_date(text)  # the libraries' one date rule (YYYY-MM-DD only)
         except RuleError as refused:
             codes[name] = refused.code
     if codes:

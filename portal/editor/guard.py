@@ -7,6 +7,7 @@
    is not revealed. Enforced here, not by hiding links: a new route cannot forget it.
 3. Every POST must carry the sign-in's CSRF token (portal.editor.csrf).
 """
+
 from __future__ import annotations
 
 from flask import Response, abort, current_app, g, redirect, render_template, request, url_for
@@ -47,7 +48,7 @@ def request_editor() -> Editor | None:
 def signed_in_editor() -> Editor:
     """The editor of this request; views behind the guard can rely on one."""
     editor = g.get("editor")
-    if editor is None:   # only reachable if a public view calls this by mistake
+    if editor is None:  # only reachable if a public view calls this by mistake
         abort(401)
     return editor
 

@@ -1,5 +1,6 @@
 """Response headers of the editor area: the portal's strict CSP, but never framed, and the
 editor IdP allowed as a form target (logout is a POST that redirects there)."""
+
 from __future__ import annotations
 
 from urllib.parse import urlsplit
@@ -9,7 +10,7 @@ from flask import Response
 from portal.config import Settings
 from portal.web.security import _CSP
 
-CSP_EXTENSION = "portal.editor_csp"   # app.extensions key of the policy, built once at start-up
+CSP_EXTENSION = "portal.editor_csp"  # app.extensions key of the policy, built once at start-up
 
 
 def editor_csp(settings: Settings) -> str:

@@ -1,4 +1,5 @@
 """Routes: a library's history (who, when, what changed, before and after) and restoring a version."""
+
 from __future__ import annotations
 
 from flask import redirect, render_template, request, url_for
@@ -29,12 +30,19 @@ def restore(slug: str, number: int) -> Response | tuple[str, int]:
     return redirect(url_for("editor.history", slug=slug, done="restored"), 303)
 
 
-def render_history(state: EditorState, *, conflict: EditConflict | None = None, done: str | None = None,
-                   status: int = 200) -> tuple[str, int]:
+def render_history(
+    state: EditorState, *, conflict: EditConflict | None = None, done: str | None = None, status: int = 200
+) -> tuple[str, int]:
     revisions = editing.history(db.session(), state.published.slug)
-    page = render_template("editor/history.html", state=state, revisions=revisions, conflict=conflict,
-                           version=conflict.current_version if conflict else state.version,
-                           done=done == "restored", action_label=action_label, is_date_field=is_date_field,
-                           iso_long_date=iso_long_date)
+    page = render_template(
+        "editor/history.html",
+        state=state,
+        revisions=revisions,
+        conflict=conflict,
+        version=conflict.current_version if conflict else state.version,
+        done=done == "restored",
+        action_label=action_label,
+        is_date_field=is_date_field,
+        iso_long_date=iso_long_date,
+    )
     return page, status
-

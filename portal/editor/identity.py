@@ -4,6 +4,7 @@ The editor's part of the session is independent of the citizen's: signing an edi
 out never touches a citizen signed in in the same browser, and the other way round
 (see portal.auth.views: the citizen's sign-in keeps SESSION_KEY).
 """
+
 from __future__ import annotations
 
 import logging
@@ -28,10 +29,10 @@ class Editor:
     sub: str
     name: str
     issuer: str
-    administrator: bool          # may edit every library
-    libraries: tuple[str, ...]   # slugs; only read when not an administrator
-    csrf_token: str              # per sign-in; every POST form of the area carries it back
-    id_token: str | None         # id_token_hint at logout (an editor's token carries no CPR number)
+    administrator: bool  # may edit every library
+    libraries: tuple[str, ...]  # slugs; only read when not an administrator
+    csrf_token: str  # per sign-in; every POST form of the area carries it back
+    id_token: str | None  # id_token_hint at logout (an editor's token carries no CPR number)
 
     def may_edit(self, slug: str) -> bool:
         return self.administrator or slug in self.libraries
@@ -52,8 +53,9 @@ def libraries_claim(value: Any) -> tuple[bool, tuple[str, ...]]:
         return True, ()
     if not isinstance(value, list):
         if value is not None:
-            log.warning("editor libraries claim ignored: expected a list or %r, got %s",
-                        ALL_LIBRARIES, type(value).__name__)
+            log.warning(
+                "editor libraries claim ignored: expected a list or %r, got %s", ALL_LIBRARIES, type(value).__name__
+            )
         return False, ()
     slugs = tuple(sorted({item for item in value if isinstance(item, str) and item}))
     if ALL_LIBRARIES in slugs:
@@ -67,7 +69,7 @@ def current_editor() -> Editor | None:
         return None
     try:
         return Editor(**{**data, "libraries": tuple(data["libraries"])})
-    except (TypeError, KeyError):   # stored by a version with other fields: treat as signed out
+    except (TypeError, KeyError):  # stored by a version with other fields: treat as signed out
         return None
 
 

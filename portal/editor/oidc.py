@@ -5,6 +5,7 @@ the same rigour: PKCE S256, state and nonce kept in the session by authlib, the 
 validated (signature, iss, aud, nonce, expiry). The steps are the citizens' own
 (portal.auth.oidc_flow), so both sign-ins refuse alike.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -24,10 +25,16 @@ _EXTENSION = "portal.editor_oidc"
 
 def init_editor_oidc(app: Flask, settings: Settings) -> None:
     """Register the editor client (its own registry; the citizens' is portal.auth.oidc's)."""
-    oidc_flow.register_client(app, _EXTENSION, CLIENT_NAME, issuer=_issuer(settings),
-                              client_id=settings.editor_oidc_client_id,
-                              client_secret=settings.editor_oidc_client_secret,
-                              scope=settings.editor_oidc_scope, timeout=settings.http_timeout)
+    oidc_flow.register_client(
+        app,
+        _EXTENSION,
+        CLIENT_NAME,
+        issuer=_issuer(settings),
+        client_id=settings.editor_oidc_client_id,
+        client_secret=settings.editor_oidc_client_secret,
+        scope=settings.editor_oidc_scope,
+        timeout=settings.http_timeout,
+    )
 
 
 def editor_client() -> FlaskOAuth2App:
@@ -59,12 +66,23 @@ def finish_login() -> Editor:
     claim = settings.editor_libraries_claim
     token, claims, extra = oidc_flow.authorize(editor_client(), settings.editor_oidc_client_id, claim)
     administrator, libraries = libraries_claim(claims.get(claim, extra.get(claim)))
-    return Editor(sub=claims["sub"], name=claims.get("name") or extra.get("name") or "",
-                  issuer=claims["iss"], administrator=administrator, libraries=libraries,
-                  csrf_token=secrets.token_urlsafe(32), id_token=token["id_token"])
+    return Editor(
+        sub=claims["sub"],
+        name=claims.get("name") or extra.get("name") or "",
+        issuer=claims["iss"],
+        administrator=administrator,
+        libraries=libraries,
+        csrf_token=secrets.token_urlsafe(32),
+        id_token=token["id_token"],
+    )
 
 
 def logout_url(editor: Editor, post_logout_redirect_uri: str) -> str | None:
     """The IdP's end-session URL for RP-initiated logout, or None when it has none."""
-    return oidc_flow.logout_url(editor_client(), _settings().editor_oidc_client_id, editor.id_token,
-                                post_logout_redirect_uri, idp_label="editor IdP")
+    return oidc_flow.logout_url(
+        editor_client(),
+        _settings().editor_oidc_client_id,
+        editor.id_token,
+        post_logout_redirect_uri,
+        idp_label="editor IdP",
+    )

@@ -4,6 +4,7 @@ Views orchestrate only: the guard has already checked the editor and the library
 (portal.libraries.editing) checks the values and the version, and this module picks the page.
 Every change carries the `version` its page was loaded with; a stale one gets a conflict page.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -14,8 +15,17 @@ from werkzeug.wrappers import Response
 from portal import db
 from portal.editor.blueprint import bp
 from portal.editor.display import DONE_MESSAGES, when
-from portal.editor.forms import (LANGUAGE_NAMES, SHORT_TEXT_KEYS, TEXT_LABELS, ScheduleForm,
-                                 error_messages, field_label, parse_schedule, schedule_errors, submitted)
+from portal.editor.forms import (
+    LANGUAGE_NAMES,
+    SHORT_TEXT_KEYS,
+    TEXT_LABELS,
+    ScheduleForm,
+    error_messages,
+    field_label,
+    parse_schedule,
+    schedule_errors,
+    submitted,
+)
 from portal.editor.guard import request_editor, signed_in_editor
 from portal.libraries import editing
 from portal.libraries.defaults import LANGUAGES, default_text
@@ -27,9 +37,16 @@ Page = Response | tuple[str, int] | str
 
 @bp.context_processor
 def form_helpers() -> dict[str, object]:
-    return {"field_label": field_label, "text_labels": TEXT_LABELS, "language_names": LANGUAGE_NAMES,
-            "languages": LANGUAGES, "default_text": default_text, "short_text_keys": SHORT_TEXT_KEYS,
-            "done_messages": DONE_MESSAGES, "when": when}
+    return {
+        "field_label": field_label,
+        "text_labels": TEXT_LABELS,
+        "language_names": LANGUAGE_NAMES,
+        "languages": LANGUAGES,
+        "default_text": default_text,
+        "short_text_keys": SHORT_TEXT_KEYS,
+        "done_messages": DONE_MESSAGES,
+        "when": when,
+    }
 
 
 @bp.get("/")
@@ -64,8 +81,9 @@ def save(slug: str) -> Page:
     try:
         editing.save_draft(db.session(), slug, values, signed_in_editor().label, _version())
     except ValidationFailed as refused:
-        return render_edit(load_or_404(slug), values, errors=error_messages(refused.codes, values),
-                           version=_version(), status=422)
+        return render_edit(
+            load_or_404(slug), values, errors=error_messages(refused.codes, values), version=_version(), status=422
+        )
     except EditConflict as conflict:
         # The editor's typing is kept on the page; the form now carries the new version.
         return render_edit(load_or_404(slug), values, conflict=conflict, kept_input=True, status=409)
@@ -88,7 +106,7 @@ def publish(slug: str) -> Page:
         editing.publish(db.session(), slug, signed_in_editor().label, _version())
     except EditConflict as conflict:
         return _conflict_page(slug, conflict)
-    except ValidationFailed as refused:    # no draft (any more) to publish
+    except ValidationFailed as refused:  # no draft (any more) to publish
         state = load_or_404(slug)
         return render_edit(state, _current_values(state), problem=_first_message(refused), status=422)
     return _done(slug, "published")
@@ -102,8 +120,7 @@ def schedule(slug: str) -> Page:
         return _schedule_refused(slug, parsed)
     effective_from, cutoff_date = parsed
     try:
-        editing.schedule_cutoff(db.session(), slug, effective_from, cutoff_date, signed_in_editor().label,
-                                _version())
+        editing.schedule_cutoff(db.session(), slug, effective_from, cutoff_date, signed_in_editor().label, _version())
     except ValidationFailed as refused:
         return _schedule_refused(slug, schedule_errors(refused.codes, request.form))
     except EditConflict as conflict:
@@ -117,23 +134,39 @@ def cancel_schedule(slug: str, schedule_id: int) -> Page:
         editing.cancel_scheduled_cutoff(db.session(), slug, schedule_id, signed_in_editor().label, _version())
     except EditConflict as conflict:
         return _conflict_page(slug, conflict)
-    except ValidationFailed as refused:    # already in force
+    except ValidationFailed as refused:  # already in force
         state = load_or_404(slug)
         return render_edit(state, _current_values(state), problem=_first_message(refused), status=422)
     return _done(slug, "unscheduled")
 
 
-def render_edit(state: EditorState, values: Mapping[str, str], *, errors: Mapping[str, str] | None = None,
-                version: str | None = None, conflict: EditConflict | None = None,
-                kept_input: bool = False, schedule_form: ScheduleForm | None = None,
-                problem: str | None = None, done: str | None = None, status: int = 200) -> tuple[str, int]:
+def render_edit(
+    state: EditorState,
+    values: Mapping[str, str],
+    *,
+    errors: Mapping[str, str] | None = None,
+    version: str | None = None,
+    conflict: EditConflict | None = None,
+    kept_input: bool = False,
+    schedule_form: ScheduleForm | None = None,
+    problem: str | None = None,
+    done: str | None = None,
+    status: int = 200,
+) -> tuple[str, int]:
     """The library's form. After a conflict it carries the new version, so saving again is a choice."""
     page = render_template(
-        "editor/edit.html", state=state, values=values, errors=errors or {},
-        version=conflict.current_version if conflict else (version or state.version), conflict=conflict,
-        kept_input=kept_input, schedule_form=schedule_form or ScheduleForm({}, {}), problem=problem,
+        "editor/edit.html",
+        state=state,
+        values=values,
+        errors=errors or {},
+        version=conflict.current_version if conflict else (version or state.version),
+        conflict=conflict,
+        kept_input=kept_input,
+        schedule_form=schedule_form or ScheduleForm({}, {}),
+        problem=problem,
         # ?done=… after a change (Post/Redirect/Get): a fixed set, so no text from the URL is shown.
-        done=done if done in DONE_MESSAGES else None)
+        done=done if done in DONE_MESSAGES else None,
+    )
     return page, status
 
 

@@ -5,6 +5,7 @@ overview/overview.html and only adds the editor's bar (back to the form, publish
 same context (portal.web.overview_page.overview_context(..., preview=True)), so the preview
 cannot drift from the page citizens get.
 """
+
 from __future__ import annotations
 
 from flask import render_template
@@ -27,5 +28,6 @@ def preview(slug: str, lang: str) -> str:
     with force_locale(lang):
         # overview_context reads the language from the locale forced here; the editor's bar
         # needs `state` and `language` on top.
-        return render_template("editor/preview.html", state=state, language=lang,
-                               **overview_context(library, debts, preview=True))
+        return render_template(
+            "editor/preview.html", state=state, language=lang, **overview_context(library, debts, preview=True)
+        )

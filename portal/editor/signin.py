@@ -1,4 +1,5 @@
 """Routes: /editor/login, /editor/callback, /editor/logout — the editor's OpenID Connect round trip."""
+
 from __future__ import annotations
 
 import logging
@@ -51,15 +52,19 @@ def callback() -> Response | tuple[str, int]:
         return _refused(LoginRefused(Refusal.STATE, "unknown or missing state"))
     if "error" in request.args:
         oidc.forget_login(state)
-        error = re.sub(r"[^a-z_]", "", request.args["error"])[:64]   # a code, never free text in logs
+        error = re.sub(r"[^a-z_]", "", request.args["error"])[:64]  # a code, never free text in logs
         return _refused(LoginRefused(Refusal.CANCELLED if error == "access_denied" else Refusal.IDP_ERROR, error))
     try:
         editor = oidc.finish_login()
     except LoginRefused as refused:
         return _refused(refused)
     start_editor_session(editor)
-    log.info("editor signed in: sub=%s administrator=%s libraries=%s", editor.sub, editor.administrator,
-             ",".join(editor.libraries))
+    log.info(
+        "editor signed in: sub=%s administrator=%s libraries=%s",
+        editor.sub,
+        editor.administrator,
+        ",".join(editor.libraries),
+    )
     return redirect(target)
 
 
@@ -90,6 +95,7 @@ def _take_pending(state: str) -> str | None:
 def _refused(refused: LoginRefused) -> tuple[str, int]:
     log.warning("editor login refused: %s", refused)
     message = MESSAGES[refused.reason]
-    page = render_template("editor/login_failed.html", heading=message.heading, text=message.text,
-                           reason=refused.reason.value)
+    page = render_template(
+        "editor/login_failed.html", heading=message.heading, text=message.text, reason=refused.reason.value
+    )
     return page, message.status

@@ -1,4 +1,5 @@
 """`flask --app portal libraries load FILE` and `flask --app portal libraries list`."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -24,8 +25,7 @@ def load_command(file: Path) -> None:
         report = sync_libraries_file(db.session(), file, environment)
     except LibraryFileError as exc:
         raise click.ClickException(str(exc)) from None
-    for label, slugs in (("created", report.created), ("updated", report.updated),
-                         ("unchanged", report.unchanged)):
+    for label, slugs in (("created", report.created), ("updated", report.updated), ("unchanged", report.unchanged)):
         for slug in slugs:
             click.echo(f"{label}: {slug}")
 

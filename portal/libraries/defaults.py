@@ -5,10 +5,11 @@ fragments; `{cutoff_date}` is replaced by the library's current cut-off date,
 formatted for the reader's language, wherever the page shows a text. The seed
 said NemID; today it is MitID.
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Mapping
 
 LANGUAGES: tuple[str, ...] = ("da", "en")
 
@@ -23,8 +24,15 @@ DELAY_NOTICE = "delay_notice"
 EXTRA_INFO = "extra_info"
 
 TEXT_KEYS: tuple[str, ...] = (
-    INTRO, PAYABLE_HERE_TITLE, PAYABLE_HERE_TEXT, HANDED_OVER_TITLE, HANDED_OVER_TEXT,
-    PAYMENT_OVERVIEW_BUTTON, KODELINJE_INSTRUCTION, DELAY_NOTICE, EXTRA_INFO,
+    INTRO,
+    PAYABLE_HERE_TITLE,
+    PAYABLE_HERE_TEXT,
+    HANDED_OVER_TITLE,
+    HANDED_OVER_TEXT,
+    PAYMENT_OVERVIEW_BUTTON,
+    KODELINJE_INSTRUCTION,
+    DELAY_NOTICE,
+    EXTRA_INFO,
 )
 
 _DA: dict[str, str] = {
@@ -116,7 +124,8 @@ _EN: dict[str, str] = {
 
 # Read-only so no caller can change the defaults of every library by accident.
 DEFAULT_TEXTS: Mapping[str, Mapping[str, str]] = MappingProxyType(
-    {"da": MappingProxyType(_DA), "en": MappingProxyType(_EN)})
+    {"da": MappingProxyType(_DA), "en": MappingProxyType(_EN)}
+)
 
 
 def default_text(key: str, language: str) -> str:

@@ -4,15 +4,30 @@ Plain Python: the web side passes the submitted form as a mapping and shows the 
 the fields; every field is checked before anything is refused, so the editor sees all problems
 at once.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from portal.libraries.fields import (CUTOFF_DATE, EDITABLE_FIELDS, KODELINJE, NAME, PAYMENT_OVERVIEW_URL,
-                                     TEXT_FIELDS, Fields, flatten)
+from portal.libraries.fields import (
+    CUTOFF_DATE,
+    EDITABLE_FIELDS,
+    KODELINJE,
+    NAME,
+    PAYMENT_OVERVIEW_URL,
+    TEXT_FIELDS,
+    Fields,
+    flatten,
+)
 from portal.libraries.library import Library
-from portal.libraries.validation import (RuleError, canonical_kodelinje, check_name,
-                                         check_payment_overview_url, clean_text, parse_iso_date)
+from portal.libraries.validation import (
+    RuleError,
+    canonical_kodelinje,
+    check_name,
+    check_payment_overview_url,
+    clean_text,
+    parse_iso_date,
+)
 
 __all__ = ["ValidationFailed", "form_values", "parse_form"]
 
@@ -26,7 +41,7 @@ class ValidationFailed(Exception):
         super().__init__("; ".join(f"{field}: {message}" for field, message in self.errors.items()))
 
     @classmethod
-    def one(cls, field: str, code: str, message: str) -> "ValidationFailed":
+    def one(cls, field: str, code: str, message: str) -> ValidationFailed:
         """A refusal about a single field."""
         return cls({field: RuleError(code, message)})
 
@@ -42,6 +57,7 @@ def _required(check: Callable[[str], object]) -> Callable[[str], str | None]:
         if not text:
             raise RuleError("required", "is required")
         return str(check(text))
+
     return parse
 
 
@@ -58,7 +74,7 @@ _PARSERS: dict[str, Callable[[str], str | None]] = {
     CUTOFF_DATE: _required(_iso_date),
     KODELINJE: _optional(canonical_kodelinje),
     PAYMENT_OVERVIEW_URL: _optional(check_payment_overview_url),
-    **{name: clean_text for name in TEXT_FIELDS},
+    **dict.fromkeys(TEXT_FIELDS, clean_text),
 }
 
 

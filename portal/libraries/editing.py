@@ -4,6 +4,7 @@ The storage side of docs/editing-contract.md; plain Python, no Flask. Every chan
 `version` its form was loaded with and is refused with EditConflict when anything changed since,
 so two editors never silently overwrite each other. Every published change is recorded.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
@@ -14,18 +15,41 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from portal import clock
-from portal.libraries.editor_state import (EditorState, NotFound, Revision, ScheduledCutoff, find_draft,
-                                           find_library, history, load_state, merged_draft, revision_of,
-                                           version_of)
-from portal.libraries.fields import EDITABLE_FIELDS, Change, flatten, sparse, with_fields
 from portal.libraries.edit_input import ValidationFailed, form_values, parse_form
+from portal.libraries.editor_state import (
+    EditorState,
+    NotFound,
+    Revision,
+    ScheduledCutoff,
+    find_draft,
+    find_library,
+    history,
+    load_state,
+    merged_draft,
+    revision_of,
+    version_of,
+)
+from portal.libraries.fields import EDITABLE_FIELDS, Change, flatten, sparse, with_fields
 from portal.libraries.models import DraftRow, LibraryRow, RevisionRow, ScheduledCutoffRow
 from portal.libraries.store import publish_library, record_revision, visible_library
 
 __all__ = [
-    "Change", "EditConflict", "EditorState", "NotFound", "Revision", "ScheduledCutoff", "ValidationFailed",
-    "cancel_scheduled_cutoff", "discard_draft", "form_values", "history", "load_state", "publish",
-    "restore", "save_draft", "schedule_cutoff",
+    "Change",
+    "EditConflict",
+    "EditorState",
+    "NotFound",
+    "Revision",
+    "ScheduledCutoff",
+    "ValidationFailed",
+    "cancel_scheduled_cutoff",
+    "discard_draft",
+    "form_values",
+    "history",
+    "load_state",
+    "publish",
+    "restore",
+    "save_draft",
+    "schedule_cutoff",
 ]
 
 
@@ -39,7 +63,7 @@ class EditConflict(Exception):
 
 def save_draft(session: Session, slug: str, form: Mapping[str, str], editor: str, version: str) -> EditorState:
     """Replace the library's draft with the submitted form (all fields checked first)."""
-    fields = parse_form(form)   # ValidationFailed before the database is touched
+    fields = parse_form(form)  # ValidationFailed before the database is touched
     with _change(session, slug, version) as row:
         base = flatten(visible_library(row, clock.now()))
         draft = find_draft(session, row.id) or DraftRow(library_id=row.id)
@@ -65,8 +89,9 @@ def publish(session: Session, slug: str, editor: str, version: str) -> Revision:
         if draft is None:
             raise ValidationFailed.one("draft", "no_draft", "there is no draft to publish")
         current = visible_library(row, clock.now())
-        revision = publish_library(session, row, merged_draft(current, draft.data), before=flatten(current),
-                                   action="publish", by=editor)
+        revision = publish_library(
+            session, row, merged_draft(current, draft.data), before=flatten(current), action="publish", by=editor
+        )
         session.delete(draft)
         session.flush()
         return revision_of(revision)
@@ -78,49 +103,67 @@ def restore(session: Session, slug: str, number: int, editor: str, version: str)
     A draft is kept: it is someone's unpublished work. NotFound for an unknown revision.
     """
     with _change(session, slug, version) as row:
-        source = session.scalars(select(RevisionRow).where(RevisionRow.library_id == row.id,
-                                                           RevisionRow.number == number)).one_or_none()
+        source = session.scalars(
+            select(RevisionRow).where(RevisionRow.library_id == row.id, RevisionRow.number == number)
+        ).one_or_none()
         if source is None:
             raise NotFound(f"library {slug!r} has no revision {number}")
         current = visible_library(row, clock.now())
         restored = with_fields(current, source.snapshot, EDITABLE_FIELDS)
-        revision = publish_library(session, row, restored, before=flatten(current), action="restore",
-                                   by=editor, restored_from=number)
+        revision = publish_library(
+            session, row, restored, before=flatten(current), action="restore", by=editor, restored_from=number
+        )
         session.flush()
         return revision_of(revision)
 
 
-def schedule_cutoff(session: Session, slug: str, effective_from: date, cutoff_date: date, editor: str,
-                    version: str, today: date | None = None) -> EditorState:
+def schedule_cutoff(
+    session: Session,
+    slug: str,
+    effective_from: date,
+    cutoff_date: date,
+    editor: str,
+    version: str,
+    today: date | None = None,
+) -> EditorState:
     """From `effective_from` (after today) the cut-off date becomes `cutoff_date`, by itself."""
     today = today or clock.today()
     if effective_from <= today:
-        raise ValidationFailed.one("effective_from", "not_future",
-                                   f"must be after today ({today.isoformat()})")
+        raise ValidationFailed.one("effective_from", "not_future", f"must be after today ({today.isoformat()})")
     with _change(session, slug, version) as row:
         if any(entry.effective_from == effective_from for entry in row.scheduled):
-            raise ValidationFailed.one("effective_from", "duplicate",
-                                       f"a cut-off date is already scheduled from {effective_from.isoformat()}")
-        row.scheduled.append(ScheduledCutoffRow(effective_from=effective_from, cutoff_date=cutoff_date,
-                                                created_by=editor, created_at=clock.now()))
-        _record_schedule(session, row, editor, "schedule",
-                         Change(_schedule_field(effective_from), None, cutoff_date.isoformat()))
+            raise ValidationFailed.one(
+                "effective_from", "duplicate", f"a cut-off date is already scheduled from {effective_from.isoformat()}"
+            )
+        row.scheduled.append(
+            ScheduledCutoffRow(
+                effective_from=effective_from, cutoff_date=cutoff_date, created_by=editor, created_at=clock.now()
+            )
+        )
+        _record_schedule(
+            session, row, editor, "schedule", Change(_schedule_field(effective_from), None, cutoff_date.isoformat())
+        )
     return _state(session, slug, today)
 
 
-def cancel_scheduled_cutoff(session: Session, slug: str, schedule_id: int, editor: str,
-                            version: str) -> EditorState:
+def cancel_scheduled_cutoff(session: Session, slug: str, schedule_id: int, editor: str, version: str) -> EditorState:
     """Cancel an upcoming scheduled date; one already in force cannot be cancelled (publish instead)."""
     with _change(session, slug, version) as row:
         entry = next((entry for entry in row.scheduled if entry.id == schedule_id), None)
-        if entry is None:   # also when the id belongs to another library
+        if entry is None:  # also when the id belongs to another library
             raise NotFound(f"library {slug!r} has no scheduled cut-off date {schedule_id}")
         if entry.effective_from <= clock.today():
-            raise ValidationFailed.one("schedule_id", "not_upcoming",
-                                       "already in force; publish a new cut-off date instead")
-        row.scheduled.remove(entry)   # delete-orphan
-        _record_schedule(session, row, editor, "unschedule",
-                         Change(_schedule_field(entry.effective_from), entry.cutoff_date.isoformat(), None))
+            raise ValidationFailed.one(
+                "schedule_id", "not_upcoming", "already in force; publish a new cut-off date instead"
+            )
+        row.scheduled.remove(entry)  # delete-orphan
+        _record_schedule(
+            session,
+            row,
+            editor,
+            "unschedule",
+            Change(_schedule_field(entry.effective_from), entry.cutoff_date.isoformat(), None),
+        )
     return _state(session, slug)
 
 
@@ -143,10 +186,14 @@ def _claim(session: Session, slug: str, version: str) -> LibraryRow:
     write lock serialises changes the same way.
     """
     counter, _, _ = version.partition("-")
-    claimed = session.execute(
-        update(LibraryRow.__table__)
-        .where(LibraryRow.slug == slug, LibraryRow.version == (int(counter) if counter.isdigit() else -1))
-        .values(version=LibraryRow.version + 1)).rowcount == 1
+    claimed = (
+        session.execute(
+            update(LibraryRow.__table__)
+            .where(LibraryRow.slug == slug, LibraryRow.version == (int(counter) if counter.isdigit() else -1))
+            .values(version=LibraryRow.version + 1)
+        ).rowcount
+        == 1
+    )
     row = find_library(session, slug)
     if row is None:
         raise NotFound(f"no library {slug!r}")
@@ -167,11 +214,12 @@ def _schedule_field(effective_from: date) -> str:
 
 def _record_schedule(session: Session, row: LibraryRow, editor: str, action: str, change: Change) -> None:
     # What citizens see now is unchanged (the date is in the future): the snapshot is the current state.
-    record_revision(session, row, action=action, by=editor, changes=(change,),
-                    snapshot=flatten(visible_library(row, clock.now())))
+    record_revision(
+        session, row, action=action, by=editor, changes=(change,), snapshot=flatten(visible_library(row, clock.now()))
+    )
 
 
 def _state(session: Session, slug: str, today: date | None = None) -> EditorState:
     state = load_state(session, slug, today)
-    assert state is not None   # just changed in this session; libraries are never deleted here
+    assert state is not None  # just changed in this session; libraries are never deleted here
     return state

@@ -2,6 +2,7 @@
 
 Read-only; the changes are in `editing`. See docs/editing-contract.md.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -17,8 +18,19 @@ from portal.libraries.library import Library
 from portal.libraries.models import DraftRow, LibraryRow, RevisionRow, ScheduledCutoffRow
 from portal.libraries.store import library_query, visible_library
 
-__all__ = ["EditorState", "NotFound", "Revision", "ScheduledCutoff", "find_draft", "find_library",
-           "history", "load_state", "merged_draft", "revision_of", "version_of"]
+__all__ = [
+    "EditorState",
+    "NotFound",
+    "Revision",
+    "ScheduledCutoff",
+    "find_draft",
+    "find_library",
+    "history",
+    "load_state",
+    "merged_draft",
+    "revision_of",
+    "version_of",
+]
 
 
 class NotFound(LookupError):
@@ -52,13 +64,13 @@ class Revision:
 class EditorState:
     """A library as its editors see it; `version` goes back with the next change."""
 
-    published: Library            # what citizens see now (cutoff_date in force today)
-    draft: Library | None         # unpublished changes, None when there are none
+    published: Library  # what citizens see now (cutoff_date in force today)
+    draft: Library | None  # unpublished changes, None when there are none
     draft_by: str | None
     draft_at: datetime | None
-    current_cutoff: date          # in force today (Europe/Copenhagen)
-    upcoming: tuple[ScheduledCutoff, ...]   # future changes, soonest first
-    version: str                  # opaque
+    current_cutoff: date  # in force today (Europe/Copenhagen)
+    upcoming: tuple[ScheduledCutoff, ...]  # future changes, soonest first
+    version: str  # opaque
 
 
 def load_state(session: Session, slug: str, today: date | None = None) -> EditorState | None:
@@ -86,8 +98,9 @@ def history(session: Session, slug: str) -> list[Revision]:
     row = find_library(session, slug)
     if row is None:
         raise NotFound(f"no library {slug!r}")
-    rows = session.scalars(select(RevisionRow).where(RevisionRow.library_id == row.id)
-                           .order_by(RevisionRow.number.desc())).all()
+    rows = session.scalars(
+        select(RevisionRow).where(RevisionRow.library_id == row.id).order_by(RevisionRow.number.desc())
+    ).all()
     return [revision_of(revision) for revision in rows]
 
 
@@ -108,8 +121,9 @@ def merged_draft(published: Library, data: dict[str, Any]) -> Library:
     """
     fields, base = data["fields"], data["base"]
     current = flatten(published)
-    merged = {name: fields.get(name) if fields.get(name) != base.get(name) else current[name]
-              for name in EDITABLE_FIELDS}
+    merged = {
+        name: fields.get(name) if fields.get(name) != base.get(name) else current[name] for name in EDITABLE_FIELDS
+    }
     return with_fields(published, merged, EDITABLE_FIELDS)
 
 
@@ -120,18 +134,27 @@ def find_library(session: Session, slug: str) -> LibraryRow | None:
 
 def find_draft(session: Session, library_id: int) -> DraftRow | None:
     """The library's draft row, freshly read."""
-    query = (select(DraftRow).where(DraftRow.library_id == library_id)
-             .execution_options(populate_existing=True))
+    query = select(DraftRow).where(DraftRow.library_id == library_id).execution_options(populate_existing=True)
     return session.scalars(query).one_or_none()
 
 
 def revision_of(row: RevisionRow) -> Revision:
     """A revision row as the contract's Revision (times in Europe/Copenhagen)."""
-    return Revision(number=row.number, at=clock.local(row.created_at), by=row.created_by,
-                    action=row.action, changes=tuple(Change(*change) for change in row.changes),
-                    restored_from=row.restored_from)
+    return Revision(
+        number=row.number,
+        at=clock.local(row.created_at),
+        by=row.created_by,
+        action=row.action,
+        changes=tuple(Change(*change) for change in row.changes),
+        restored_from=row.restored_from,
+    )
 
 
 def _scheduled(row: ScheduledCutoffRow) -> ScheduledCutoff:
-    return ScheduledCutoff(id=row.id, effective_from=row.effective_from, cutoff_date=row.cutoff_date,
-                           created_by=row.created_by, created_at=clock.local(row.created_at))
+    return ScheduledCutoff(
+        id=row.id,
+        effective_from=row.effective_from,
+        cutoff_date=row.cutoff_date,
+        created_by=row.created_by,
+        created_at=clock.local(row.created_at),
+    )

@@ -6,6 +6,7 @@ the operator's fields only the libraries file sets (`agency_id`, `fbs_username_e
 One flat shape makes "what changed" a plain dictionary comparison and lets history store a
 library as JSON.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -16,14 +17,20 @@ from portal.libraries.defaults import LANGUAGES, TEXT_KEYS
 from portal.libraries.library import Library
 
 __all__ = [
-    "EDITABLE_FIELDS", "OPERATOR_FIELDS", "Change", "Fields", "diff", "flatten", "sparse",
-    "text_field", "with_fields",
+    "EDITABLE_FIELDS",
+    "OPERATOR_FIELDS",
+    "Change",
+    "Fields",
+    "diff",
+    "flatten",
+    "sparse",
+    "text_field",
+    "with_fields",
 ]
 
 Fields = dict[str, str | None]
 
-NAME, CUTOFF_DATE, KODELINJE, PAYMENT_OVERVIEW_URL = ("name", "cutoff_date", "kodelinje",
-                                                      "payment_overview_url")
+NAME, CUTOFF_DATE, KODELINJE, PAYMENT_OVERVIEW_URL = ("name", "cutoff_date", "kodelinje", "payment_overview_url")
 
 
 def text_field(language: str, key: str) -> str:
@@ -73,9 +80,10 @@ def with_fields(library: Library, fields: Mapping[str, str | None], names: tuple
     """`library` with the fields `names` taken from `fields` (missing ones unset)."""
     merged = flatten(library)
     merged.update({name: fields.get(name) for name in names})
-    texts = {language: {key: value for key in TEXT_KEYS
-                        if (value := merged[text_field(language, key)]) is not None}
-             for language in LANGUAGES}
+    texts = {
+        language: {key: value for key in TEXT_KEYS if (value := merged[text_field(language, key)]) is not None}
+        for language in LANGUAGES
+    }
     cutoff = merged[CUTOFF_DATE]
     return replace(
         library,
@@ -92,8 +100,9 @@ def diff(before: Mapping[str, str | None], after: Mapping[str, str | None]) -> t
     """The fields whose values differ, in a stable order (editable fields first, as in the form)."""
     order = {name: index for index, name in enumerate(EDITABLE_FIELDS + OPERATOR_FIELDS)}
     names = sorted(set(before) | set(after), key=lambda name: (order.get(name, len(order)), name))
-    return tuple(Change(name, before.get(name), after.get(name))
-                 for name in names if before.get(name) != after.get(name))
+    return tuple(
+        Change(name, before.get(name), after.get(name)) for name in names if before.get(name) != after.get(name)
+    )
 
 
 def _iso(value: date | None) -> str | None:

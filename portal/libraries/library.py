@@ -1,9 +1,10 @@
 """`Library`: what views need to know about one library, free of SQLAlchemy and Flask."""
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Mapping
 
 from portal.libraries.defaults import TEXT_KEYS, default_text
 from portal.providers.credentials import LoginVariables
@@ -36,7 +37,7 @@ class Library:
 
     def text(self, key: str, language: str) -> str:
         """The library's own wording of `key` in `language`, else the default."""
-        fallback = default_text(key, language)   # also rejects unknown keys and languages
+        fallback = default_text(key, language)  # also rejects unknown keys and languages
         return self.texts.get(language, {}).get(key, fallback)
 
     def all_texts(self, language: str) -> dict[str, str]:

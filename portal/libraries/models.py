@@ -6,9 +6,10 @@ Secrets never live here: the FBS credentials are named by environment variable.
 `libraries` + `library_texts` hold what citizens see (the published state); the loader and the
 editor area both write them, and every change is recorded in `library_revisions`.
 """
+
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Date, DateTime, Dialect, ForeignKey, Integer, String, Text, UniqueConstraint
@@ -30,12 +31,12 @@ class UtcDateTime(TypeDecorator[datetime]):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime: store aware ones (portal.clock.now())")
-        return value.astimezone(timezone.utc)
+        return value.astimezone(UTC)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _now() -> datetime:
@@ -69,18 +70,19 @@ class LibraryRow(Base):
     # start-up re-applies an entry only when it changed, so editors' work survives restarts.
     source_hash: Mapped[str | None] = mapped_column(String(64))
 
-    texts: Mapped[list["LibraryTextRow"]] = relationship(
-        back_populates="library", cascade="all, delete-orphan", order_by="LibraryTextRow.id")
-    scheduled: Mapped[list["ScheduledCutoffRow"]] = relationship(
-        cascade="all, delete-orphan", passive_deletes=True, order_by="ScheduledCutoffRow.effective_from")
+    texts: Mapped[list[LibraryTextRow]] = relationship(
+        back_populates="library", cascade="all, delete-orphan", order_by="LibraryTextRow.id"
+    )
+    scheduled: Mapped[list[ScheduledCutoffRow]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by="ScheduledCutoffRow.effective_from"
+    )
 
 
 class LibraryTextRow(Base):
     """A library's own wording of one text in one language (overrides the default)."""
 
     __tablename__ = "library_texts"
-    __table_args__ = (UniqueConstraint("library_id", "language", "key",
-                                       name="uq_library_texts_library_language_key"),)
+    __table_args__ = (UniqueConstraint("library_id", "language", "key", name="uq_library_texts_library_language_key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     library_id: Mapped[int] = mapped_column(ForeignKey("libraries.id", ondelete="CASCADE"))
@@ -120,7 +122,7 @@ class RevisionRow(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     library_id: Mapped[int] = mapped_column(ForeignKey("libraries.id", ondelete="CASCADE"))
-    number: Mapped[int] = mapped_column(Integer)          # 1, 2, 3 … per library
+    number: Mapped[int] = mapped_column(Integer)  # 1, 2, 3 … per library
     action: Mapped[str] = mapped_column(String(16))
     created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
@@ -133,8 +135,9 @@ class ScheduledCutoffRow(Base):
     """From `effective_from` (00:00 Europe/Copenhagen) the cut-off date is `cutoff_date`."""
 
     __tablename__ = "scheduled_cutoffs"
-    __table_args__ = (UniqueConstraint("library_id", "effective_from",
-                                       name="uq_scheduled_cutoffs_library_id_effective_from"),)
+    __table_args__ = (
+        UniqueConstraint("library_id", "effective_from", name="uq_scheduled_cutoffs_library_id_effective_from"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     library_id: Mapped[int] = mapped_column(ForeignKey("libraries.id", ondelete="CASCADE"))

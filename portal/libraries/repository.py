@@ -3,6 +3,7 @@
 Reads apply scheduled cut-off dates at the current moment (portal.clock), so a page switches to
 a scheduled date at midnight by itself, with no restart and no job running.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -32,10 +33,16 @@ class UpsertReport:
 
     def summary(self) -> str:
         """'created: a; updated: b; unchanged: c; kept: d' (empty parts left out)."""
-        parts = [f"{label}: {', '.join(slugs)}" for label, slugs in
-                 (("created", self.created), ("updated", self.updated), ("unchanged", self.unchanged),
-                  ("kept (entry unchanged since last load)", self.kept))
-                 if slugs]
+        parts = [
+            f"{label}: {', '.join(slugs)}"
+            for label, slugs in (
+                ("created", self.created),
+                ("updated", self.updated),
+                ("unchanged", self.unchanged),
+                ("kept (entry unchanged since last load)", self.kept),
+            )
+            if slugs
+        ]
         return "; ".join(parts) or "no libraries"
 
 
@@ -64,8 +71,9 @@ def entry_hash(library: Library) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def upsert_libraries(session: Session, libraries: list[Library], *, by: str = "loader",
-                     only_changed: bool = False) -> UpsertReport:
+def upsert_libraries(
+    session: Session, libraries: list[Library], *, by: str = "loader", only_changed: bool = False
+) -> UpsertReport:
     """Create or update `libraries` by slug in one transaction (all or nothing).
 
     A library's stored texts become exactly the ones given, so a text taken out of the file goes
@@ -91,8 +99,9 @@ def upsert_libraries(session: Session, libraries: list[Library], *, by: str = "l
     return report
 
 
-def _upsert_one(session: Session, row: LibraryRow | None, library: Library, report: UpsertReport,
-                by: str, only_changed: bool) -> None:
+def _upsert_one(
+    session: Session, row: LibraryRow | None, library: Library, report: UpsertReport, by: str, only_changed: bool
+) -> None:
     fingerprint = entry_hash(library)
     if row is None:
         row = LibraryRow(slug=library.slug, source_hash=fingerprint)
@@ -110,6 +119,6 @@ def _upsert_one(session: Session, row: LibraryRow | None, library: Library, repo
     if current == library:
         report.unchanged.append(library.slug)
         return
-    row.version = row.version + 1   # a form loaded before this load is now stale
+    row.version = row.version + 1  # a form loaded before this load is now stale
     publish_library(session, row, library, before=flatten(current), action="load", by=by)
     report.updated.append(library.slug)

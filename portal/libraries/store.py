@@ -3,6 +3,7 @@
 The loader and the editor area both publish through `publish_library`, so every change of what
 citizens see bumps the library's version and is recorded in its history, whoever made it.
 """
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -17,18 +18,33 @@ from portal.libraries.fields import Change, Fields, diff, flatten, sparse
 from portal.libraries.library import Library
 from portal.libraries.models import LibraryRow, LibraryTextRow, RevisionRow
 
-__all__ = ["library_query", "next_revision_number", "publish_library", "record_revision",
-           "stored_library", "visible_library"]
+__all__ = [
+    "library_query",
+    "next_revision_number",
+    "publish_library",
+    "record_revision",
+    "stored_library",
+    "visible_library",
+]
 
-_FIELDS = ("name", "agency_id", "cutoff_date", "kodelinje", "payment_overview_url",
-           "fbs_username_env", "fbs_password_env")
+_FIELDS = (
+    "name",
+    "agency_id",
+    "cutoff_date",
+    "kodelinje",
+    "payment_overview_url",
+    "fbs_username_env",
+    "fbs_password_env",
+)
 
 
 def library_query() -> Select[tuple[LibraryRow]]:
     """Libraries with their texts and scheduled dates, freshly read (not a stale identity map)."""
-    return (select(LibraryRow)
-            .options(selectinload(LibraryRow.texts), selectinload(LibraryRow.scheduled))
-            .execution_options(populate_existing=True))
+    return (
+        select(LibraryRow)
+        .options(selectinload(LibraryRow.texts), selectinload(LibraryRow.scheduled))
+        .execution_options(populate_existing=True)
+    )
 
 
 def stored_library(row: LibraryRow) -> Library:
@@ -46,8 +62,16 @@ def visible_library(row: LibraryRow, at: datetime) -> Library:
     return replace(stored_library(row), cutoff_date=cutoff)
 
 
-def publish_library(session: Session, row: LibraryRow, library: Library, *, before: Fields,
-                    action: str, by: str, restored_from: int | None = None) -> RevisionRow:
+def publish_library(
+    session: Session,
+    row: LibraryRow,
+    library: Library,
+    *,
+    before: Fields,
+    action: str,
+    by: str,
+    restored_from: int | None = None,
+) -> RevisionRow:
     """Make `library` what citizens see and record the change from `before`; the caller commits.
 
     `before` is what citizens saw (flatten(visible_library(...)), or {} for a new library). The
@@ -57,21 +81,40 @@ def publish_library(session: Session, row: LibraryRow, library: Library, *, befo
     _copy(library, row)
     # The date published now is the date in force now: it beats schedules that already took effect.
     row.cutoff_published_at = now
-    row.updated_at = now   # the ORM bumps it only when a column changed; texts live elsewhere
-    return record_revision(session, row, action=action, by=by, changes=diff(before, flatten(library)),
-                           snapshot=flatten(library), restored_from=restored_from)
+    row.updated_at = now  # the ORM bumps it only when a column changed; texts live elsewhere
+    return record_revision(
+        session,
+        row,
+        action=action,
+        by=by,
+        changes=diff(before, flatten(library)),
+        snapshot=flatten(library),
+        restored_from=restored_from,
+    )
 
 
-def record_revision(session: Session, row: LibraryRow, *, action: str, by: str,
-                    changes: tuple[Change, ...], snapshot: Fields,
-                    restored_from: int | None = None) -> RevisionRow:
+def record_revision(
+    session: Session,
+    row: LibraryRow,
+    *,
+    action: str,
+    by: str,
+    changes: tuple[Change, ...],
+    snapshot: Fields,
+    restored_from: int | None = None,
+) -> RevisionRow:
     """Add the next numbered revision of `row` (flushes, so a new row has its id)."""
     session.flush()
     revision = RevisionRow(
-        library_id=row.id, number=next_revision_number(session, row.id), action=action,
-        created_by=by, created_at=clock.now(), restored_from=restored_from,
+        library_id=row.id,
+        number=next_revision_number(session, row.id),
+        action=action,
+        created_by=by,
+        created_at=clock.now(),
+        restored_from=restored_from,
         changes=[[change.field, change.before, change.after] for change in changes],
-        snapshot=sparse(snapshot))
+        snapshot=sparse(snapshot),
+    )
     session.add(revision)
     return revision
 
@@ -93,5 +136,6 @@ def _copy(library: Library, row: LibraryRow) -> None:
             text_row.value = value
             kept.append(text_row)
     # Rows not kept are deleted (delete-orphan); updating in place keeps the unique key valid.
-    row.texts = kept + [LibraryTextRow(language=lang, key=key, value=value)
-                        for (lang, key), value in sorted(wanted.items())]
+    row.texts = kept + [
+        LibraryTextRow(language=lang, key=key, value=value) for (lang, key), value in sorted(wanted.items())
+    ]

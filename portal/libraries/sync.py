@@ -13,8 +13,9 @@ from portal.libraries.toml_loader import LibraryFileError, load_libraries_file
 from portal.providers.credentials import MissingCredentials, check_logins
 
 
-def sync_libraries_file(session: Session, path: str | Path, environment: Mapping[str, str], *,
-                        only_changed: bool = False) -> UpsertReport:
+def sync_libraries_file(
+    session: Session, path: str | Path, environment: Mapping[str, str], *, only_changed: bool = False
+) -> UpsertReport:
     """Validate the file at `path`, then upsert its libraries in one transaction.
 
     Raises LibraryFileError before touching the database if the file is bad, or if a library
@@ -28,8 +29,9 @@ def sync_libraries_file(session: Session, path: str | Path, environment: Mapping
             check_logins([library.login_variables()], environment)
         except MissingCredentials as exc:
             key = "fbs_password_env" if exc.variable == library.fbs_password_env else "fbs_username_env"
-            raise LibraryFileError(str(path), repr(library.slug), key,
-                                   f"environment variable {exc.variable} is not set") from None
+            raise LibraryFileError(
+                str(path), repr(library.slug), key, f"environment variable {exc.variable} is not set"
+            ) from None
     by = f"file:{Path(path).name}"
     try:
         return upsert_libraries(session, libraries, by=by, only_changed=only_changed)

@@ -8,6 +8,7 @@ cut-off date already formatted for the page's language) and are always HTML-esca
 Placeholders are substituted by name with a small regex, never with `str.format`: format
 would also evaluate `{0.__class__}`-style fields and choke on any other brace in the text.
 """
+
 from __future__ import annotations
 
 import re
@@ -100,8 +101,7 @@ def render_plain(template: str, values: Mapping[str, str]) -> str:
     heading or a link would be invalid HTML and lose the label for screen readers.
     """
     text = unescape(nh3.clean(template, tags=set()))
-    return _PLACEHOLDER.sub(lambda m: str(values[m[1]]) if m[1] in KNOWN_PLACEHOLDERS else m[0],
-                            " ".join(text.split()))
+    return _PLACEHOLDER.sub(lambda m: str(values[m[1]]) if m[1] in KNOWN_PLACEHOLDERS else m[0], " ".join(text.split()))
 
 
 def _substitute(html: str, values: Mapping[str, str]) -> str:

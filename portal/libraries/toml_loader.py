@@ -4,6 +4,7 @@ Every refusal is a `LibraryFileError` naming the file, the library and the key,
 so an operator can fix the file from the one line start-up prints. The whole
 file is validated before anything is written (see repository.upsert_libraries).
 """
+
 from __future__ import annotations
 
 import re
@@ -14,8 +15,14 @@ from typing import Any, NoReturn
 
 from portal.libraries.defaults import LANGUAGES, TEXT_KEYS
 from portal.libraries.library import Library
-from portal.libraries.validation import (RuleError, canonical_kodelinje, check_name,
-                                         check_payment_overview_url, check_text, parse_iso_date)
+from portal.libraries.validation import (
+    RuleError,
+    canonical_kodelinje,
+    check_name,
+    check_payment_overview_url,
+    check_text,
+    parse_iso_date,
+)
 
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 AGENCY_ID = re.compile(r"^DK-\d{6}$", re.ASCII)
@@ -25,7 +32,7 @@ SECRET_KEY = re.compile(r"pass(word|wd)?|pwd|secret|token|api[-_]?key|credential
 
 REQUIRED_KEYS = ("slug", "name", "agency_id", "cutoff_date")
 OPTIONAL_KEYS = ("kodelinje", "payment_overview_url", "fbs_username_env", "fbs_password_env", "texts")
-ALLOWED_SECRET_LIKE = frozenset({"fbs_password_env"})   # names a variable; holds no secret
+ALLOWED_SECRET_LIKE = frozenset({"fbs_password_env"})  # names a variable; holds no secret
 MAX_ENV_NAME = 100
 
 
@@ -49,8 +56,7 @@ def load_libraries_file(path: str | Path) -> list[Library]:
     _check_keys(file, None, "", document, ("library",))
     tables = document.get("library")
     if not isinstance(tables, list) or not tables or not all(isinstance(t, dict) for t in tables):
-        raise LibraryFileError(file, None, "library",
-                               "expected one or more [[library]] tables")
+        raise LibraryFileError(file, None, "library", "expected one or more [[library]] tables")
     libraries = [_LibraryReader(file, index, table).read() for index, table in enumerate(tables, 1)]
     _check_unique_slugs(file, libraries)
     return libraries
@@ -83,26 +89,28 @@ def _locate_syntax_error(text: str, message: str) -> tuple[str | None, str | Non
     return (f"#{headers}" if headers else None), (key.group(1) if key else None)
 
 
-def _check_keys(file: str, library: str | None, prefix: str, table: dict[str, Any],
-                allowed: tuple[str, ...]) -> None:
+def _check_keys(file: str, library: str | None, prefix: str, table: dict[str, Any], allowed: tuple[str, ...]) -> None:
     """Refuse secret-looking and unknown keys of one table; `prefix` dots nested keys."""
     for key in table:
         if SECRET_KEY.search(key) and key not in ALLOWED_SECRET_LIKE:
             raise LibraryFileError(
-                file, library, prefix + key,
+                file,
+                library,
+                prefix + key,
                 "looks like a secret; secrets do not belong in this file — put them in an environment"
-                " variable and name it with fbs_username_env / fbs_password_env")
+                " variable and name it with fbs_username_env / fbs_password_env",
+            )
         if key not in allowed:
-            raise LibraryFileError(file, library, prefix + key,
-                                   f"unknown key; expected one of: {', '.join(allowed)}")
+            raise LibraryFileError(file, library, prefix + key, f"unknown key; expected one of: {', '.join(allowed)}")
 
 
 def _check_unique_slugs(file: str, libraries: list[Library]) -> None:
     seen: set[str] = set()
     for index, library in enumerate(libraries, 1):
         if library.slug in seen:
-            raise LibraryFileError(file, f"#{index} ({library.slug!r})", "slug",
-                                   f"duplicate slug {library.slug!r}; slugs must be unique")
+            raise LibraryFileError(
+                file, f"#{index} ({library.slug!r})", "slug", f"duplicate slug {library.slug!r}; slugs must be unique"
+            )
         seen.add(library.slug)
 
 
@@ -145,8 +153,11 @@ class _LibraryReader:
     def _slug(self) -> str:
         slug = self._string("slug") or ""
         if not SLUG.match(slug):
-            self.fail("slug", f"{slug!r} is not a slug: use 1–64 lower-case letters a–z, digits and"
-                              " hyphens, starting and ending with a letter or digit")
+            self.fail(
+                "slug",
+                f"{slug!r} is not a slug: use 1–64 lower-case letters a–z, digits and"
+                " hyphens, starting and ending with a letter or digit",
+            )
         return slug
 
     def _name(self) -> str:
@@ -172,7 +183,7 @@ class _LibraryReader:
             try:
                 return parse_iso_date(value)
             except RuleError:
-                pass   # the message below also covers values that are not strings
+                pass  # the message below also covers values that are not strings
         self.fail("cutoff_date", f"expected a date like 2021-06-15, got {_describe(value)}")
 
     def _kodelinje(self) -> str | None:
@@ -198,8 +209,11 @@ class _LibraryReader:
         for key in ("fbs_username_env", "fbs_password_env"):
             name = self._string(key)
             if name is not None and (not ENV_NAME.match(name) or len(name) > MAX_ENV_NAME):
-                self.fail(key, f"{name!r} is not an environment variable name (A–Z, 0–9, _),"
-                               " e.g. 'LYNGBY_FBS_PASSWORD'; the secret itself goes in that variable")
+                self.fail(
+                    key,
+                    f"{name!r} is not an environment variable name (A–Z, 0–9, _),"
+                    " e.g. 'LYNGBY_FBS_PASSWORD'; the secret itself goes in that variable",
+                )
             names[key] = name
         # The FBS client needs both or neither (then the deployment-wide credentials apply).
         for key, other in (("fbs_username_env", "fbs_password_env"), ("fbs_password_env", "fbs_username_env")):

@@ -4,6 +4,7 @@ Each check returns the value as it should be stored, or raises `RuleError` with 
 (the editor area translates by code) and an English message (the loader prints it). Keeping one
 copy of each rule means a file and an editor can never disagree about what is valid.
 """
+
 from __future__ import annotations
 
 import re
@@ -14,8 +15,16 @@ from portal.domain.kodelinje import KodelinjeError, parse_kodelinje
 from portal.libraries.texts import TextTemplateError, check_template, sanitize_html
 
 __all__ = [
-    "MAX_NAME", "MAX_TEXT", "MAX_URL", "RuleError", "canonical_kodelinje", "check_name",
-    "check_payment_overview_url", "check_text", "clean_text", "parse_iso_date",
+    "MAX_NAME",
+    "MAX_TEXT",
+    "MAX_URL",
+    "RuleError",
+    "canonical_kodelinje",
+    "check_name",
+    "check_payment_overview_url",
+    "check_text",
+    "clean_text",
+    "parse_iso_date",
 ]
 
 MAX_NAME = 200
@@ -51,7 +60,7 @@ def parse_iso_date(text: str) -> date:
         try:
             return date.fromisoformat(text)
         except ValueError:
-            pass   # e.g. 2021-02-30: falls through to the same refusal
+            pass  # e.g. 2021-02-30: falls through to the same refusal
     raise RuleError("date", f"expected a date like 2021-06-15, got {text!r}")
 
 

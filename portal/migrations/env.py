@@ -1,4 +1,5 @@
 """Alembic environment: runs on the connection portal.db.upgrade() hands over."""
+
 from alembic import context
 
 import portal.libraries.models  # noqa: F401  (registers the tables)
@@ -12,7 +13,8 @@ if connection is None:
 
     connection = make_engine(load_settings().database_url).connect()
 
-context.configure(connection=connection, target_metadata=Base.metadata,
-                  render_as_batch=connection.dialect.name == "sqlite")
+context.configure(
+    connection=connection, target_metadata=Base.metadata, render_as_batch=connection.dialect.name == "sqlite"
+)
 with context.begin_transaction():
     context.run_migrations()

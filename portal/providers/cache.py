@@ -8,6 +8,7 @@ is asked by CPR number, is cached under the patron id too). Only successful answ
 a failure is tried again on the next request. At logout the patron's entries are dropped so the
 next sign-in sees fresh data.
 """
+
 from __future__ import annotations
 
 import logging
@@ -74,7 +75,9 @@ class ProviderCache:
 
     def forget_patron(self, agency_id: str, patron_id: int) -> None:
         """Drop everything cached about the patron at that library."""
-        keys = [patron_key(provider, agency_id, patron_id, what) for provider, whats in _WHATS.items() for what in whats]
+        keys = [
+            patron_key(provider, agency_id, patron_id, what) for provider, whats in _WHATS.items() for what in whats
+        ]
         self._store.delete_many(*keys)
 
     def forget_patrons(self, patrons: Mapping[str, int]) -> None:
@@ -96,10 +99,14 @@ class CachedFbs:
         return self._client.find_patron_id(cpr)
 
     def patron(self, patron_id: int) -> Patron:
-        return self._cache.cached("fbs", self.agency_id, patron_id, "patron", lambda: self._client.get_patron(patron_id))
+        return self._cache.cached(
+            "fbs", self.agency_id, patron_id, "patron", lambda: self._client.get_patron(patron_id)
+        )
 
     def fees(self, patron_id: int) -> list[Fee]:
-        fees = self._cache.cached("fbs", self.agency_id, patron_id, "fees", lambda: tuple(self._client.get_fees(patron_id)))
+        fees = self._cache.cached(
+            "fbs", self.agency_id, patron_id, "fees", lambda: tuple(self._client.get_fees(patron_id))
+        )
         # Stored as a tuple; callers get a list of their own.
         return list(fees)
 
@@ -117,6 +124,7 @@ class CachedDebtor:
         self.agency_id = agency_id
 
     def claims(self, patron_id: int, cpr: str) -> list[Claim]:
-        claims = self._cache.cached("debtor", self.agency_id, patron_id, "claims",
-                                    lambda: tuple(self._client.get_claims(self.agency_id, cpr)))
+        claims = self._cache.cached(
+            "debtor", self.agency_id, patron_id, "claims", lambda: tuple(self._client.get_claims(self.agency_id, cpr))
+        )
         return list(claims)

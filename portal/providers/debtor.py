@@ -6,6 +6,7 @@ access logs, proxies and traces. JSON is turned into `Claim`s by `debtor_parse`.
 Every failure leaves as an `UpstreamError` subclass with provider "debtor" and a
 message naming the operation and agency, never the CPR number or the API key.
 """
+
 from __future__ import annotations
 
 import logging
@@ -45,8 +46,11 @@ class DebtorClient:
         path = CLAIMS_PATH.format(agency=quote(agency_id, safe=""))
         response = self._send(agency_id, path, {"cpr": cpr})
         if response.status_code in (401, 403):
-            raise self._failed(DebtorCredentialsRejected, agency_id,
-                               f"API key refused ({response.status_code}): check PORTAL_DEBTOR_API_KEY")
+            raise self._failed(
+                DebtorCredentialsRejected,
+                agency_id,
+                f"API key refused ({response.status_code}): check PORTAL_DEBTOR_API_KEY",
+            )
         if not response.is_success:
             raise self._failed(UpstreamBadResponse, agency_id, f"unexpected status {response.status_code}")
         try:
@@ -57,10 +61,18 @@ class DebtorClient:
     def _send(self, agency_id: str, path: str, body: Any) -> httpx.Response:
         headers = {"Accept": "application/json", "Authorization": f"Bearer {self._api_key}"}
         started = time.monotonic()
-        response = send(self._http, "POST", self._base_url, path,
-                        lambda kind, what: self._failed(kind, agency_id, what), json=body, headers=headers)
-        log.debug("debtor claims %s: %s in %.0f ms", agency_id, response.status_code,
-                  (time.monotonic() - started) * 1000)
+        response = send(
+            self._http,
+            "POST",
+            self._base_url,
+            path,
+            lambda kind, what: self._failed(kind, agency_id, what),
+            json=body,
+            headers=headers,
+        )
+        log.debug(
+            "debtor claims %s: %s in %.0f ms", agency_id, response.status_code, (time.monotonic() - started) * 1000
+        )
         return response
 
     def _failed(self, kind: type[UpstreamError], agency_id: str, what: str) -> UpstreamError:

@@ -4,6 +4,7 @@ Everything is checked here, so a changed or broken answer becomes one
 `UpstreamBadResponse` — and the page falls back to FBS's data with a note —
 instead of a wrong figure. Messages name fields and claim ids, never values.
 """
+
 from __future__ import annotations
 
 import re
@@ -41,7 +42,7 @@ def _amount(obj: dict[str, Any], key: str, what: str, default: str | None = None
     value = obj.get(key, default)
     # Strings only: a JSON number may have passed through a float somewhere upstream.
     if not isinstance(value, str) or not _AMOUNT.fullmatch(value):
-        _bad(f"{what}: {key} is not an amount (a decimal string like \"60.00\")")
+        _bad(f'{what}: {key} is not an amount (a decimal string like "60.00")')
     return Decimal(value).quantize(_CENT)
 
 
@@ -69,8 +70,9 @@ def parse_claim(raw: Any, what: str = "claim") -> Claim:
     fee_id = _fee_id(obj, what)
     origin = _optional_str(obj, "originClaimId", what)
     if fee_id is not None and origin is not None:
-        _bad(f"{what}: a claim has a feeId (from the library) or an originClaimId (added by the "
-             "municipality), not both")
+        _bad(
+            f"{what}: a claim has a feeId (from the library) or an originClaimId (added by the municipality), not both"
+        )
     outstanding = _amount(obj, "outstandingAmount", what)
     paid = _fields.optional_date(obj, "paidDate", what)
     if outstanding == 0 and paid is None:

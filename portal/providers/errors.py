@@ -1,4 +1,5 @@
 """Errors every provider client raises; views turn them into one friendly page."""
+
 from __future__ import annotations
 
 

@@ -4,6 +4,7 @@ Only transport and session handling live here; the JSON is turned into domain
 objects by `fbs_parse`. Every failure leaves as an `UpstreamError` subclass whose
 message names the operation and the agency — never a CPR number or session key.
 """
+
 from __future__ import annotations
 
 import logging
@@ -69,8 +70,9 @@ class SessionKeyStore:
 class FbsClient:
     """FBS for one agency (library), logged in as `username`."""
 
-    def __init__(self, http: httpx.Client, base_url: str, agency_id: str, username: str,
-                 password: str, sessions: SessionKeyStore) -> None:
+    def __init__(
+        self, http: httpx.Client, base_url: str, agency_id: str, username: str, password: str, sessions: SessionKeyStore
+    ) -> None:
         self._http = http
         self._base_url = base_url.rstrip("/")
         self.agency_id = agency_id
@@ -85,29 +87,28 @@ class FbsClient:
     def find_patron_id(self, cpr: str) -> int | None:
         """The patron id of the citizen with this CPR number; None: not a borrower here."""
         require_cpr(cpr)
-        data = self._call("patron look-up", "POST",
-                          f"/external/v2/{self._agency}/patrons/preauthenticated", json_body=cpr)
+        data = self._call(
+            "patron look-up", "POST", f"/external/v2/{self._agency}/patrons/preauthenticated", json_body=cpr
+        )
         return self._parse("patron look-up", fbs_parse.parse_authenticated_patron, data)
 
     def get_patron(self, patron_id: int) -> Patron:
         """The patron with name and blocks."""
-        data = self._call("patron", "GET",
-                          f"/external/{self._agency}/patrons/{_id(patron_id)}/v4")
+        data = self._call("patron", "GET", f"/external/{self._agency}/patrons/{_id(patron_id)}/v4")
         return self._parse("patron", fbs_parse.parse_patron, data)
 
     def get_fees(self, patron_id: int) -> list[Fee]:
         """All the patron's fees: paid ones and those handed over to the debtor system included."""
         # Handed-over fees are half of the page; paid ones explain a payment awaiting registration.
         params = {"includepaid": "true", "includenonpayable": "true"}
-        data = self._call("fees", "GET",
-                          f"/external/{self._agency}/patron/{_id(patron_id)}/fees/v2",
-                          params=params)
+        data = self._call("fees", "GET", f"/external/{self._agency}/patron/{_id(patron_id)}/fees/v2", params=params)
         return self._parse("fees", fbs_parse.parse_fees, data)
 
     # -- transport and session ----------------------------------------------
 
-    def _call(self, operation: str, method: str, path: str, *,
-              params: dict[str, str] | None = None, json_body: Any = None) -> Any:
+    def _call(
+        self, operation: str, method: str, path: str, *, params: dict[str, str] | None = None, json_body: Any = None
+    ) -> Any:
         key = self._session_key()
         response = self._send(operation, method, path, key, params, json_body)
         if response.status_code == 401:
@@ -117,8 +118,7 @@ class FbsClient:
             key = self._session_key()
             response = self._send(operation, method, path, key, params, json_body)
             if response.status_code == 401:
-                raise self._failed(UpstreamError, operation,
-                                   "session key rejected (401) right after a fresh login")
+                raise self._failed(UpstreamError, operation, "session key rejected (401) right after a fresh login")
         self._check_status(operation, response)
         return self._json(operation, response)
 
@@ -135,14 +135,22 @@ class FbsClient:
             return key
 
     def _login(self) -> str:
-        response = self._send("login", "POST", f"/external/v2/{self._agency}/authentication/login",
-                              None, None, {"username": self._username, "password": self._password})
+        response = self._send(
+            "login",
+            "POST",
+            f"/external/v2/{self._agency}/authentication/login",
+            None,
+            None,
+            {"username": self._username, "password": self._password},
+        )
         if response.status_code in (401, 403):
             raise self._failed(
-                FbsCredentialsRejected, "login",
+                FbsCredentialsRejected,
+                "login",
                 f"FBS refused the client login for agency {self.agency_id} as user "
                 f"{self._username!r} ({response.status_code}): check the FBS username and "
-                "password configured for this library")
+                "password configured for this library",
+            )
         self._check_status("login", response)
         data = self._json("login", response)
         key = data.get("sessionKey") if isinstance(data, dict) else None
@@ -150,23 +158,41 @@ class FbsClient:
             raise self._failed(UpstreamBadResponse, "login", "answer has no sessionKey")
         return key
 
-    def _send(self, operation: str, method: str, path: str, session_key: str | None,
-              params: dict[str, str] | None, json_body: Any) -> httpx.Response:
+    def _send(
+        self,
+        operation: str,
+        method: str,
+        path: str,
+        session_key: str | None,
+        params: dict[str, str] | None,
+        json_body: Any,
+    ) -> httpx.Response:
         headers = {"Accept": "application/json"}
         if session_key is not None:
             headers[SESSION_HEADER] = session_key
         started = time.monotonic()
-        response = send(self._http, method, self._base_url, path,
-                        lambda kind, what: self._failed(kind, operation, what),
-                        params=params, json=json_body, headers=headers)
-        log.debug("fbs %s %s: %s in %.0f ms", operation, self.agency_id, response.status_code,
-                  (time.monotonic() - started) * 1000)
+        response = send(
+            self._http,
+            method,
+            self._base_url,
+            path,
+            lambda kind, what: self._failed(kind, operation, what),
+            params=params,
+            json=json_body,
+            headers=headers,
+        )
+        log.debug(
+            "fbs %s %s: %s in %.0f ms",
+            operation,
+            self.agency_id,
+            response.status_code,
+            (time.monotonic() - started) * 1000,
+        )
         return response
 
     def _check_status(self, operation: str, response: httpx.Response) -> None:
         if not response.is_success:
-            raise self._failed(UpstreamBadResponse, operation,
-                               f"unexpected status {response.status_code}")
+            raise self._failed(UpstreamBadResponse, operation, f"unexpected status {response.status_code}")
 
     def _json(self, operation: str, response: httpx.Response) -> Any:
         try:

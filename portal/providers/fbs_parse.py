@@ -5,6 +5,7 @@ changed or broken FBS answer becomes one `UpstreamBadResponse` instead of a
 wrong amount on a citizen's page. Error messages name the field, never its
 value: values can be personal data (names, CPR numbers).
 """
+
 from __future__ import annotations
 
 import re
@@ -92,10 +93,12 @@ def _material(raw: Any, what: str) -> Material:
     return Material(
         record_id=_optional_str(obj, "recordId", what),
         item_number=_optional_str(obj, "materialItemNumber", what),
-        group=None if group is None else _optional_str(_object(group, f"{what}.materialGroup"),
-                                                       "name", f"{what}.materialGroup"),
-        periodical=None if periodical is None else _optional_str(
-            _object(periodical, f"{what}.periodical"), "displayText", f"{what}.periodical"),
+        group=None
+        if group is None
+        else _optional_str(_object(group, f"{what}.materialGroup"), "name", f"{what}.materialGroup"),
+        periodical=None
+        if periodical is None
+        else _optional_str(_object(periodical, f"{what}.periodical"), "displayText", f"{what}.periodical"),
     )
 
 

@@ -3,6 +3,7 @@
 Every provider client gets this client passed in, so timeouts and pooling are
 decided in one place and tests can hand a client of their own to a provider.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -36,8 +37,14 @@ def create_http_client(settings: Settings) -> httpx.Client:
     )
 
 
-def send(http: httpx.Client, method: str, base_url: str, path: str,
-         fail: Callable[[type[UpstreamError], str], UpstreamError], **request: Any) -> httpx.Response:
+def send(
+    http: httpx.Client,
+    method: str,
+    base_url: str,
+    path: str,
+    fail: Callable[[type[UpstreamError], str], UpstreamError],
+    **request: Any,
+) -> httpx.Response:
     """One request to an upstream; a transport failure becomes the error `fail(kind, what)` makes.
 
     Timeouts are UpstreamTimeout, anything else that kept an answer from arriving is

@@ -5,6 +5,7 @@ so one broken answer is one error naming that provider. Messages name fields, ne
 values can be personal data. Rules that differ per provider (texts, amounts) stay in the
 provider's own parser.
 """
+
 from __future__ import annotations
 
 import json

@@ -29,13 +29,17 @@ class Upstreams:
         self._settings = settings
         self.default_login = FbsLogin(settings.fbs_username, settings.fbs_password)
         self._fbs_sessions = SessionKeyStore()
-        self._debtor = (DebtorClient(self.http, settings.debtor_base_url, settings.debtor_api_key or "")
-                        if settings.debtor_base_url else None)
+        self._debtor = (
+            DebtorClient(self.http, settings.debtor_base_url, settings.debtor_api_key or "")
+            if settings.debtor_base_url
+            else None
+        )
 
     def fbs(self, agency_id: str, login: FbsLogin) -> CachedFbs:
         """FBS of one library (agency), logged in as `login`, cached."""
-        client = FbsClient(self.http, self._settings.fbs_base_url, agency_id, login.username, login.password,
-                           self._fbs_sessions)
+        client = FbsClient(
+            self.http, self._settings.fbs_base_url, agency_id, login.username, login.password, self._fbs_sessions
+        )
         return CachedFbs(client, self.cache)
 
     def fbs_login(self, names: LoginVariables) -> FbsLogin:

@@ -4,6 +4,7 @@ The call sees the caller's context variables — Flask keeps its app context in 
 (Flask >= 2.3), so the provider cache and the shared httpx client work in the
 thread without this module knowing Flask.
 """
+
 from __future__ import annotations
 
 import contextvars

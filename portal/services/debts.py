@@ -4,13 +4,14 @@ FBS and the debtor system are asked at the same time. FBS is required: when it f
 caller gets an UpstreamError and must show no figures. The debtor system is optional: when
 it is not configured or fails, the overview holds FBS's data alone and says so.
 """
+
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from enum import Enum
-from typing import Callable
 
 from portal import clock
 from portal.domain.claims import Claim
@@ -91,8 +92,9 @@ def _claims(library: Library, pending: Future[list[Claim]] | None) -> tuple[list
     return None, ProviderStatus.ERROR
 
 
-def _merged(library: Library, patron: Patron, fees: list[Fee], claims: list[Claim] | None,
-            status: ProviderStatus) -> CitizenDebts:
+def _merged(
+    library: Library, patron: Patron, fees: list[Fee], claims: list[Claim] | None, status: ProviderStatus
+) -> CitizenDebts:
     overview = merge(fees, claims, library.cutoff_date, clock.today())
     log_disagreements(library, overview)
     return CitizenDebts(patron, overview, status)
@@ -103,10 +105,21 @@ def log_disagreements(library: Library, overview: DebtOverview) -> None:
     # The flag wins and the fee is shown; the library should still learn that its cut-off
     # date and FBS disagree (e.g. the date was moved but FBS not yet run).
     for mismatch in overview.mismatches:
-        log.warning("library=%s fee=%s created=%s payable_by_client=%s disagrees with cut-off date %s",
-                    library.slug, mismatch.fee.fee_id, mismatch.fee.created,
-                    mismatch.fee.payable_by_client, library.cutoff_date)
+        log.warning(
+            "library=%s fee=%s created=%s payable_by_client=%s disagrees with cut-off date %s",
+            library.slug,
+            mismatch.fee.fee_id,
+            mismatch.fee.created,
+            mismatch.fee.payable_by_client,
+            library.cutoff_date,
+        )
     for found in overview.discrepancies:
-        log.warning("library=%s fbs and debtor system disagree (%s): fee=%s claim=%s fbs_amount=%s "
-                    "debtor_amount=%s", library.slug, found.kind.value, found.fee_id, found.claim_id,
-                    found.fbs_amount, found.debtor_amount)
+        log.warning(
+            "library=%s fbs and debtor system disagree (%s): fee=%s claim=%s fbs_amount=%s debtor_amount=%s",
+            library.slug,
+            found.kind.value,
+            found.fee_id,
+            found.claim_id,
+            found.fbs_amount,
+            found.debtor_amount,
+        )

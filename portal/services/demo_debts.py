@@ -5,6 +5,7 @@ added by the municipality, a payment awaiting registration, a fee not yet in Mit
 Betalingsoverblik and a recent payment — so an editor sees every text and state of the page.
 Her fees keep their own FBS flags, whatever the previewed library's cut-off date is.
 """
+
 from __future__ import annotations
 
 import json
@@ -27,8 +28,7 @@ def demo_debts(library: Library) -> CitizenDebts:
     today = clock.today()
     # Through the real parsers, so the preview shows exactly what the live page would.
     fees = parse_fees(json.dumps(demo_data.FEES[DEMO_PATRON_ID]))
-    raw_claims = {"agencyId": library.agency_id,
-                  "claims": demo_data.debtor_claims(today)[DEMO_PATRON_ID]}
+    raw_claims = {"agencyId": library.agency_id, "claims": demo_data.debtor_claims(today)[DEMO_PATRON_ID]}
     claims = parse_claims(json.dumps(raw_claims), library.agency_id)
     overview = merge(fees, claims, library.cutoff_date, today)
     return CitizenDebts(Patron(DEMO_PATRON_ID, DEMO_NAME), overview, ProviderStatus.OK)

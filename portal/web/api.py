@@ -1,4 +1,5 @@
 """JSON for the same data as the page: GET /api/v1/libraries/<slug>/overview."""
+
 from __future__ import annotations
 
 import logging
@@ -36,8 +37,8 @@ def _row(row: DebtRow) -> dict[str, Any]:
         "fee_id": row.fee_id,
         "type": row.type.value,
         "reason": row.reason,
-        "amount": _amount(row.amount),           # the debtor's figure when there is a claim
-        "counted": row.counted,                  # false: shown, but not in the section total
+        "amount": _amount(row.amount),  # the debtor's figure when there is a claim
+        "counted": row.counted,  # false: shown, but not in the section total
         "created": row.created.isoformat(),
         "due": _date(row.due),
         "payable_by_client": fee.payable_by_client if fee is not None else None,
@@ -67,7 +68,7 @@ def overview(slug: str):  # type: ignore[no-untyped-def]
     library = library_or_404(slug)
     citizen = citizen_session.current_citizen()
     if citizen is None:
-        return jsonify(error="not_signed_in", message="Sign in at /%s/login first." % slug), 401
+        return jsonify(error="not_signed_in", message=f"Sign in at /{slug}/login first."), 401
     try:
         debts = citizen_debts(upstreams(), library, citizen.cpr, session_memo())
     except UpstreamError as exc:
@@ -82,7 +83,7 @@ def overview(slug: str):  # type: ignore[no-untyped-def]
         blocked_for_fees=debts.patron.blocked_for_fees,
         payable_here=_section(ov.payable_here),
         handed_over=_section(ov.handed_over),
-        recently_paid=_rows(ov.recently_paid),   # the last 30 days; in no total
+        recently_paid=_rows(ov.recently_paid),  # the last 30 days; in no total
         total=_amount(ov.total),
         providers=debts.providers,
     )

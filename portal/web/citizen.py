@@ -1,4 +1,5 @@
 """The citizen's page /<slug>/: signed out, overview, not a borrower, or 'try again'."""
+
 from __future__ import annotations
 
 import logging
@@ -20,8 +21,11 @@ bp = Blueprint("citizen", __name__)
 
 def session_memo() -> PatronMemo:
     """The CPR→patron look-up remembered in the server-side session."""
-    return PatronMemo(get=citizen_session.remembered_patron, remember=citizen_session.remember_patron,
-                      missing=citizen_session.NOT_LOOKED_UP)
+    return PatronMemo(
+        get=citizen_session.remembered_patron,
+        remember=citizen_session.remember_patron,
+        missing=citizen_session.NOT_LOOKED_UP,
+    )
 
 
 @bp.app_context_processor

@@ -1,4 +1,5 @@
 """URL converters: `<slug:slug>` matches only what a library slug can be."""
+
 from __future__ import annotations
 
 from werkzeug.routing import BaseConverter

@@ -1,4 +1,5 @@
 """Error pages: one place turns HTTP errors into friendly pages (JSON under /api/)."""
+
 from __future__ import annotations
 
 import logging

@@ -1,16 +1,16 @@
 """Per-request helpers around a library: look-up by slug, its texts rendered for the reader."""
+
 from __future__ import annotations
 
 from flask import abort
 from markupsafe import Markup
 
 from portal.domain.kodelinje import Kodelinje, parse_kodelinje
-from portal.libraries.texts import render_plain, render_text
 from portal.i18n import long_date
-from portal.libraries.defaults import (HANDED_OVER_TITLE, PAYABLE_HERE_TITLE, PAYMENT_OVERVIEW_BUTTON,
-                                       TEXT_KEYS)
+from portal.libraries.defaults import HANDED_OVER_TITLE, PAYABLE_HERE_TITLE, PAYMENT_OVERVIEW_BUTTON, TEXT_KEYS
 from portal.libraries.library import Library
 from portal.libraries.repository import get_library
+from portal.libraries.texts import render_plain, render_text
 
 
 def library_or_404(slug: str) -> Library:
@@ -28,8 +28,10 @@ PLAIN_KEYS = frozenset({PAYABLE_HERE_TITLE, HANDED_OVER_TITLE, PAYMENT_OVERVIEW_
 def rendered_texts(library: Library, language: str) -> dict[str, Markup | str]:
     """Every library text in `language`, with {cutoff_date} filled in and HTML sanitised."""
     values = {"cutoff_date": long_date(library.cutoff_date, language)}
-    return {key: (render_plain if key in PLAIN_KEYS else render_text)(library.text(key, language), values)
-            for key in TEXT_KEYS}
+    return {
+        key: (render_plain if key in PLAIN_KEYS else render_text)(library.text(key, language), values)
+        for key in TEXT_KEYS
+    }
 
 
 def library_kodelinje(library: Library) -> Kodelinje | None:

@@ -1,4 +1,5 @@
 """The citizen's overview page as HTML, in one place: the citizen view and the editor's preview use it."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,4 +1,5 @@
 """Security headers on every response, set in one place."""
+
 from __future__ import annotations
 
 from urllib.parse import urlsplit
@@ -6,8 +7,10 @@ from urllib.parse import urlsplit
 from flask import Flask, Response, request
 
 # No inline script or style anywhere: DKFDS and our own JS are static files.
-_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        "font-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'self'; form-action 'self' {idp}")
+_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'self'; form-action 'self' {idp}"
+)
 
 
 def init_app(app: Flask) -> None:

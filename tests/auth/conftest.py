@@ -1,4 +1,5 @@
 """Fixtures: a dev IdP on a real loopback port and a portal (non-demo settings) signing in against it."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
@@ -49,8 +50,13 @@ def make_portal(tmp_path: Path) -> Callable[..., Flask]:
     libraries.write_text(LIBRARIES_TOML)
 
     def make(issuer: str, **env: str) -> Flask:
-        settings = portal_settings_for(issuer, database=tmp_path / "portal.sqlite3", libraries=libraries,
-                                       secret_key="test-secret-key-" + "x" * 24, **env)
+        settings = portal_settings_for(
+            issuer,
+            database=tmp_path / "portal.sqlite3",
+            libraries=libraries,
+            secret_key="test-secret-key-" + "x" * 24,
+            **env,
+        )
         app = create_app(settings)
         app.config["TESTING"] = True
         return app

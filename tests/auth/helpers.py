@@ -1,4 +1,5 @@
 """A browser for auth tests: the portal through Flask's test client, IdPs over real HTTP."""
+
 from __future__ import annotations
 
 import base64
@@ -14,13 +15,13 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from portal.auth.sessions import KEY_PREFIX
-from portal.kvstore import store
 from portal.devtools.idp import IdpClient
+from portal.kvstore import store
 from tests.support.settings import TEST_CLIENT_URL
 
 COOKIE = "gebyrportal_session"
 LANGUAGE_COOKIE = "gebyrportal_lang"
-PORTAL_URL = TEST_CLIENT_URL             # https: the portal under test sets Secure cookies
+PORTAL_URL = TEST_CLIENT_URL  # https: the portal under test sets Secure cookies
 CALLBACK = f"{PORTAL_URL}/auth/callback"
 CLIENT_ID = "gebyrportal-test"
 CLIENT_SECRET = "gebyrportal-test-secret"

@@ -1,4 +1,5 @@
 """The dev IdP on its own, over real HTTP: what it issues and everything it refuses."""
+
 from __future__ import annotations
 
 import base64
@@ -30,15 +31,22 @@ def pkce() -> tuple[str, str]:
 class Flow:
     """One authorization-code flow driven by hand, so each parameter can be broken."""
 
-    def __init__(self, idp: DevIdp, http: httpx.Client, client_id: str = CLIENT_ID,
-                 redirect_uri: str = CALLBACK) -> None:
+    def __init__(
+        self, idp: DevIdp, http: httpx.Client, client_id: str = CLIENT_ID, redirect_uri: str = CALLBACK
+    ) -> None:
         self.idp, self.http = idp, http
         self.verifier, challenge = pkce()
         self.nonce = secrets.token_urlsafe(16)
         self.params: dict[str, str | None] = {
-            "response_type": "code", "client_id": client_id, "redirect_uri": redirect_uri,
-            "scope": "openid profile", "state": "st-1", "nonce": self.nonce,
-            "code_challenge": challenge, "code_challenge_method": "S256"}
+            "response_type": "code",
+            "client_id": client_id,
+            "redirect_uri": redirect_uri,
+            "scope": "openid profile",
+            "state": "st-1",
+            "nonce": self.nonce,
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+        }
 
     def authorize(self, sub: str = "demo-anne", **changes: str | None) -> httpx.Response:
         params = {k: v for k, v in {**self.params, **changes}.items() if v is not None}
@@ -49,11 +57,21 @@ class Flow:
         assert answer.status_code == 302, answer.text
         return query(answer.headers["location"])["code"]
 
-    def token(self, code: str, *, verifier: str | None = None, auth: str = "basic",
-              client: tuple[str, str] = (CLIENT_ID, CLIENT_SECRET),
-              redirect_uri: str = CALLBACK) -> httpx.Response:
-        form = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri,
-                "code_verifier": verifier or self.verifier}
+    def token(
+        self,
+        code: str,
+        *,
+        verifier: str | None = None,
+        auth: str = "basic",
+        client: tuple[str, str] = (CLIENT_ID, CLIENT_SECRET),
+        redirect_uri: str = CALLBACK,
+    ) -> httpx.Response:
+        form = {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": redirect_uri,
+            "code_verifier": verifier or self.verifier,
+        }
         if auth == "post":
             form.update(client_id=client[0], client_secret=client[1])
             return self.http.post(f"{self.idp.issuer}/token", data=form)
@@ -85,12 +103,17 @@ def assert_redirected_error(answer: httpx.Response, error: str = "invalid_reques
 
 # --- what it serves -----------------------------------------------------------
 
+
 def test_discovery(idp: DevIdp, http: httpx.Client) -> None:
     doc = http.get(f"{idp.issuer}/.well-known/openid-configuration").json()
     assert doc["issuer"] == idp.issuer
-    for name, path in [("authorization_endpoint", "/authorize"), ("token_endpoint", "/token"),
-                       ("userinfo_endpoint", "/userinfo"), ("jwks_uri", "/jwks"),
-                       ("end_session_endpoint", "/end_session")]:
+    for name, path in [
+        ("authorization_endpoint", "/authorize"),
+        ("token_endpoint", "/token"),
+        ("userinfo_endpoint", "/userinfo"),
+        ("jwks_uri", "/jwks"),
+        ("end_session_endpoint", "/end_session"),
+    ]:
         assert doc[name] == idp.issuer + path
     assert doc["code_challenge_methods_supported"] == ["S256"]
     assert set(doc["token_endpoint_auth_methods_supported"]) == {"client_secret_basic", "client_secret_post"}
@@ -110,8 +133,7 @@ def test_code_flow_issues_signed_id_token_and_userinfo(idp: DevIdp, http: httpx.
     assert claims["acr"] == NSIS_SUBSTANTIAL
 
     info = http.get(f"{idp.issuer}/userinfo", headers={"Authorization": f"Bearer {tokens['access_token']}"})
-    assert info.json() == {"sub": "demo-anne", "name": "Anne Andersen", "cpr": "0101901111",
-                           "acr": NSIS_SUBSTANTIAL}
+    assert info.json() == {"sub": "demo-anne", "name": "Anne Andersen", "cpr": "0101901111", "acr": NSIS_SUBSTANTIAL}
 
 
 def test_citizen_without_cpr_gets_no_cpr_claim(idp: DevIdp, http: httpx.Client) -> None:
@@ -139,14 +161,17 @@ def test_authorize_page_lists_the_demo_citizens_accessibly(idp: DevIdp, http: ht
     assert page.status_code == 200
     assert '<html lang="da">' in html and "<h1>" in html and "<h2" in html
     assert "<script" not in html
-    assert "script-src" not in page.headers["Content-Security-Policy"]   # default-src 'none' covers it
+    assert "script-src" not in page.headers["Content-Security-Policy"]  # default-src 'none' covers it
     buttons = re.findall(r'<button type="submit" name="sub" value="([^"]+)">([^<]+)</button>', html)
-    assert ("demo-anne", "Log ind som Anne Andersen — Gebyrer begge steder: betales her og i "
-            "Mit Betalingsoverblik") in buttons
+    assert (
+        "demo-anne",
+        "Log ind som Anne Andersen — Gebyrer begge steder: betales her og i Mit Betalingsoverblik",
+    ) in buttons
     assert len(buttons) == 6
 
 
 # --- what it refuses at the authorization endpoint ------------------------------
+
 
 def test_missing_code_challenge_is_refused(idp: DevIdp, http: httpx.Client) -> None:
     assert_redirected_error(Flow(idp, http).authorize(code_challenge=None, code_challenge_method=None))
@@ -176,16 +201,20 @@ def test_non_openid_request_is_refused(idp: DevIdp, http: httpx.Client) -> None:
     assert_redirected_error(Flow(idp, http).authorize(scope="profile"), "invalid_scope")
 
 
-@pytest.mark.parametrize("redirect_uri", [
-    "http://evil.example/auth/callback",
-    CALLBACK + "/",                         # exact match: no trailing slash tolerance
-    CALLBACK + "?next=x",
-    f"{PORTAL_URL}:80/auth/callback",
-])
-def test_unknown_redirect_uri_is_refused_without_redirect(idp: DevIdp, http: httpx.Client,
-                                                          redirect_uri: str) -> None:
-    for answer in (http.get(f"{idp.issuer}/authorize", params=Flow(idp, http, redirect_uri=redirect_uri).params),
-                   Flow(idp, http, redirect_uri=redirect_uri).authorize()):
+@pytest.mark.parametrize(
+    "redirect_uri",
+    [
+        "http://evil.example/auth/callback",
+        CALLBACK + "/",  # exact match: no trailing slash tolerance
+        CALLBACK + "?next=x",
+        f"{PORTAL_URL}:80/auth/callback",
+    ],
+)
+def test_unknown_redirect_uri_is_refused_without_redirect(idp: DevIdp, http: httpx.Client, redirect_uri: str) -> None:
+    for answer in (
+        http.get(f"{idp.issuer}/authorize", params=Flow(idp, http, redirect_uri=redirect_uri).params),
+        Flow(idp, http, redirect_uri=redirect_uri).authorize(),
+    ):
         assert answer.status_code == 400 and "location" not in answer.headers
         assert "Login kan ikke gennemføres" in answer.text
 
@@ -210,6 +239,7 @@ def test_cancel_reports_access_denied(idp: DevIdp, http: httpx.Client) -> None:
 
 # --- what it refuses at the token endpoint ----------------------------------------
 
+
 def test_code_is_single_use(idp: DevIdp, http: httpx.Client) -> None:
     flow = Flow(idp, http)
     code = flow.code()
@@ -223,7 +253,7 @@ def test_wrong_verifier_is_refused_and_burns_the_code(idp: DevIdp, http: httpx.C
     code = flow.code()
     wrong = flow.token(code, verifier=pkce()[0])
     assert wrong.status_code == 400 and wrong.json()["error"] == "invalid_grant"
-    assert flow.token(code).status_code == 400          # the right verifier comes too late
+    assert flow.token(code).status_code == 400  # the right verifier comes too late
 
 
 def test_missing_verifier_is_refused(idp: DevIdp, http: httpx.Client) -> None:
@@ -268,6 +298,7 @@ def test_userinfo_needs_a_valid_token(idp: DevIdp, http: httpx.Client) -> None:
 
 # --- end session ------------------------------------------------------------------
 
+
 def logged_in_tokens(idp: DevIdp, http: httpx.Client) -> dict[str, str]:
     flow = Flow(idp, http)
     return flow.token(flow.code()).json()
@@ -275,9 +306,14 @@ def logged_in_tokens(idp: DevIdp, http: httpx.Client) -> dict[str, str]:
 
 def test_end_session_redirects_to_a_registered_uri_and_revokes(idp: DevIdp, http: httpx.Client) -> None:
     tokens = logged_in_tokens(idp, http)
-    answer = http.get(f"{idp.issuer}/end_session", params={
-        "id_token_hint": tokens["id_token"], "client_id": CLIENT_ID,
-        "post_logout_redirect_uri": f"{PORTAL_URL}/lyngby/"})
+    answer = http.get(
+        f"{idp.issuer}/end_session",
+        params={
+            "id_token_hint": tokens["id_token"],
+            "client_id": CLIENT_ID,
+            "post_logout_redirect_uri": f"{PORTAL_URL}/lyngby/",
+        },
+    )
     assert answer.status_code == 302 and answer.headers["location"] == f"{PORTAL_URL}/lyngby/"
     info = http.get(f"{idp.issuer}/userinfo", headers={"Authorization": f"Bearer {tokens['access_token']}"})
     assert info.status_code == 401
@@ -285,18 +321,28 @@ def test_end_session_redirects_to_a_registered_uri_and_revokes(idp: DevIdp, http
 
 def test_end_session_refuses_an_unregistered_uri(idp: DevIdp, http: httpx.Client) -> None:
     tokens = logged_in_tokens(idp, http)
-    answer = http.get(f"{idp.issuer}/end_session", params={
-        "id_token_hint": tokens["id_token"], "client_id": CLIENT_ID,
-        "post_logout_redirect_uri": "http://evil.example/"})
+    answer = http.get(
+        f"{idp.issuer}/end_session",
+        params={
+            "id_token_hint": tokens["id_token"],
+            "client_id": CLIENT_ID,
+            "post_logout_redirect_uri": "http://evil.example/",
+        },
+    )
     assert answer.status_code == 400 and "location" not in answer.headers
 
 
 def test_end_session_refuses_a_forged_id_token(idp: DevIdp, http: httpx.Client) -> None:
     tokens = logged_in_tokens(idp, http)
     header, payload, signature = tokens["id_token"].split(".")
-    answer = http.get(f"{idp.issuer}/end_session", params={
-        "id_token_hint": f"{header}.{payload}.{signature[::-1]}", "client_id": CLIENT_ID,
-        "post_logout_redirect_uri": f"{PORTAL_URL}/lyngby/"})
+    answer = http.get(
+        f"{idp.issuer}/end_session",
+        params={
+            "id_token_hint": f"{header}.{payload}.{signature[::-1]}",
+            "client_id": CLIENT_ID,
+            "post_logout_redirect_uri": f"{PORTAL_URL}/lyngby/",
+        },
+    )
     assert answer.status_code == 400 and "location" not in answer.headers
 
 
@@ -314,8 +360,10 @@ def test_prefix_rule_for_post_logout_uris(start_idp: Callable[..., DevIdp], http
         prefix_rule("http://127.0.0.1:5000")
     idp = start_idp([client])
     tokens = logged_in_tokens(idp, http)
-    answer = http.get(f"{idp.issuer}/end_session", params={
-        "id_token_hint": tokens["id_token"], "post_logout_redirect_uri": "http://127.0.0.1:5000/lyngby/"})
+    answer = http.get(
+        f"{idp.issuer}/end_session",
+        params={"id_token_hint": tokens["id_token"], "post_logout_redirect_uri": "http://127.0.0.1:5000/lyngby/"},
+    )
     assert answer.status_code == 302 and answer.headers["location"] == "http://127.0.0.1:5000/lyngby/"
 
 

@@ -1,4 +1,5 @@
 """A whole login and logout against the dev IdP, over real HTTP, through the portal's production path."""
+
 from __future__ import annotations
 
 import re
@@ -9,7 +10,7 @@ from flask import Flask
 
 from portal import signals
 from portal.devtools.idp import DevIdp
-from tests.auth.helpers import CLIENT_ID, COOKIE, PORTAL_URL, Browser, jwt_claims, query
+from tests.auth.helpers import CLIENT_ID, COOKIE, PORTAL_URL, Browser, query
 
 SESSION_ID = re.compile(r"[A-Za-z0-9_-]{43}")
 
@@ -24,7 +25,7 @@ def test_login_keeps_the_citizen_server_side(visitor: Browser, idp: DevIdp) -> N
     assert citizen["name"] == "Anne Andersen"
     assert citizen["cpr"] == "0101901111"
     assert citizen["issuer"] == idp.issuer
-    assert citizen["id_token"] is None   # it carries the CPR: never kept for a logout URL
+    assert citizen["id_token"] is None  # it carries the CPR: never kept for a logout URL
 
 
 def test_cookie_holds_only_a_random_id(visitor: Browser) -> None:
@@ -44,7 +45,7 @@ def test_cookie_holds_only_a_random_id(visitor: Browser) -> None:
 def test_session_id_is_renewed_at_login(visitor: Browser) -> None:
     authorize_url = visitor.start_login()
     before = visitor.session_id()
-    assert before is not None and visitor.stored(before) is not None   # the login under way
+    assert before is not None and visitor.stored(before) is not None  # the login under way
 
     visitor.get(visitor.choose(authorize_url, {"sub": "demo-anne"}))
 
@@ -74,7 +75,7 @@ def test_logout_destroys_the_session_and_ends_it_at_the_idp(visitor: Browser, id
 
     assert sent == [{"patrons": {"DK-717300": 1001}}]
     assert visitor.stored(session_id) is None
-    assert visitor.session_id() is None                      # cookie deleted
+    assert visitor.session_id() is None  # cookie deleted
     location = response.headers["Location"]
     assert response.status_code == 302 and location.startswith(f"{idp.issuer}/end_session?")
     params = query(location)
@@ -108,8 +109,13 @@ def test_logout_without_a_login_stays_in_the_portal(visitor: Browser) -> None:
 def test_logout_works_when_the_idp_is_unreachable(make_portal: Any) -> None:
     visitor = Browser(make_portal("http://127.0.0.1:9"))
     with visitor.portal.session_transaction() as session:
-        session["citizen"] = {"sub": "s", "name": "n", "cpr": "0101901111", "id_token": "x.y.z",
-                              "issuer": "http://127.0.0.1:9"}
+        session["citizen"] = {
+            "sub": "s",
+            "name": "n",
+            "cpr": "0101901111",
+            "id_token": "x.y.z",
+            "issuer": "http://127.0.0.1:9",
+        }
     session_id = visitor.session_id()
     assert visitor.stored(session_id) is not None
 

@@ -1,4 +1,5 @@
 """The portal's same production code path against a third-party provider (oidc-provider-mock)."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator

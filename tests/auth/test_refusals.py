@@ -1,10 +1,12 @@
 """Every way a login must be refused: a clear page with a non-200 status, no citizen, no traceback."""
+
 from __future__ import annotations
 
 import secrets
 import time
 from collections.abc import Callable
 from typing import Any
+
 import pytest
 from flask import Flask
 from joserfc.jwk import RSAKey
@@ -19,7 +21,7 @@ def assert_refused(visitor: Browser, response: TestResponse, reason: str, status
     page = response.get_data(as_text=True)
     assert (response.status_code, refusal(response)) == (status, reason), page
     assert 'class="alert alert-error" role="alert"' in page
-    assert 'href="/lyngby/login"' in page or 'href="/"' in page   # try again
+    assert 'href="/lyngby/login"' in page or 'href="/"' in page  # try again
     assert "Traceback" not in page
     assert "citizen" not in (visitor.stored() or {})
 
@@ -43,7 +45,7 @@ def test_missing_state_is_refused(visitor: Browser) -> None:
 
 def test_callback_from_another_browser_is_refused(visitor: Browser, portal: Flask) -> None:
     url, _ = callback_for(visitor)
-    stranger = Browser(portal)      # a login link sent to someone else (login CSRF)
+    stranger = Browser(portal)  # a login link sent to someone else (login CSRF)
     assert_refused(stranger, stranger.get(url), "state", 400)
     stranger.close()
 
@@ -63,16 +65,20 @@ def test_replayed_code_is_refused_by_the_idp(visitor: Browser) -> None:
     # A new login, but the old (already redeemed) code smuggled into its callback,
     # with the old verifier and nonce, so only the code's single use can stop it.
     second, second_state = callback_for(visitor)
-    visitor.edit_session(lambda data: data[f"_state_oidc_{second_state}"]["data"].update(
-        code_verifier=first_login["code_verifier"], nonce=first_login["nonce"]))
+    visitor.edit_session(
+        lambda data: data[f"_state_oidc_{second_state}"]["data"].update(
+            code_verifier=first_login["code_verifier"], nonce=first_login["nonce"]
+        )
+    )
     response = visitor.get(with_query(second, code=query(first)["code"]))
     assert_refused(visitor, response, "token_refused", 502)
 
 
 def test_wrong_pkce_verifier_is_refused(visitor: Browser) -> None:
     url, state = callback_for(visitor)
-    visitor.edit_session(lambda data: data[f"_state_oidc_{state}"]["data"].update(
-        code_verifier=secrets.token_urlsafe(48)))
+    visitor.edit_session(
+        lambda data: data[f"_state_oidc_{state}"]["data"].update(code_verifier=secrets.token_urlsafe(48))
+    )
     assert_refused(visitor, visitor.get(url), "token_refused", 502)
 
 
@@ -100,32 +106,37 @@ def _foreign_key(self: IdToken, client: Any) -> RSAKey:
     return RSAKey.generate_key(2048, parameters={"kid": self.state.key.kid})
 
 
-@pytest.mark.parametrize("method,forgery", [
-    ("get_client_claims", _other_audience),
-    ("get_client_claims", _other_issuer),
-    ("get_client_claims", _expired),
-    ("resolve_client_private_key", _foreign_key),
-], ids=["another-audience", "another-issuer", "expired", "bad-signature"])
-def test_forged_id_token_is_refused(visitor: Browser, monkeypatch: pytest.MonkeyPatch, method: str,
-                                    forgery: Callable[..., Any]) -> None:
+@pytest.mark.parametrize(
+    "method,forgery",
+    [
+        ("get_client_claims", _other_audience),
+        ("get_client_claims", _other_issuer),
+        ("get_client_claims", _expired),
+        ("resolve_client_private_key", _foreign_key),
+    ],
+    ids=["another-audience", "another-issuer", "expired", "bad-signature"],
+)
+def test_forged_id_token_is_refused(
+    visitor: Browser, monkeypatch: pytest.MonkeyPatch, method: str, forgery: Callable[..., Any]
+) -> None:
     # The IdP is made to issue an ID token that is right in every way but one.
     monkeypatch.setattr(IdToken, method, forgery)
     url, _ = callback_for(visitor)
     assert_refused(visitor, visitor.get(url), "token_invalid", 502)
 
 
-def test_token_response_without_id_token_is_refused(visitor: Browser,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_token_response_without_id_token_is_refused(visitor: Browser, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(IdToken, "process_token", lambda self, grant, response: response[1])
     url, _ = callback_for(visitor)
     assert_refused(visitor, visitor.get(url), "token_invalid", 502)
 
 
-def test_userinfo_about_someone_else_is_refused(make_portal: Callable[..., Flask],
-                                                start_idp: Callable[..., DevIdp],
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(UserInfo, "generate_user_info",
-                        lambda self, user, scope: {"sub": "demo-bent", "cpr": "0202852222"})
+def test_userinfo_about_someone_else_is_refused(
+    make_portal: Callable[..., Flask], start_idp: Callable[..., DevIdp], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(
+        UserInfo, "generate_user_info", lambda self, user, scope: {"sub": "demo-bent", "cpr": "0202852222"}
+    )
     visitor = Browser(make_portal(start_idp(cpr_in_id_token=False).issuer))
     url, _ = callback_for(visitor)
     assert_refused(visitor, visitor.get(url), "token_invalid", 502)
@@ -163,8 +174,9 @@ def test_user_cancelled_at_the_idp(visitor: Browser) -> None:
 
 def test_other_idp_error(visitor: Browser) -> None:
     url, state = callback_for(visitor)
-    response = visitor.get(with_query(url, code=None, error="server_error",
-                                      error_description="<script>alert(1)</script>"))
+    response = visitor.get(
+        with_query(url, code=None, error="server_error", error_description="<script>alert(1)</script>")
+    )
     assert_refused(visitor, response, "idp_error", 502)
     assert "<script>alert" not in response.get_data(as_text=True)
 

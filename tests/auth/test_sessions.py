@@ -1,4 +1,5 @@
 """The server-side session: what is stored, when, for how long, and the citizen API on top of it."""
+
 from __future__ import annotations
 
 import time
@@ -11,12 +12,11 @@ from flask import Flask
 from portal.auth import citizen_session as citizen_api
 from portal.auth.citizen_session import NOT_LOOKED_UP, Citizen
 from portal.auth.sessions import KEY_PREFIX, destroy_session, regenerate_session
-from portal.kvstore import store
 from portal.devtools.idp import DevIdp
+from portal.kvstore import store
 from tests.auth.helpers import COOKIE, Browser
 
-ANNE = Citizen(sub="demo-anne", name="Anne Andersen", cpr="0101901111", id_token="h.p.s",
-               issuer="http://idp.example")
+ANNE = Citizen(sub="demo-anne", name="Anne Andersen", cpr="0101901111", id_token="h.p.s", issuer="http://idp.example")
 
 
 @pytest.fixture
@@ -42,7 +42,7 @@ def test_anonymous_page_view_stores_nothing(visitor: Browser, cache_writes: list
 
 
 def test_unknown_session_id_is_dropped_not_adopted(visitor: Browser, cache_writes: list[str]) -> None:
-    planted = "A" * 43                       # looks like ours, but we never issued it
+    planted = "A" * 43  # looks like ours, but we never issued it
     visitor.portal.set_cookie(COOKIE, planted)
 
     response = visitor.get("/lyngby/")
@@ -50,14 +50,15 @@ def test_unknown_session_id_is_dropped_not_adopted(visitor: Browser, cache_write
     assert visitor.session_id() is None and "Max-Age=0" in response.headers["Set-Cookie"]
 
     visitor.portal.set_cookie(COOKIE, planted)
-    visitor.start_login()                    # now the session has data: it gets a fresh id
+    visitor.start_login()  # now the session has data: it gets a fresh id
     assert visitor.session_id() not in (None, planted)
     assert cache_writes == [KEY_PREFIX + str(visitor.session_id())]
 
 
 @pytest.mark.parametrize("cookie", ["../../etc", "x" * 500, "a.b.c", "", "A" * 42 + "!"])
-def test_malformed_cookie_is_not_even_looked_up(visitor: Browser, cache_writes: list[str],
-                                                monkeypatch: pytest.MonkeyPatch, cookie: str) -> None:
+def test_malformed_cookie_is_not_even_looked_up(
+    visitor: Browser, cache_writes: list[str], monkeypatch: pytest.MonkeyPatch, cookie: str
+) -> None:
     lookups: list[str] = []
     original = store.get
     monkeypatch.setattr(store, "get", lambda key: lookups.append(key) or original(key))
@@ -76,13 +77,12 @@ def test_session_data_is_not_in_the_cookie(visitor: Browser) -> None:
     assert "0101901111" not in cookie_header
 
 
-def test_unchanged_session_is_not_rewritten_on_every_request(visitor: Browser,
-                                                             cache_writes: list[str]) -> None:
+def test_unchanged_session_is_not_rewritten_on_every_request(visitor: Browser, cache_writes: list[str]) -> None:
     visitor.login()
     cache_writes.clear()
     for _ in range(3):
         assert visitor.get("/lyngby/login").status_code == 302
-    assert cache_writes == []                # within the refresh interval nothing is written
+    assert cache_writes == []  # within the refresh interval nothing is written
 
 
 def test_session_lifetime_slides_and_ends(make_portal: Callable[..., Flask], idp: DevIdp) -> None:
@@ -94,11 +94,11 @@ def test_session_lifetime_slides_and_ends(make_portal: Callable[..., Flask], idp
 
     visitor.login()
     time.sleep(1.2)
-    assert signed_in()                       # and this use extends the session...
+    assert signed_in()  # and this use extends the session...
     time.sleep(1.2)
-    assert signed_in()                       # ...past 2 s after the login
+    assert signed_in()  # ...past 2 s after the login
     time.sleep(2.3)
-    assert not signed_in()                   # idle longer than the lifetime: gone
+    assert not signed_in()  # idle longer than the lifetime: gone
     visitor.close()
 
 

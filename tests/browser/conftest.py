@@ -1,4 +1,5 @@
 """The live stack for browser tests, and a helper to sign in as a demo borrower."""
+
 from __future__ import annotations
 
 import re

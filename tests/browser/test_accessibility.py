@@ -1,4 +1,5 @@
 """axe-core (WCAG 2.1 A/AA) finds 0 violations on every page a citizen can reach."""
+
 from __future__ import annotations
 
 import json
@@ -18,8 +19,10 @@ WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "w
 def violations(page: Page) -> list[dict]:
     """axe's violations on the current page, as a list a failing assert prints in full."""
     results = AXE.run(page, options=WCAG)
-    return [{"id": v["id"], "help": v["help"], "nodes": [n["html"] for n in v["nodes"]][:3]}
-            for v in results.response["violations"]]
+    return [
+        {"id": v["id"], "help": v["help"], "nodes": [n["html"] for n in v["nodes"]][:3]}
+        for v in results.response["violations"]
+    ]
 
 
 def test_axe_can_fail(page: Page) -> None:

@@ -1,4 +1,5 @@
 """A borrower signs in through the dev IdP and reads their debts, in a real Chromium."""
+
 from __future__ import annotations
 
 import pytest
@@ -33,7 +34,8 @@ def test_anne_sees_both_sections_totals_and_kodelinje(page: Page, stack: Stack) 
     expect(over.locator("tfoot")).to_contain_text("155,00 kr.")
     expect(page.locator("[data-total='all']")).to_have_text("469,75 kr.")
     expect(over.get_by_role("link", name="Gå til Mit Betalingsoverblik")).to_have_attribute(
-        "href", "https://www.ltk.dk/")
+        "href", "https://www.ltk.dk/"
+    )
     # The texts follow the cut-off date, written out in Danish.
     expect(here).to_contain_text("før 15. juni 2021")
     expect(over).to_contain_text("fra og med 15. juni 2021")

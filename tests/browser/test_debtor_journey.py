@@ -1,5 +1,6 @@
 """Anne reads the Mit Betalingsoverblik side of her debts in a real Chromium: reminder fee,
 payment awaiting registration, fee not yet visible there, recently paid — and axe finds nothing."""
+
 from __future__ import annotations
 
 import json
@@ -47,7 +48,8 @@ def test_anne_sees_the_debtor_systems_side(page: Page, stack: Stack) -> None:
     expect(awaiting).to_contain_text("ikke med i totalen")
     # Handed over in FBS, not yet a claim in the debtor system.
     expect(over.locator("tr[data-fee-id='507']")).to_contain_text(
-        "Endnu ikke synlig i Mit Betalingsoverblik (normalt næste dag)")
+        "Endnu ikke synlig i Mit Betalingsoverblik (normalt næste dag)"
+    )
     expect(over.locator("tfoot")).to_contain_text("155,00 kr.")
     expect(page.locator("[data-total='handed-over']")).to_have_text("155,00 kr.")
     # The reminder fee paid together with 506 is listed as recently paid, in no total.

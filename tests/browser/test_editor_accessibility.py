@@ -1,4 +1,5 @@
 """axe-core (WCAG 2.1 A/AA) finds 0 violations on every page of the editor area, refusals included."""
+
 from __future__ import annotations
 
 import json
@@ -11,8 +12,8 @@ from playwright.sync_api import Page, expect
 
 from portal import db
 from portal.libraries import editing
-from tests.browser.test_editor_journey import editor_sign_in, follow
 from tests.browser.test_accessibility import violations
+from tests.browser.test_editor_journey import editor_sign_in, follow
 from tests.support.stack import Stack, start_stack
 
 pytestmark = pytest.mark.browser
@@ -51,12 +52,22 @@ def test_sign_in_page(page: Page, editor_stack: Stack, path: str) -> None:
     assert_no_violations(page)
 
 
-@pytest.mark.parametrize("path", ["/editor/", "/editor/lyngby/", "/editor/lyngby/?lang=en", "/editor/lyngby/history",
-                                  "/editor/lyngby/preview/da", "/editor/lyngby/preview/en", "/editor/rodovre/"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/editor/",
+        "/editor/lyngby/",
+        "/editor/lyngby/?lang=en",
+        "/editor/lyngby/history",
+        "/editor/lyngby/preview/da",
+        "/editor/lyngby/preview/en",
+        "/editor/rodovre/",
+    ],
+)
 def test_signed_in_pages(lone: Page, editor_stack: Stack, path: str) -> None:
     lone.goto(editor_stack.url + path)
     if path == "/editor/rodovre/":
-        expect(lone.get_by_role("heading", level=1)).to_have_text("Siden findes ikke")   # a foreign library
+        expect(lone.get_by_role("heading", level=1)).to_have_text("Siden findes ikke")  # a foreign library
     assert_no_violations(lone)
 
 
@@ -83,7 +94,7 @@ def test_schedule_with_errors_then_scheduled_and_draft(lone: Page, editor_stack:
     expect(lone.locator("[data-upcoming]")).to_contain_text("1. marts 2099")
     follow(lone, lone.get_by_role("button", name="Gem kladde"))
     expect(lone.locator("[data-draft]")).to_be_visible()
-    assert_no_violations(lone)                      # success message, upcoming change, draft actions
+    assert_no_violations(lone)  # success message, upcoming change, draft actions
 
 
 def test_conflict(lone: Page, editor_stack: Stack) -> None:
@@ -120,8 +131,9 @@ def test_sign_in_required_after_signing_out_elsewhere(lone: Page, editor_stack: 
     lone.goto(f"{editor_stack.url}/editor/lyngby/")
     # Signed out meanwhile (another tab's "Log ud"), sent with the browser's cookies, no navigation.
     token = lone.locator("input[name=csrf_token]").first.input_value()
-    signed_out = lone.context.request.post(f"{editor_stack.url}/editor/logout", form={"csrf_token": token},
-                                           max_redirects=0)
+    signed_out = lone.context.request.post(
+        f"{editor_stack.url}/editor/logout", form={"csrf_token": token}, max_redirects=0
+    )
     assert signed_out.status == 302
     follow(lone, lone.get_by_role("button", name="Gem kladde"))
     expect(lone.get_by_role("alert").first).to_contain_text("Intet er gemt: du er ikke logget ind som redaktør")

@@ -1,4 +1,5 @@
 """An editor moves Lyngby's cut-off date: edit, preview in both languages, publish; citizens see it."""
+
 from __future__ import annotations
 
 import re
@@ -41,7 +42,8 @@ def editor_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 
 def test_editor_changes_the_date_previews_publishes_and_citizens_see_it(
-        page: Page, browser: Browser, editor_stack: Stack) -> None:
+    page: Page, browser: Browser, editor_stack: Stack
+) -> None:
     stack = editor_stack
     editor_sign_in(page, stack, "Lone Lyngby")
     follow(page, page.get_by_role("link", name="Lyngby-Taarbæk Bibliotekerne"))
@@ -51,7 +53,7 @@ def test_editor_changes_the_date_previews_publishes_and_citizens_see_it(
     page.get_by_role("textbox", name="Skæringsdato", exact=True).fill("2024-01-01")
     follow(page, page.get_by_role("button", name="Gem kladde"))
     expect(page.get_by_text("Kladden er gemt.")).to_be_visible()
-    expect(page.locator("[data-current-cutoff]")).to_have_text("15. juni 2021")   # a draft changes nothing yet
+    expect(page.locator("[data-current-cutoff]")).to_have_text("15. juni 2021")  # a draft changes nothing yet
 
     follow(page, page.get_by_role("link", name="Forhåndsvisning på dansk"))
     expect(page.locator("[data-preview]")).to_contain_text("Forhåndsvisning af kladden")
@@ -71,7 +73,7 @@ def test_editor_changes_the_date_previews_publishes_and_citizens_see_it(
     expect(citizen.locator("main")).to_contain_text("Mellemværender oprettet før 1. januar 2024")
     expect(citizen.locator("section[aria-labelledby='payable-here']")).to_contain_text("før 1. januar 2024")
     expect(citizen.locator("main")).not_to_contain_text("15. juni 2021")
-    citizen.wait_for_load_state("load")       # closing earlier would drop the page's script requests
+    citizen.wait_for_load_state("load")  # closing earlier would drop the page's script requests
     citizen.context.close()
 
     page.goto(f"{stack.url}/editor/lyngby/history")

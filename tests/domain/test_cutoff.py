@@ -1,7 +1,8 @@
 """effective_cutoff: whichever of the published and the scheduled dates took effect last wins."""
+
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from hypothesis import given
@@ -58,38 +59,47 @@ def test_a_publish_at_the_very_moment_a_schedule_starts_wins() -> None:
 
 def test_the_moment_is_compared_as_an_instant_not_as_wall_time() -> None:
     # 23:30 UTC on 28 February is 00:30 on 1 March in Copenhagen: the schedule is in force.
-    at = datetime(2027, 2, 28, 23, 30, tzinfo=timezone.utc)
+    at = datetime(2027, 2, 28, 23, 30, tzinfo=UTC)
     assert effective_cutoff(PUBLISHED, PUBLISHED_AT, [MARCH], at) == MARCH.cutoff_date
 
 
-@pytest.mark.parametrize(("day", "utc_offset_hours"), [
-    (date(2027, 3, 27), 1),    # the last midnight of winter time
-    (date(2027, 3, 28), 1),    # clocks go forward at 02:00 that day: midnight is still +01:00
-    (date(2027, 3, 29), 2),    # the first midnight of summer time
-    (date(2027, 10, 31), 2),   # clocks go back at 03:00 that day: midnight is still +02:00
-    (date(2027, 11, 1), 1),    # the first midnight of winter time again
-])
+@pytest.mark.parametrize(
+    ("day", "utc_offset_hours"),
+    [
+        (date(2027, 3, 27), 1),  # the last midnight of winter time
+        (date(2027, 3, 28), 1),  # clocks go forward at 02:00 that day: midnight is still +01:00
+        (date(2027, 3, 29), 2),  # the first midnight of summer time
+        (date(2027, 10, 31), 2),  # clocks go back at 03:00 that day: midnight is still +02:00
+        (date(2027, 11, 1), 1),  # the first midnight of winter time again
+    ],
+)
 def test_takes_effect_at_is_danish_midnight_across_dst_changes(day: date, utc_offset_hours: int) -> None:
     starts = takes_effect_at(day)
     assert (starts.date(), starts.hour, starts.minute) == (day, 0, 0)
     assert starts.utcoffset() == timedelta(hours=utc_offset_hours)
-    utc_previous_evening = datetime.combine(day, datetime.min.time(), timezone.utc) - timedelta(hours=utc_offset_hours)
+    utc_previous_evening = datetime.combine(day, datetime.min.time(), UTC) - timedelta(hours=utc_offset_hours)
     assert starts == utc_previous_evening
 
 
 _days = st.dates(min_value=date(2026, 1, 1), max_value=date(2028, 12, 31))
-_moments = st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2028, 12, 31),
-                        timezones=st.just(TIMEZONE))
+_moments = st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2028, 12, 31), timezones=st.just(TIMEZONE))
 
 
-@given(published_at=st.none() | _moments, at=_moments,
-       schedules=st.lists(st.tuples(_days, _days), unique_by=lambda pair: pair[0], max_size=6))
-def test_matches_the_plain_reading_of_the_rule(published_at: datetime | None, at: datetime,
-                                               schedules: list[tuple[date, date]]) -> None:
+@given(
+    published_at=st.none() | _moments,
+    at=_moments,
+    schedules=st.lists(st.tuples(_days, _days), unique_by=lambda pair: pair[0], max_size=6),
+)
+def test_matches_the_plain_reading_of_the_rule(
+    published_at: datetime | None, at: datetime, schedules: list[tuple[date, date]]
+) -> None:
     """Reference: line up everything in force at `at` by when it took effect; take the last."""
     entries = [ScheduledDate(start, cutoff) for start, cutoff in schedules]
-    never = datetime(1900, 1, 1, tzinfo=timezone.utc)
-    events = [(published_at or never, 1, PUBLISHED)]   # 1: the publish wins a tie
-    events += [(takes_effect_at(entry.effective_from), 0, entry.cutoff_date) for entry in entries
-               if takes_effect_at(entry.effective_from) <= at]
+    never = datetime(1900, 1, 1, tzinfo=UTC)
+    events = [(published_at or never, 1, PUBLISHED)]  # 1: the publish wins a tie
+    events += [
+        (takes_effect_at(entry.effective_from), 0, entry.cutoff_date)
+        for entry in entries
+        if takes_effect_at(entry.effective_from) <= at
+    ]
     assert effective_cutoff(PUBLISHED, published_at, entries, at) == max(events)[2]

@@ -1,4 +1,5 @@
 """Code line parsing: the bank rejects a wrong line, so the portal must reject it first."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -197,8 +198,14 @@ def test_garbage_is_a_form_error(text: str) -> None:
 
 
 def test_errors_are_value_errors_with_known_codes_and_a_message() -> None:
-    samples = ["nonsense", "+72< +86836084<", "+71< +85799665<", "+71< 000000067097536+85799665<",
-               "+73< +76836084<", "+01< +1<"]
+    samples = [
+        "nonsense",
+        "+72< +86836084<",
+        "+71< +85799665<",
+        "+71< 000000067097536+85799665<",
+        "+73< +76836084<",
+        "+01< +1<",
+    ]
     codes = set()
     for text in samples:
         with pytest.raises(ValueError) as caught:

@@ -1,4 +1,5 @@
 """Money totals: Decimal only, exact, rounded once to whole øre."""
+
 from __future__ import annotations
 
 from decimal import Decimal

@@ -1,4 +1,5 @@
 """Fixtures: a dev IdP (citizens and editors) on loopback and a portal with the demo libraries."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
@@ -23,10 +24,18 @@ def idp() -> Iterator[DevIdp]:
 
 
 def portal_settings(issuer: str, database: Path, **env: str) -> Settings:
-    editor = {"PORTAL_EDITOR_OIDC_ISSUER": issuer, "PORTAL_EDITOR_OIDC_CLIENT_ID": EDITOR_CLIENT_ID,
-              "PORTAL_EDITOR_OIDC_CLIENT_SECRET": EDITOR_CLIENT_SECRET}
-    return portal_settings_for(issuer, database=database, libraries=DEMO_LIBRARIES_FILE,
-                               secret_key="editor-test-secret-" + "x" * 24, **{**editor, **env})
+    editor = {
+        "PORTAL_EDITOR_OIDC_ISSUER": issuer,
+        "PORTAL_EDITOR_OIDC_CLIENT_ID": EDITOR_CLIENT_ID,
+        "PORTAL_EDITOR_OIDC_CLIENT_SECRET": EDITOR_CLIENT_SECRET,
+    }
+    return portal_settings_for(
+        issuer,
+        database=database,
+        libraries=DEMO_LIBRARIES_FILE,
+        secret_key="editor-test-secret-" + "x" * 24,
+        **{**editor, **env},
+    )
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
 """A browser for the editor area: the portal through Flask's test client, the dev IdP over real HTTP."""
+
 from __future__ import annotations
 
 import html
@@ -26,9 +27,12 @@ ANNE = "demo-anne"
 
 def idp_clients() -> list[IdpClient]:
     """The portal under test at the dev IdP: its citizens' client and its editor client."""
-    return [IdpClient(CLIENT_ID, CLIENT_SECRET, [f"{PORTAL_URL}/auth/callback"], [f"{PORTAL_URL}/lyngby/"]),
-            IdpClient(EDITOR_CLIENT_ID, EDITOR_CLIENT_SECRET, [EDITOR_CALLBACK], [f"{PORTAL_URL}/editor/"],
-                      people="editors")]
+    return [
+        IdpClient(CLIENT_ID, CLIENT_SECRET, [f"{PORTAL_URL}/auth/callback"], [f"{PORTAL_URL}/lyngby/"]),
+        IdpClient(
+            EDITOR_CLIENT_ID, EDITOR_CLIENT_SECRET, [EDITOR_CALLBACK], [f"{PORTAL_URL}/editor/"], people="editors"
+        ),
+    ]
 
 
 class EditorBrowser(Browser):
@@ -49,8 +53,9 @@ class EditorBrowser(Browser):
         stored = self.stored() or {}
         return stored.get("editor", {}).get("csrf_token", "")
 
-    def send(self, path: str, data: Mapping[str, str] | None = None, *, csrf: str | None = None,
-             version: str | None = None) -> TestResponse:
+    def send(
+        self, path: str, data: Mapping[str, str] | None = None, *, csrf: str | None = None, version: str | None = None
+    ) -> TestResponse:
         """POST a form as the pages do: with this session's CSRF token (unless `csrf` overrides it)."""
         form = dict(data or {})
         form.setdefault("csrf_token", self.csrf_token() if csrf is None else csrf)
@@ -105,8 +110,8 @@ def page_text(response: TestResponse) -> str:
 def loaded_form(browser: EditorBrowser, slug: str = "lyngby") -> dict[str, str]:
     """The main form's fields as the edit page filled them in (what a browser would send back)."""
     page = browser.get(f"/editor/{slug}/").get_data(as_text=True)
-    form = page[page.index(f'action="/editor/{slug}/"'):]
-    form = form[:form.index("</form>")]
+    form = page[page.index(f'action="/editor/{slug}/"') :]
+    form = form[: form.index("</form>")]
     fields = dict(re.findall(r'<input[^>]*name="([^"]+)" value="([^"]*)"', form))
     fields.update(re.findall(r'<textarea[^>]*name="([^"]+)"[^>]*>(.*?)</textarea>', form, flags=re.S))
     return {name: html.unescape(value) for name, value in fields.items() if name != "csrf_token"}

@@ -4,6 +4,7 @@ Lone edits Lyngby, Rasmus edits Rødovre, Ada administers all; Anne is a citizen
 with MitID (no editor sign-in); the anonymous visitor has no session at all. A foreign library
 answers exactly like a library that does not exist (404), and a refused request changes nothing.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -19,8 +20,18 @@ from portal import clock, create_app
 from portal.devtools.idp import DevIdp
 from portal.editor.guard import PUBLIC_ENDPOINTS
 from tests.editor.conftest import portal_settings
-from tests.editor.helpers import (ADA, ANNE, LONE, RASMUS, EditorBrowser, fingerprint, form_of, save_draft,
-                                  schedule, state)
+from tests.editor.helpers import (
+    ADA,
+    ANNE,
+    LONE,
+    RASMUS,
+    EditorBrowser,
+    fingerprint,
+    form_of,
+    save_draft,
+    schedule,
+    state,
+)
 
 LIBRARIES = ("lyngby", "rodovre")
 UNKNOWN = "nowhere"
@@ -61,7 +72,7 @@ class Post:
     """A POST route and how to make a request to it that succeeds for an allowed editor."""
 
     endpoint: str
-    prepare: Callable[[Flask, str], tuple[str, dict[str, str]]]   # (app, slug) -> (path, form)
+    prepare: Callable[[Flask, str], tuple[str, dict[str, str]]]  # (app, slug) -> (path, form)
 
 
 def _save(app: Flask, slug: str) -> tuple[str, dict[str, str]]:
@@ -79,8 +90,11 @@ def _publish(app: Flask, slug: str) -> tuple[str, dict[str, str]]:
 
 
 def _schedule(app: Flask, slug: str) -> tuple[str, dict[str, str]]:
-    return f"/editor/{slug}/schedule", {"effective_from": _future_day().isoformat(),
-                                       "scheduled_cutoff_date": "2020-01-01", "version": state(app, slug).version}
+    return f"/editor/{slug}/schedule", {
+        "effective_from": _future_day().isoformat(),
+        "scheduled_cutoff_date": "2020-01-01",
+        "version": state(app, slug).version,
+    }
 
 
 def _cancel_schedule(app: Flask, slug: str) -> tuple[str, dict[str, str]]:
@@ -92,15 +106,27 @@ def _restore(app: Flask, slug: str) -> tuple[str, dict[str, str]]:
     return f"/editor/{slug}/history/1/restore", {"version": state(app, slug).version}
 
 
-POSTS = (Post("editor.save", _save), Post("editor.discard", _discard), Post("editor.publish", _publish),
-         Post("editor.schedule", _schedule), Post("editor.cancel_schedule", _cancel_schedule),
-         Post("editor.restore", _restore))
-GETS = {"editor.edit": "/editor/{slug}/", "editor.history": "/editor/{slug}/history",
-        "editor.preview": "/editor/{slug}/preview/da"}
-UNKNOWN_LIBRARY_POSTS = {"editor.save": "/editor/{slug}/", "editor.discard": "/editor/{slug}/discard",
-                         "editor.publish": "/editor/{slug}/publish", "editor.schedule": "/editor/{slug}/schedule",
-                         "editor.cancel_schedule": "/editor/{slug}/schedule/1/cancel",
-                         "editor.restore": "/editor/{slug}/history/1/restore"}
+POSTS = (
+    Post("editor.save", _save),
+    Post("editor.discard", _discard),
+    Post("editor.publish", _publish),
+    Post("editor.schedule", _schedule),
+    Post("editor.cancel_schedule", _cancel_schedule),
+    Post("editor.restore", _restore),
+)
+GETS = {
+    "editor.edit": "/editor/{slug}/",
+    "editor.history": "/editor/{slug}/history",
+    "editor.preview": "/editor/{slug}/preview/da",
+}
+UNKNOWN_LIBRARY_POSTS = {
+    "editor.save": "/editor/{slug}/",
+    "editor.discard": "/editor/{slug}/discard",
+    "editor.publish": "/editor/{slug}/publish",
+    "editor.schedule": "/editor/{slug}/schedule",
+    "editor.cancel_schedule": "/editor/{slug}/schedule/1/cancel",
+    "editor.restore": "/editor/{slug}/history/1/restore",
+}
 
 
 def test_the_matrix_covers_every_editor_route(app: Flask) -> None:
@@ -167,7 +193,7 @@ def test_library_list_shows_only_the_editors_libraries(browsers: dict[str, Edito
     for slug in LIBRARIES:
         assert (f'href="/editor/{slug}/"' in page) == (slug in MAY_EDIT[visitor])
     if visitor in (CITIZEN, ANONYMOUS):
-        assert 'href="/editor/login"' in page    # the invitation to sign in as editor
+        assert 'href="/editor/login"' in page  # the invitation to sign in as editor
 
 
 def test_an_editor_without_libraries_sees_none(browsers: dict[str, EditorBrowser], app: Flask) -> None:

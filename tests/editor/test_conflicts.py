@@ -1,4 +1,5 @@
 """Two editors at once: the second one's stale form gets a clear conflict, never a silent overwrite."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -12,10 +13,11 @@ from tests.editor.helpers import ADA, LONE, EditorBrowser, fingerprint, loaded_f
 CONFLICT = "Another editor changed this library while you were working"
 
 
-def test_the_second_save_gets_a_conflict_and_keeps_its_typing(portal: Flask,
-                                                             browser_for: Callable[..., EditorBrowser]) -> None:
+def test_the_second_save_gets_a_conflict_and_keeps_its_typing(
+    portal: Flask, browser_for: Callable[..., EditorBrowser]
+) -> None:
     lone, ada = browser_for(LONE), browser_for(ADA)
-    lones, adas = loaded_form(lone), loaded_form(ada)            # both open the form
+    lones, adas = loaded_form(lone), loaded_form(ada)  # both open the form
     assert lones["version"] == adas["version"]
 
     assert lone.send("/editor/lyngby/", {**lones, "text.da.intro": "Lones tekst"}).status_code == 303
@@ -24,8 +26,8 @@ def test_the_second_save_gets_a_conflict_and_keeps_its_typing(portal: Flask,
     assert response.status_code == 409
     page = response.get_data(as_text=True)
     assert CONFLICT in page and 'role="alert"' in page
-    assert "Adas tekst" in page                                   # her typing is still in the form
-    assert state(portal).draft.texts["da"]["intro"] == "Lones tekst"   # Lone's draft is intact
+    assert "Adas tekst" in page  # her typing is still in the form
+    assert state(portal).draft.texts["da"]["intro"] == "Lones tekst"  # Lone's draft is intact
     # Ada's form now carries the new version: saving again is her informed choice.
     assert f'name="version" value="{state(portal).version}"' in page
     again = {**adas, "text.da.intro": "Adas tekst", "version": state(portal).version}
@@ -36,26 +38,33 @@ def test_the_second_save_gets_a_conflict_and_keeps_its_typing(portal: Flask,
 def test_publishing_a_stale_draft_is_refused(portal: Flask, browser_for: Callable[..., EditorBrowser]) -> None:
     lone, ada = browser_for(LONE), browser_for(ADA)
     assert lone.send("/editor/lyngby/", {**loaded_form(lone), "text.en.intro": "First"}).status_code == 303
-    seen_by_ada = state(portal).version                          # Ada looks at Lone's draft
+    seen_by_ada = state(portal).version  # Ada looks at Lone's draft
     assert lone.send("/editor/lyngby/", {**loaded_form(lone), "text.en.intro": "Second"}).status_code == 303
     before = fingerprint(portal)
 
     response = ada.send("/editor/lyngby/publish", version=seen_by_ada)
 
     assert response.status_code == 409 and CONFLICT in response.get_data(as_text=True)
-    assert fingerprint(portal) == before                          # nothing published
+    assert fingerprint(portal) == before  # nothing published
     assert state(portal).published.text("intro", "en") != "Second"
 
 
 def test_discarding_and_scheduling_with_a_stale_version_are_refused(
-        portal: Flask, browser_for: Callable[..., EditorBrowser]) -> None:
+    portal: Flask, browser_for: Callable[..., EditorBrowser]
+) -> None:
     lone, ada = browser_for(LONE), browser_for(ADA)
     stale = state(portal).version
     assert lone.send("/editor/lyngby/", loaded_form(lone)).status_code == 303
     before = fingerprint(portal)
     assert ada.send("/editor/lyngby/discard", version=stale).status_code == 409
-    assert ada.send("/editor/lyngby/schedule", {"effective_from": "2099-01-01",
-                                               "scheduled_cutoff_date": "2020-01-01"}, version=stale).status_code == 409
+    assert (
+        ada.send(
+            "/editor/lyngby/schedule",
+            {"effective_from": "2099-01-01", "scheduled_cutoff_date": "2020-01-01"},
+            version=stale,
+        ).status_code
+        == 409
+    )
     assert fingerprint(portal) == before
 
 
@@ -71,11 +80,12 @@ def test_restoring_with_a_stale_version_is_refused(portal: Flask, browser_for: C
 
 
 def test_a_form_loaded_before_a_scheduled_date_took_effect_is_stale(
-        portal: Flask, browser_for: Callable[..., EditorBrowser]) -> None:
+    portal: Flask, browser_for: Callable[..., EditorBrowser]
+) -> None:
     lone = browser_for(LONE)
     with clock.frozen(datetime(2027, 2, 28, 22, 0)):
         schedule(portal, date(2027, 3, 1), date(2024, 1, 1))
-        form = loaded_form(lone)                                  # still shows 15 June 2021
+        form = loaded_form(lone)  # still shows 15 June 2021
         assert form["cutoff_date"] == "2021-06-15"
     with clock.frozen(datetime(2027, 3, 1, 8, 0)):
         # Saving it would quietly bring the old date back: refused.

@@ -1,4 +1,5 @@
 """Every POST of the editor area needs the sign-in's CSRF token; without it nothing happens."""
+
 from __future__ import annotations
 
 import re
@@ -14,12 +15,13 @@ from tests.editor.test_authorization import POSTS, Post
 @pytest.mark.parametrize("token", ["missing", "empty", "wrong", "another-sessions"])
 @pytest.mark.parametrize("post", POSTS, ids=lambda post: post.endpoint)
 def test_post_without_the_right_token_is_refused_and_changes_nothing(
-        portal: Flask, browser_for: Callable[..., EditorBrowser], post: Post, token: str) -> None:
+    portal: Flask, browser_for: Callable[..., EditorBrowser], post: Post, token: str
+) -> None:
     lone = browser_for(LONE)
     path, form = post.prepare(portal, "lyngby")
     before = fingerprint(portal)
     if token == "missing":
-        response = lone.portal.post(path, data=form)          # no csrf_token field at all
+        response = lone.portal.post(path, data=form)  # no csrf_token field at all
     else:
         sent = {"empty": "", "wrong": "x" * 43, "another-sessions": browser_for(RASMUS).csrf_token()}[token]
         response = lone.send(path, {**form, "csrf_token": sent})
@@ -51,8 +53,9 @@ def test_every_form_on_the_pages_carries_the_token(portal: Flask, browser_for: C
             assert f'<input type="hidden" name="csrf_token" value="{token}">' in form, form[:300]
 
 
-def test_the_token_is_per_sign_in_and_never_in_a_cookie(portal: Flask,
-                                                        browser_for: Callable[..., EditorBrowser]) -> None:
+def test_the_token_is_per_sign_in_and_never_in_a_cookie(
+    portal: Flask, browser_for: Callable[..., EditorBrowser]
+) -> None:
     first, second = browser_for(LONE), browser_for(LONE)
     assert first.csrf_token() and first.csrf_token() != second.csrf_token()
     # The only cookie is the session's random id; the token lives server-side with the editor.

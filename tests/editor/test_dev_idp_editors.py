@@ -1,4 +1,5 @@
 """The dev IdP's demo editors: only an editor client signs them in, with the libraries claim."""
+
 from __future__ import annotations
 
 import re
@@ -24,17 +25,20 @@ def editor_flow(idp: DevIdp, http: httpx.Client) -> Flow:
     return Flow(idp, http, client_id=EDITOR_CLIENT_ID, redirect_uri=EDITOR_CALLBACK)
 
 
-@pytest.mark.parametrize("sub,claim", [("editor-lone", ["lyngby"]), ("editor-rasmus", ["rodovre"]),
-                                       ("editor-ada", "*"), ("editor-niels", [])])
+@pytest.mark.parametrize(
+    "sub,claim",
+    [("editor-lone", ["lyngby"]), ("editor-rasmus", ["rodovre"]), ("editor-ada", "*"), ("editor-niels", [])],
+)
 def test_editor_tokens_carry_the_libraries_claim(idp: DevIdp, http: httpx.Client, sub: str, claim: object) -> None:
     flow = editor_flow(idp, http)
-    answer = flow.token(flow.code(sub=sub), client=(EDITOR_CLIENT_ID, EDITOR_CLIENT_SECRET),
-                        redirect_uri=EDITOR_CALLBACK)
+    answer = flow.token(
+        flow.code(sub=sub), client=(EDITOR_CLIENT_ID, EDITOR_CLIENT_SECRET), redirect_uri=EDITOR_CALLBACK
+    )
     tokens = answer.json()
     claims = verified_claims(idp, http, tokens["id_token"])
     assert claims["aud"] == EDITOR_CLIENT_ID and claims["sub"] == sub
     assert claims["gebyrportal_libraries"] == claim
-    assert "cpr" not in claims and "acr" not in claims               # an editor is not a MitID citizen
+    assert "cpr" not in claims and "acr" not in claims  # an editor is not a MitID citizen
     info = http.get(f"{idp.issuer}/userinfo", headers={"Authorization": f"Bearer {tokens['access_token']}"})
     assert info.json()["gebyrportal_libraries"] == claim
 

@@ -1,4 +1,5 @@
 """History (who, when, what, before and after) and restoring an earlier version in one step, via the web."""
+
 from __future__ import annotations
 
 import re
@@ -21,11 +22,12 @@ def revision(page: str, number: int) -> str:
     """The history page's section of version `number`."""
     start = page.index(f'id="revision-{number}"')
     end = page.find("<section", start)
-    return page[start:end if end != -1 else len(page)]
+    return page[start : end if end != -1 else len(page)]
 
 
-def test_a_publish_is_recorded_with_who_when_and_before_after(portal: Flask,
-                                                              browser_for: Callable[..., EditorBrowser]) -> None:
+def test_a_publish_is_recorded_with_who_when_and_before_after(
+    portal: Flask, browser_for: Callable[..., EditorBrowser]
+) -> None:
     lone = browser_for(LONE)
     with clock.frozen(datetime(2026, 11, 21, 14, 5)):
         publish_via_web(lone, portal, cutoff_date="2023-01-01", **{"text.en.intro": "From {cutoff_date} on."})
@@ -34,14 +36,19 @@ def test_a_publish_is_recorded_with_who_when_and_before_after(portal: Flask,
     newest = revision(page, 2)
     assert "Version 2: Published" in newest
     assert "By Lone Lyngby (editor-lone), 21 November 2026, 14:05." in newest
-    rows = re.findall(r"<tr>\s*<th scope=\"row\"[^>]*>([^<]*)</th>\s*<td[^>]*>(.*?)</td>\s*<td[^>]*>(.*?)</td>",
-                      newest, re.S)
+    rows = re.findall(
+        r"<tr>\s*<th scope=\"row\"[^>]*>([^<]*)</th>\s*<td[^>]*>(.*?)</td>\s*<td[^>]*>(.*?)</td>", newest, re.S
+    )
     cells = {label: (before.strip(), after.strip()) for label, before, after in rows}
-    assert cells["Cut-off date"] == ('<time datetime="2021-06-15">15 June 2021</time>',
-                                     '<time datetime="2023-01-01">1 January 2023</time>')
-    assert cells["Introduction (English)"] == ('<span class="text-muted">(default text)</span>',
-                                               "From {cutoff_date} on.")
-    assert len(cells) == 2                      # only what changed
+    assert cells["Cut-off date"] == (
+        '<time datetime="2021-06-15">15 June 2021</time>',
+        '<time datetime="2023-01-01">1 January 2023</time>',
+    )
+    assert cells["Introduction (English)"] == (
+        '<span class="text-muted">(default text)</span>',
+        "From {cutoff_date} on.",
+    )
+    assert len(cells) == 2  # only what changed
     assert "Version 1: Loaded from the libraries file" in page
 
 
@@ -52,7 +59,7 @@ def test_restore_an_earlier_version_in_one_step(portal: Flask, browser_for: Call
     assert state(portal).published.cutoff_date == date(2024, 1, 1)
 
     page = ada.get("/editor/lyngby/history").get_data(as_text=True)
-    assert "Restore version 3" not in page                        # the newest is what is published
+    assert "Restore version 3" not in page  # the newest is what is published
     assert 'action="/editor/lyngby/history/2/restore"' in page
     response = ada.send("/editor/lyngby/history/2/restore", version=state(portal).version)
 
@@ -69,9 +76,11 @@ def test_restore_an_earlier_version_in_one_step(portal: Flask, browser_for: Call
 def test_schedules_appear_in_the_history(portal: Flask, browser_for: Callable[..., EditorBrowser]) -> None:
     lone = browser_for(LONE)
     with clock.frozen(datetime(2027, 2, 1, 10, 0)):
-        response = lone.send("/editor/lyngby/schedule", {"effective_from": "2027-03-01",
-                                                        "scheduled_cutoff_date": "2024-01-01"},
-                             version=state(portal).version)
+        response = lone.send(
+            "/editor/lyngby/schedule",
+            {"effective_from": "2027-03-01", "scheduled_cutoff_date": "2024-01-01"},
+            version=state(portal).version,
+        )
         assert response.status_code == 303
         text = page_text(lone.get("/editor/lyngby/history"))
     assert "Version 2: Scheduled a change of the cut-off date" in text

@@ -1,9 +1,10 @@
 """A scheduled cut-off date takes effect by itself at midnight Europe/Copenhagen (time travel, no sleeping)."""
+
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 from flask import Flask
@@ -12,7 +13,7 @@ from portal import clock, db
 from portal.libraries.repository import get_library
 from tests.editor.helpers import LONE, EditorBrowser, page_text, state
 
-BEFORE_MIDNIGHT = datetime(2027, 2, 28, 23, 59, 59)          # Copenhagen wall time
+BEFORE_MIDNIGHT = datetime(2027, 2, 28, 23, 59, 59)  # Copenhagen wall time
 MIDNIGHT = datetime(2027, 3, 1, 0, 0, 0)
 
 
@@ -36,9 +37,11 @@ def scheduled(portal: Flask, browser_for: Callable[..., EditorBrowser]) -> Edito
     """Lone schedules, on 20 February 2027, 'from 1 March 2027 the cut-off date is 1 January 2024'."""
     lone = browser_for(LONE)
     with clock.frozen(datetime(2027, 2, 20, 12, 0)):
-        response = lone.send("/editor/lyngby/schedule", {"effective_from": "2027-03-01",
-                                                        "scheduled_cutoff_date": "2024-01-01"},
-                             version=state(portal).version)
+        response = lone.send(
+            "/editor/lyngby/schedule",
+            {"effective_from": "2027-03-01", "scheduled_cutoff_date": "2024-01-01"},
+            version=state(portal).version,
+        )
         assert response.status_code == 303
     return lone
 
@@ -51,7 +54,7 @@ def test_current_and_upcoming_dates_side_by_side(scheduled: EditorBrowser) -> No
     assert "From 1 March 2027: 1 January 2024" in page_text(response)
     assert "The change of the cut-off date is scheduled." in page
     # Both columns of one row.
-    row = page[page.index('<div class="row">'):page.index("Schedule a change")]
+    row = page[page.index('<div class="row">') : page.index("Schedule a change")]
     assert row.count('class="col-12 col-md-6"') == 2 and "In force today" in row and "Upcoming changes" in row
 
 
@@ -73,9 +76,9 @@ def test_the_date_switches_at_midnight_copenhagen(portal: Flask, scheduled: Edit
 
 def test_midnight_is_danish_not_utc(portal: Flask, scheduled: EditorBrowser) -> None:
     # 23:30 UTC on 28 February is already 00:30 on 1 March in Copenhagen (UTC+1 in winter).
-    with clock.frozen(datetime(2027, 2, 28, 23, 30, tzinfo=timezone.utc)):
+    with clock.frozen(datetime(2027, 2, 28, 23, 30, tzinfo=UTC)):
         assert citizen_cutoff(portal) == date(2024, 1, 1)
-    with clock.frozen(datetime(2027, 2, 28, 22, 59, tzinfo=timezone.utc)):
+    with clock.frozen(datetime(2027, 2, 28, 22, 59, tzinfo=UTC)):
         assert citizen_cutoff(portal) == date(2021, 6, 15)
 
 

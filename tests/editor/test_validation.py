@@ -1,4 +1,5 @@
 """A refused form: the message stands next to the field (DKFDS markup), the typing is kept, nothing is saved."""
+
 from __future__ import annotations
 
 import html
@@ -19,7 +20,7 @@ def field_group(page: str, field_id: str) -> str:
     """The form-group <div> around the field with `field_id` (the groups hold no other divs)."""
     at = page.index(f'id="{field_id}"')
     start = page.rindex('<div class="form-group', 0, at)
-    return page[start:page.index("</div>", at)]
+    return page[start : page.index("</div>", at)]
 
 
 def assert_error_next_to(response: TestResponse, field_id: str, message: str) -> str:
@@ -28,8 +29,9 @@ def assert_error_next_to(response: TestResponse, field_id: str, message: str) ->
     assert group.startswith('<div class="form-group form-error">'), group
     error = re.search(rf'<span class="form-error-message" id="{field_id}-error">(.*?)</span>\s*<', group, re.S)
     assert error is not None, group
-    assert error[0].startswith(f'<span class="form-error-message" id="{field_id}-error">'
-                               '<span class="sr-only">Error: </span>')
+    assert error[0].startswith(
+        f'<span class="form-error-message" id="{field_id}-error"><span class="sr-only">Error: </span>'
+    )
     assert message in html.unescape(group)
     control = re.search(rf'<(input|textarea)[^>]*\bid="{field_id}"[^>]*>', group)
     assert control is not None
@@ -41,32 +43,45 @@ def assert_error_next_to(response: TestResponse, field_id: str, message: str) ->
     return group
 
 
-@pytest.mark.parametrize("field,value,field_id,message", [
-    ("text.da.intro", "Fra {skæringsdato} og {cutoff}", "field-text-da-intro", "Unknown placeholder {cutoff}."),
-    ("text.en.payable_here_title", "Pay by {date}", "field-text-en-payable-here-title", "Unknown placeholder {date}."),
-    ("kodelinje", "73 86836084", "field-kodelinje", "This is not a code line"),
-    ("kodelinje", "+71< 000000002000016+76021447<", "field-kodelinje",
-     "The creditor number must be 8 digits and start with 8."),
-    ("kodelinje", "+71< 000000002000017+86021447<", "field-kodelinje", "The check digit is wrong"),
-    ("kodelinje", "+75< 0000000020000165+86021447<", "field-kodelinje", "The check digit is wrong"),
-    ("kodelinje", "+99< +86836084<", "field-kodelinje", "Unknown card type."),
-    ("kodelinje", "+71< 12345+86021447<", "field-kodelinje", "has the wrong length"),
-    ("cutoff_date", "2021-02-30", "field-cutoff-date", "Enter a date as year-month-day"),
-    ("cutoff_date", "15.06.2021", "field-cutoff-date", "Enter a date as year-month-day"),
-    ("cutoff_date", "", "field-cutoff-date", "Fill in this field."),
-    ("name", "   ", "field-name", "Fill in this field."),
-    ("payment_overview_url", "http://www.ltk.dk/", "field-payment-overview-url", "starts with https://"),
-    ("text.en.extra_info", "x" * 20_001, "field-text-en-extra-info", "The text is too long."),
-])
-def test_refused_field(portal: Flask, browser_for: Callable[..., EditorBrowser], field: str, value: str,
-                       field_id: str, message: str) -> None:
+@pytest.mark.parametrize(
+    "field,value,field_id,message",
+    [
+        ("text.da.intro", "Fra {skæringsdato} og {cutoff}", "field-text-da-intro", "Unknown placeholder {cutoff}."),
+        (
+            "text.en.payable_here_title",
+            "Pay by {date}",
+            "field-text-en-payable-here-title",
+            "Unknown placeholder {date}.",
+        ),
+        ("kodelinje", "73 86836084", "field-kodelinje", "This is not a code line"),
+        (
+            "kodelinje",
+            "+71< 000000002000016+76021447<",
+            "field-kodelinje",
+            "The creditor number must be 8 digits and start with 8.",
+        ),
+        ("kodelinje", "+71< 000000002000017+86021447<", "field-kodelinje", "The check digit is wrong"),
+        ("kodelinje", "+75< 0000000020000165+86021447<", "field-kodelinje", "The check digit is wrong"),
+        ("kodelinje", "+99< +86836084<", "field-kodelinje", "Unknown card type."),
+        ("kodelinje", "+71< 12345+86021447<", "field-kodelinje", "has the wrong length"),
+        ("cutoff_date", "2021-02-30", "field-cutoff-date", "Enter a date as year-month-day"),
+        ("cutoff_date", "15.06.2021", "field-cutoff-date", "Enter a date as year-month-day"),
+        ("cutoff_date", "", "field-cutoff-date", "Fill in this field."),
+        ("name", "   ", "field-name", "Fill in this field."),
+        ("payment_overview_url", "http://www.ltk.dk/", "field-payment-overview-url", "starts with https://"),
+        ("text.en.extra_info", "x" * 20_001, "field-text-en-extra-info", "The text is too long."),
+    ],
+)
+def test_refused_field(
+    portal: Flask, browser_for: Callable[..., EditorBrowser], field: str, value: str, field_id: str, message: str
+) -> None:
     lone = browser_for(LONE)
     before = fingerprint(portal)
     response = lone.send("/editor/lyngby/", form_of(portal, **{field: value}))
     assert response.status_code == 422
     group = assert_error_next_to(response, field_id, message)
     if value.strip() and len(value) < 100:
-        assert html.escape(value, quote=True) in group        # what was typed is still there
+        assert html.escape(value, quote=True) in group  # what was typed is still there
     assert fingerprint(portal) == before
 
 
@@ -74,13 +89,14 @@ def test_the_good_code_lines_pass(portal: Flask, browser_for: Callable[..., Edit
     lone = browser_for(LONE)
     for line in (GOOD_71, "+73< +86836084<", "  +73<+86836084<  "):
         assert lone.send("/editor/lyngby/", form_of(portal, kodelinje=line)).status_code == 303
-    assert state(portal).draft.kodelinje == "+73< +86836084<"      # stored in its canonical spelling
+    assert state(portal).draft.kodelinje == "+73< +86836084<"  # stored in its canonical spelling
 
 
 def test_all_problems_are_shown_at_once(portal: Flask, browser_for: Callable[..., EditorBrowser]) -> None:
     lone = browser_for(LONE)
-    response = lone.send("/editor/lyngby/", form_of(portal, kodelinje="nonsense", cutoff_date="soon",
-                                                     **{"text.en.intro": "{cutoff}"}))
+    response = lone.send(
+        "/editor/lyngby/", form_of(portal, kodelinje="nonsense", cutoff_date="soon", **{"text.en.intro": "{cutoff}"})
+    )
     assert response.status_code == 422
     for field_id in ("field-kodelinje", "field-cutoff-date", "field-text-en-intro"):
         assert_error_next_to(response, field_id, "")
@@ -107,17 +123,30 @@ def test_unsafe_html_is_removed_on_save(portal: Flask, browser_for: Callable[...
     assert "alert(1)" not in preview and "steal()" not in preview
 
 
-@pytest.mark.parametrize("form,field_id,message", [
-    ({"effective_from": "", "scheduled_cutoff_date": "2024-01-01"}, "field-effective-from", "Fill in this field."),
-    ({"effective_from": "1/3/2099", "scheduled_cutoff_date": "2024-01-01"}, "field-effective-from",
-     "Enter a date as year-month-day"),
-    ({"effective_from": "2099-03-01", "scheduled_cutoff_date": "2024-13-01"}, "field-scheduled-cutoff-date",
-     "Enter a date as year-month-day"),
-    ({"effective_from": "2001-03-01", "scheduled_cutoff_date": "2000-01-01"}, "field-effective-from",
-     "The change must start on a later day than today."),
-])
-def test_refused_schedule(portal: Flask, browser_for: Callable[..., EditorBrowser], form: dict[str, str],
-                          field_id: str, message: str) -> None:
+@pytest.mark.parametrize(
+    "form,field_id,message",
+    [
+        ({"effective_from": "", "scheduled_cutoff_date": "2024-01-01"}, "field-effective-from", "Fill in this field."),
+        (
+            {"effective_from": "1/3/2099", "scheduled_cutoff_date": "2024-01-01"},
+            "field-effective-from",
+            "Enter a date as year-month-day",
+        ),
+        (
+            {"effective_from": "2099-03-01", "scheduled_cutoff_date": "2024-13-01"},
+            "field-scheduled-cutoff-date",
+            "Enter a date as year-month-day",
+        ),
+        (
+            {"effective_from": "2001-03-01", "scheduled_cutoff_date": "2000-01-01"},
+            "field-effective-from",
+            "The change must start on a later day than today.",
+        ),
+    ],
+)
+def test_refused_schedule(
+    portal: Flask, browser_for: Callable[..., EditorBrowser], form: dict[str, str], field_id: str, message: str
+) -> None:
     lone = browser_for(LONE)
     before = fingerprint(portal)
     response = lone.send("/editor/lyngby/schedule", form, version=state(portal).version)
@@ -126,8 +155,9 @@ def test_refused_schedule(portal: Flask, browser_for: Callable[..., EditorBrowse
     assert fingerprint(portal) == before
 
 
-def test_the_form_explains_formatting_placeholder_and_defaults(portal: Flask,
-                                                              browser_for: Callable[..., EditorBrowser]) -> None:
+def test_the_form_explains_formatting_placeholder_and_defaults(
+    portal: Flask, browser_for: Callable[..., EditorBrowser]
+) -> None:
     raw = browser_for(LONE).get("/editor/lyngby/").get_data(as_text=True)
     page = html.unescape(raw)
     assert "Write {cutoff_date} where the cut-off date should be." in page

@@ -4,14 +4,14 @@
 once per test session (tests/libraries/pg.py) with a fresh database per test. Set
 PORTAL_TEST_POSTGRES_URL to use an existing server instead (its user must be allowed to CREATE DATABASE).
 """
+
 from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Callable
 
 import pytest
 from flask import Flask
@@ -21,9 +21,9 @@ from sqlalchemy.orm import Session, sessionmaker
 import portal.db
 from portal import clock, create_app
 from portal.clock import FrozenClock
-from tests.support.settings import test_settings
 from portal.db import make_engine, upgrade
 from tests.libraries.pg import temporary_cluster
+from tests.support.settings import test_settings
 
 # A Sunday noon in Copenhagen: "today" in the editing tests unless a test moves the clock.
 T0 = datetime(2027, 1, 10, 12, 0, tzinfo=clock.TIMEZONE)
@@ -84,6 +84,7 @@ def new_session(engine: Engine) -> Iterator[Callable[[], Session]]:
     def make() -> Session:
         opened.append(factory())
         return opened[-1]
+
     yield make
     for session in opened:
         session.close()
@@ -104,10 +105,12 @@ def frozen_clock() -> Iterator[FrozenClock]:
 @pytest.fixture
 def write_toml(tmp_path: Path) -> Callable[..., Path]:
     """Write TOML text to a file in tmp_path and return its path."""
+
     def write(text: str, name: str = "libraries.toml") -> Path:
         path = tmp_path / name
         path.write_text(text, encoding="utf-8")
         return path
+
     return write
 
 
@@ -119,6 +122,7 @@ def make_app(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Cal
     def recording_make_engine(url: str) -> Engine:
         engines.append(make_engine(url))
         return engines[-1]
+
     # Every engine an app creates (also one whose start-up fails) is closed before the
     # database is dropped; psycopg warns about connections garbage-collected while open.
     monkeypatch.setattr(portal.db, "make_engine", recording_make_engine)
@@ -128,6 +132,7 @@ def make_app(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Cal
         if libraries_file is not None:
             env["PORTAL_LIBRARIES_FILE"] = str(libraries_file)
         return create_app(test_settings(**env))
+
     yield make
     for engine in engines:
         engine.dispose()

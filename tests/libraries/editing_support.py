@@ -1,4 +1,5 @@
 """Libraries and helpers for the editing tests."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -10,9 +11,15 @@ from portal.libraries.editing import EditorState, form_values, load_state
 from portal.libraries.library import Library
 from portal.libraries.repository import upsert_libraries
 
-LYNGBY = Library("lyngby", "Lyngby-Taarbæk Bibliotekerne", "DK-717300", date(2021, 6, 15),
-                 kodelinje="+73< +86836084<", payment_overview_url="https://www.ltk.dk/",
-                 texts={"da": {"intro": "<p>Før {cutoff_date}</p>"}})
+LYNGBY = Library(
+    "lyngby",
+    "Lyngby-Taarbæk Bibliotekerne",
+    "DK-717300",
+    date(2021, 6, 15),
+    kodelinje="+73< +86836084<",
+    payment_overview_url="https://www.ltk.dk/",
+    texts={"da": {"intro": "<p>Før {cutoff_date}</p>"}},
+)
 RODOVRE = Library("rodovre", "Rødovre Bibliotek", "DK-717500", date(2019, 7, 1))
 
 

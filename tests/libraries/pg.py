@@ -1,4 +1,5 @@
 """Helpers for migration tests: downgrade, and a throw-away PostgreSQL cluster."""
+
 from __future__ import annotations
 
 import glob
@@ -24,7 +25,7 @@ def _as_postgres() -> list[str]:
     """initdb refuses to run as root: run the server as the `postgres` user then."""
     if os.geteuid() != 0:
         return []
-    pwd.getpwnam("postgres")   # KeyError when there is no such user
+    pwd.getpwnam("postgres")  # KeyError when there is no such user
     return ["runuser", "-u", "postgres", "--"]
 
 
@@ -42,8 +43,20 @@ def temporary_cluster() -> Iterator[str]:
             shutil.chown(base, "postgres")
         data = os.path.join(base, "data")
         _run(prefix + [initdb, "-D", data, "-A", "trust", "-U", "postgres", "--no-sync"])
-        _run(prefix + [pg_ctl, "-D", data, "-w", "-l", os.path.join(base, "log"),
-                       "-o", f"-k {base} -c listen_addresses='' -c fsync=off", "start"])
+        _run(
+            prefix
+            + [
+                pg_ctl,
+                "-D",
+                data,
+                "-w",
+                "-l",
+                os.path.join(base, "log"),
+                "-o",
+                f"-k {base} -c listen_addresses='' -c fsync=off",
+                "start",
+            ]
+        )
         try:
             yield f"postgresql+psycopg://postgres@/postgres?host={base}"
         finally:

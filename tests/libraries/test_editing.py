@@ -2,6 +2,7 @@
 
 Every test runs on SQLite and on PostgreSQL (see conftest.database_url), with the clock frozen at T0.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -14,8 +15,18 @@ from sqlalchemy.orm import Session
 from portal import clock
 from portal.libraries import editing
 from portal.libraries.defaults import DEFAULT_TEXTS, TEXT_KEYS
-from portal.libraries.editing import (Change, EditConflict, NotFound, ValidationFailed, discard_draft,
-                                      form_values, history, load_state, publish, save_draft)
+from portal.libraries.editing import (
+    Change,
+    EditConflict,
+    NotFound,
+    ValidationFailed,
+    discard_draft,
+    form_values,
+    history,
+    load_state,
+    publish,
+    save_draft,
+)
 from portal.libraries.library import Library
 from portal.libraries.repository import upsert_libraries
 from tests.libraries.conftest import T0
@@ -48,26 +59,38 @@ def test_form_values_are_the_explicit_values_only() -> None:
     assert values["cutoff_date"] == "2021-06-15"
     assert values["kodelinje"] == "+73< +86836084<"
     assert values["text.da.intro"] == "<p>Før {cutoff_date}</p>"
-    assert values["text.en.intro"] == ""            # unset: the web side shows the default
+    assert values["text.en.intro"] == ""  # unset: the web side shows the default
     assert form_values(Library("x", "X", "DK-717300", date(2020, 1, 1)))["kodelinje"] == ""
 
 
 def test_a_saved_draft_is_not_published(seeded: Session, new_session: Callable[[], Session]) -> None:
     before = state_of(seeded)
-    state = save_draft(seeded, "lyngby", edited(LYNGBY, {"name": "Lyngby Bibliotek", "text.en.intro": "<p>Hi</p>"}),
-                       "anna@ltk.dk", before.version)
+    state = save_draft(
+        seeded,
+        "lyngby",
+        edited(LYNGBY, {"name": "Lyngby Bibliotek", "text.en.intro": "<p>Hi</p>"}),
+        "anna@ltk.dk",
+        before.version,
+    )
     assert state.draft is not None
     assert (state.draft.name, state.draft.text("intro", "en")) == ("Lyngby Bibliotek", "<p>Hi</p>")
     assert state.draft.text("intro", "da") == "<p>Før {cutoff_date}</p>"
     assert (state.draft_by, state.draft_at) == ("anna@ltk.dk", T0)
     assert state.published == LYNGBY
     assert state.version != before.version
-    assert state_of(new_session()) == state          # stored, not just returned
+    assert state_of(new_session()) == state  # stored, not just returned
 
 
 def test_save_draft_stores_values_as_they_will_be_used(seeded: Session) -> None:
-    form = edited(LYNGBY, {"name": "  Lyngby  ", "kodelinje": " +73<+86836084< ", "cutoff_date": " 2022-01-01 ",
-                           "text.da.delay_notice": "Linje 1\r\n\r\nLinje 2"})
+    form = edited(
+        LYNGBY,
+        {
+            "name": "  Lyngby  ",
+            "kodelinje": " +73<+86836084< ",
+            "cutoff_date": " 2022-01-01 ",
+            "text.da.delay_notice": "Linje 1\r\n\r\nLinje 2",
+        },
+    )
     draft = save_draft(seeded, "lyngby", form, "anna", state_of(seeded).version).draft
     assert draft is not None
     assert (draft.name, draft.kodelinje, draft.cutoff_date) == ("Lyngby", "+73< +86836084<", date(2022, 1, 1))
@@ -75,21 +98,26 @@ def test_save_draft_stores_values_as_they_will_be_used(seeded: Session) -> None:
 
 
 def test_texts_are_sanitised_when_saved(seeded: Session) -> None:
-    dirty = ('<p onclick="steal()">Før <strong>{cutoff_date}</strong><script>alert(1)</script> '
-             '<a href="javascript:alert(1)">x</a> <a href="https://www.ltk.dk/">ltk</a><img src=x onerror=alert(1)>'
-             '</p><ul><li>a</li></ul><h1>T</h1><iframe src="https://evil.example"></iframe>')
-    draft = save_draft(seeded, "lyngby", edited(LYNGBY, {"text.da.extra_info": dirty}), "anna",
-                       state_of(seeded).version).draft
+    dirty = (
+        '<p onclick="steal()">Før <strong>{cutoff_date}</strong><script>alert(1)</script> '
+        '<a href="javascript:alert(1)">x</a> <a href="https://www.ltk.dk/">ltk</a><img src=x onerror=alert(1)>'
+        '</p><ul><li>a</li></ul><h1>T</h1><iframe src="https://evil.example"></iframe>'
+    )
+    draft = save_draft(
+        seeded, "lyngby", edited(LYNGBY, {"text.da.extra_info": dirty}), "anna", state_of(seeded).version
+    ).draft
     assert draft is not None
     assert draft.text("extra_info", "da") == (
         '<p>Før <strong>{cutoff_date}</strong> <a rel="noopener noreferrer">x</a> '
-        '<a href="https://www.ltk.dk/" rel="noopener noreferrer">ltk</a></p><ul><li>a</li></ul>T')
+        '<a href="https://www.ltk.dk/" rel="noopener noreferrer">ltk</a></p><ul><li>a</li></ul>T'
+    )
 
 
 @pytest.mark.parametrize("emptied", ["", "   \n ", "<script>alert(1)</script>"])
 def test_an_emptied_text_falls_back_to_the_default(seeded: Session, emptied: str) -> None:
-    draft = save_draft(seeded, "lyngby", edited(LYNGBY, {"text.da.intro": emptied}), "anna",
-                       state_of(seeded).version).draft
+    draft = save_draft(
+        seeded, "lyngby", edited(LYNGBY, {"text.da.intro": emptied}), "anna", state_of(seeded).version
+    ).draft
     assert draft is not None
     assert draft.explicit_texts("da") == {}
     assert draft.text("intro", "da") == DEFAULT_TEXTS["da"]["intro"]
@@ -121,8 +149,9 @@ REFUSALS = [
 
 
 @pytest.mark.parametrize(("field", "value", "code"), REFUSALS, ids=[f"{f}-{c}-{v[:12]}" for f, v, c in REFUSALS])
-def test_a_bad_field_is_refused_with_its_code_and_nothing_is_saved(seeded: Session, field: str, value: str,
-                                                                   code: str) -> None:
+def test_a_bad_field_is_refused_with_its_code_and_nothing_is_saved(
+    seeded: Session, field: str, value: str, code: str
+) -> None:
     before = state_of(seeded)
     with pytest.raises(ValidationFailed) as caught:
         save_draft(seeded, "lyngby", edited(LYNGBY, {field: value}), "anna", before.version)
@@ -132,18 +161,30 @@ def test_a_bad_field_is_refused_with_its_code_and_nothing_is_saved(seeded: Sessi
 
 
 def test_every_bad_field_is_reported_at_once(seeded: Session) -> None:
-    form = edited(LYNGBY, {"name": "", "cutoff_date": "x", "kodelinje": "x", "payment_overview_url": "x",
-                           "text.da.intro": "{x}"})
+    form = edited(
+        LYNGBY, {"name": "", "cutoff_date": "x", "kodelinje": "x", "payment_overview_url": "x", "text.da.intro": "{x}"}
+    )
     with pytest.raises(ValidationFailed) as caught:
         save_draft(seeded, "lyngby", form, "anna", state_of(seeded).version)
-    assert caught.value.codes == {"name": "required", "cutoff_date": "date", "kodelinje": "kodelinje.form",
-                                  "payment_overview_url": "url", "text.da.intro": "placeholder"}
+    assert caught.value.codes == {
+        "name": "required",
+        "cutoff_date": "date",
+        "kodelinje": "kodelinje.form",
+        "payment_overview_url": "url",
+        "text.da.intro": "placeholder",
+    }
     assert set(caught.value.errors) == set(caught.value.codes)
 
 
 def test_missing_fields_are_empty_and_other_keys_are_ignored(seeded: Session) -> None:
-    form = {"name": "Lyngby", "cutoff_date": "2021-06-15", "csrf_token": "t", "version": "v",
-            "text.de.intro": "Hallo", "text.da.outro": "x"}
+    form = {
+        "name": "Lyngby",
+        "cutoff_date": "2021-06-15",
+        "csrf_token": "t",
+        "version": "v",
+        "text.de.intro": "Hallo",
+        "text.da.outro": "x",
+    }
     draft = save_draft(seeded, "lyngby", form, "anna", state_of(seeded).version).draft
     assert draft is not None
     assert (draft.kodelinje, draft.payment_overview_url, draft.texts) == (None, None, {})
@@ -155,19 +196,32 @@ def test_discard_draft_drops_it_and_leaves_the_published_version(seeded: Session
     assert after.draft is None and after.draft_by is None
     assert after.published == LYNGBY
     assert after.version != state.version
-    assert discard_draft(seeded, "lyngby", "bo", after.version).draft is None   # no draft: harmless
+    assert discard_draft(seeded, "lyngby", "bo", after.version).draft is None  # no draft: harmless
 
 
-def test_publish_makes_the_draft_what_citizens_see_and_records_it(seeded: Session,
-                                                                  new_session: Callable[[], Session]) -> None:
-    state = save_draft(seeded, "lyngby", edited(LYNGBY, {"name": "Lyngby Bibliotek", "text.en.intro": "<p>Hi</p>",
-                                                        "text.da.intro": ""}), "anna", state_of(seeded).version)
+def test_publish_makes_the_draft_what_citizens_see_and_records_it(
+    seeded: Session, new_session: Callable[[], Session]
+) -> None:
+    state = save_draft(
+        seeded,
+        "lyngby",
+        edited(LYNGBY, {"name": "Lyngby Bibliotek", "text.en.intro": "<p>Hi</p>", "text.da.intro": ""}),
+        "anna",
+        state_of(seeded).version,
+    )
     revision = publish(seeded, "lyngby", "bo", state.version)
     assert (revision.number, revision.action, revision.by, revision.at, revision.restored_from) == (
-        2, "publish", "bo", T0, None)
-    assert revision.changes == (Change("name", "Lyngby-Taarbæk Bibliotekerne", "Lyngby Bibliotek"),
-                                Change("text.da.intro", "<p>Før {cutoff_date}</p>", None),
-                                Change("text.en.intro", None, "<p>Hi</p>"))
+        2,
+        "publish",
+        "bo",
+        T0,
+        None,
+    )
+    assert revision.changes == (
+        Change("name", "Lyngby-Taarbæk Bibliotekerne", "Lyngby Bibliotek"),
+        Change("text.da.intro", "<p>Før {cutoff_date}</p>", None),
+        Change("text.en.intro", None, "<p>Hi</p>"),
+    )
     after = state_of(new_session())
     assert after.draft is None
     assert after.published == state.draft
@@ -182,8 +236,7 @@ def test_publish_without_a_draft_is_refused(seeded: Session) -> None:
 
 
 def test_draft_fields_left_alone_follow_what_is_published_meanwhile(seeded: Session) -> None:
-    state = save_draft(seeded, "lyngby", edited(LYNGBY, {"name": "Lyngby Bibliotek"}), "anna",
-                       state_of(seeded).version)
+    state = save_draft(seeded, "lyngby", edited(LYNGBY, {"name": "Lyngby Bibliotek"}), "anna", state_of(seeded).version)
     reloaded = replace(LYNGBY, texts={"da": {"intro": "<p>Fra filen</p>"}})
     upsert_libraries(seeded, [reloaded], by="file:libraries.toml")
     state = state_of(seeded)
@@ -191,11 +244,12 @@ def test_draft_fields_left_alone_follow_what_is_published_meanwhile(seeded: Sess
     assert (state.draft.name, state.draft.text("intro", "da")) == ("Lyngby Bibliotek", "<p>Fra filen</p>")
     publish(seeded, "lyngby", "anna", state.version)
     assert (state_of(seeded).published.name, state_of(seeded).published.text("intro", "da")) == (
-        "Lyngby Bibliotek", "<p>Fra filen</p>")
+        "Lyngby Bibliotek",
+        "<p>Fra filen</p>",
+    )
 
 
-def test_a_second_editor_with_a_stale_form_gets_a_conflict(new_session: Callable[[], Session],
-                                                           seeded: Session) -> None:
+def test_a_second_editor_with_a_stale_form_gets_a_conflict(new_session: Callable[[], Session], seeded: Session) -> None:
     anna, bo = new_session(), new_session()
     anna_form, bo_form = state_of(anna), state_of(bo)
     saved = save_draft(anna, "lyngby", edited(LYNGBY, {"name": "Anna's"}), "anna", anna_form.version)
@@ -205,7 +259,9 @@ def test_a_second_editor_with_a_stale_form_gets_a_conflict(new_session: Callable
     now = state_of(new_session())
     assert now.draft is not None and (now.draft.name, now.draft_by) == ("Anna's", "anna")
     # With the current version Bo may overwrite the draft on purpose.
-    assert save_draft(bo, "lyngby", edited(LYNGBY, {"name": "Bo's"}), "bo", caught.value.current_version).draft_by == "bo"
+    assert (
+        save_draft(bo, "lyngby", edited(LYNGBY, {"name": "Bo's"}), "bo", caught.value.current_version).draft_by == "bo"
+    )
 
 
 def _prepared(session: Session) -> tuple[str, int]:
@@ -221,10 +277,12 @@ CHANGES: dict[str, Callable[[Session, str, int], object]] = {
     "discard_draft": lambda s, v, _: discard_draft(s, "lyngby", "bo", v),
     "publish": lambda s, v, _: publish(s, "lyngby", "bo", v),
     "restore": lambda s, v, _: editing.restore(s, "lyngby", 1, "bo", v),
-    "schedule_cutoff": lambda s, v, _: editing.schedule_cutoff(s, "lyngby", date(2027, 5, 1), date(2025, 1, 1),
-                                                               "bo", v),
-    "cancel_scheduled_cutoff": lambda s, v, schedule_id: editing.cancel_scheduled_cutoff(s, "lyngby", schedule_id,
-                                                                                        "bo", v),
+    "schedule_cutoff": lambda s, v, _: editing.schedule_cutoff(
+        s, "lyngby", date(2027, 5, 1), date(2025, 1, 1), "bo", v
+    ),
+    "cancel_scheduled_cutoff": lambda s, v, schedule_id: editing.cancel_scheduled_cutoff(
+        s, "lyngby", schedule_id, "bo", v
+    ),
 }
 
 
@@ -251,8 +309,9 @@ ON_UNKNOWN_LIBRARY: dict[str, Callable[[Session], object]] = {
     "discard_draft": lambda s: discard_draft(s, "nowhere", "bo", "1-20210615"),
     "publish": lambda s: publish(s, "nowhere", "bo", "1-20210615"),
     "restore": lambda s: editing.restore(s, "nowhere", 1, "bo", "1-20210615"),
-    "schedule_cutoff": lambda s: editing.schedule_cutoff(s, "nowhere", date(2027, 5, 1), date(2025, 1, 1),
-                                                         "bo", "1-20210615"),
+    "schedule_cutoff": lambda s: editing.schedule_cutoff(
+        s, "nowhere", date(2027, 5, 1), date(2025, 1, 1), "bo", "1-20210615"
+    ),
     "cancel_scheduled_cutoff": lambda s: editing.cancel_scheduled_cutoff(s, "nowhere", 1, "bo", "1-20210615"),
 }
 
@@ -276,9 +335,11 @@ def test_a_malformed_or_invented_version_is_a_conflict(seeded: Session, version:
 
 
 def test_a_form_loaded_before_a_scheduled_date_took_effect_is_stale_after_midnight(
-        seeded: Session, frozen_clock: clock.FrozenClock) -> None:
-    state = editing.schedule_cutoff(seeded, "lyngby", date(2027, 1, 11), date(2024, 1, 1), "anna",
-                                    state_of(seeded).version)
+    seeded: Session, frozen_clock: clock.FrozenClock
+) -> None:
+    state = editing.schedule_cutoff(
+        seeded, "lyngby", date(2027, 1, 11), date(2024, 1, 1), "anna", state_of(seeded).version
+    )
     frozen_clock.move_to(clock.start_of_day(date(2027, 1, 11)))
     with pytest.raises(EditConflict) as caught:
         # Saving this form would publish 2021-06-15 again, undoing the schedule without anyone noticing.

@@ -1,18 +1,17 @@
 """History and restore: every published change is kept, any earlier version comes back in one step."""
+
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
-from typing import Callable
 
 import pytest
 from sqlalchemy.orm import Session
 
 from portal import clock
-from portal.libraries.editing import (Change, EditConflict, NotFound, Revision, history, publish, restore,
-                                      save_draft)
+from portal.libraries.editing import Change, EditConflict, NotFound, Revision, history, publish, restore, save_draft
 from portal.libraries.sync import sync_libraries_file
 from tests.libraries.conftest import T0
 from tests.libraries.editing_support import LYNGBY, RODOVRE, edited, seed, state_of
@@ -32,26 +31,36 @@ def _publish(session: Session, changes: Mapping[str, str], editor: str = "anna",
 
 
 def test_the_first_revision_is_the_load_that_created_the_library(seeded: Session) -> None:
-    assert history(seeded, "lyngby") == [Revision(
-        number=1, at=T0, by="file:seed.toml", action="load", restored_from=None, changes=(
-            Change("name", None, "Lyngby-Taarbæk Bibliotekerne"),
-            Change("cutoff_date", None, "2021-06-15"),
-            Change("kodelinje", None, "+73< +86836084<"),
-            Change("payment_overview_url", None, "https://www.ltk.dk/"),
-            Change("text.da.intro", None, "<p>Før {cutoff_date}</p>"),
-            Change("agency_id", None, "DK-717300"),
-        ))]
+    assert history(seeded, "lyngby") == [
+        Revision(
+            number=1,
+            at=T0,
+            by="file:seed.toml",
+            action="load",
+            restored_from=None,
+            changes=(
+                Change("name", None, "Lyngby-Taarbæk Bibliotekerne"),
+                Change("cutoff_date", None, "2021-06-15"),
+                Change("kodelinje", None, "+73< +86836084<"),
+                Change("payment_overview_url", None, "https://www.ltk.dk/"),
+                Change("text.da.intro", None, "<p>Før {cutoff_date}</p>"),
+                Change("agency_id", None, "DK-717300"),
+            ),
+        )
+    ]
 
 
-def test_history_is_newest_first_and_numbered_per_library(seeded: Session,
-                                                          frozen_clock: clock.FrozenClock) -> None:
+def test_history_is_newest_first_and_numbered_per_library(seeded: Session, frozen_clock: clock.FrozenClock) -> None:
     _publish(seeded, {"name": "A"})
     frozen_clock.advance(timedelta(hours=1))
     _publish(seeded, {"name": "B"}, editor="bo")
     _publish(seeded, {"name": "R"}, slug="rodovre")
     revisions = history(seeded, "lyngby")
-    assert [(r.number, r.action, r.by) for r in revisions] == [(3, "publish", "bo"), (2, "publish", "anna"),
-                                                               (1, "load", "file:seed.toml")]
+    assert [(r.number, r.action, r.by) for r in revisions] == [
+        (3, "publish", "bo"),
+        (2, "publish", "anna"),
+        (1, "load", "file:seed.toml"),
+    ]
     assert revisions[0].at == T0.replace(hour=13) and revisions[0].at.tzinfo is clock.TIMEZONE
     assert revisions[0].changes == (Change("name", "A", "B"),)
     assert [r.number for r in history(seeded, "rodovre")] == [2, 1]
@@ -62,10 +71,12 @@ def test_restore_brings_back_an_earlier_version_in_one_step_and_is_recorded(seed
     _publish(seeded, {"cutoff_date": "2022-01-01"})
     revision = restore(seeded, "lyngby", 1, "bo", state_of(seeded).version)
     assert (revision.number, revision.action, revision.by, revision.restored_from) == (4, "restore", "bo", 1)
-    assert revision.changes == (Change("name", "A", "Lyngby-Taarbæk Bibliotekerne"),
-                                Change("cutoff_date", "2022-01-01", "2021-06-15"),
-                                Change("kodelinje", None, "+73< +86836084<"),
-                                Change("text.en.intro", "<p>Hi</p>", None))
+    assert revision.changes == (
+        Change("name", "A", "Lyngby-Taarbæk Bibliotekerne"),
+        Change("cutoff_date", "2022-01-01", "2021-06-15"),
+        Change("kodelinje", None, "+73< +86836084<"),
+        Change("text.en.intro", "<p>Hi</p>", None),
+    )
     assert state_of(seeded).published == LYNGBY
     assert history(seeded, "lyngby")[0] == revision
 
@@ -74,22 +85,26 @@ def test_a_restore_can_be_undone_by_restoring_again(seeded: Session) -> None:
     _publish(seeded, {"name": "A"})
     restore(seeded, "lyngby", 1, "bo", state_of(seeded).version)
     undo = restore(seeded, "lyngby", 2, "anna", state_of(seeded).version)
-    assert (undo.number, undo.restored_from, undo.changes) == (4, 2, (Change("name", "Lyngby-Taarbæk Bibliotekerne",
-                                                                             "A"),))
+    assert (undo.number, undo.restored_from, undo.changes) == (
+        4,
+        2,
+        (Change("name", "Lyngby-Taarbæk Bibliotekerne", "A"),),
+    )
     assert state_of(seeded).published.name == "A"
 
 
 def test_restore_keeps_an_unpublished_draft(seeded: Session) -> None:
     _publish(seeded, {"name": "A"})
-    state = save_draft(seeded, "lyngby", edited(LYNGBY, {"text.da.intro": "<p>Kladde</p>"}), "bo",
-                       state_of(seeded).version)
+    state = save_draft(
+        seeded, "lyngby", edited(LYNGBY, {"text.da.intro": "<p>Kladde</p>"}), "bo", state_of(seeded).version
+    )
     restore(seeded, "lyngby", 1, "anna", state.version)
     draft = state_of(seeded).draft
     assert draft is not None and draft.text("intro", "da") == "<p>Kladde</p>"
 
 
 def test_restore_of_an_unknown_revision_or_another_librarys_is_not_found(seeded: Session) -> None:
-    _publish(seeded, {"name": "A"})          # lyngby has a revision 2, rodovre has not
+    _publish(seeded, {"name": "A"})  # lyngby has a revision 2, rodovre has not
     for slug, number in (("lyngby", 3), ("rodovre", 2), ("lyngby", 0)):
         with pytest.raises(NotFound):
             restore(seeded, slug, number, "anna", state_of(seeded, slug).version)
@@ -103,17 +118,21 @@ def test_restore_leaves_the_operators_fields_alone(seeded: Session) -> None:
     assert (published.name, published.agency_id) == ("Lyngby-Taarbæk Bibliotekerne", "DK-717399")
 
 
-def test_loading_a_changed_file_is_recorded_with_the_file_name(seeded: Session,
-                                                               write_toml: Callable[..., Path]) -> None:
-    path = write_toml(LYNGBY_TOML.replace('"DK-717300"', '"DK-717301"') + '[library.texts.da]\nintro = "<p>Ny</p>"\n',
-                      "kommune.toml")
+def test_loading_a_changed_file_is_recorded_with_the_file_name(
+    seeded: Session, write_toml: Callable[..., Path]
+) -> None:
+    path = write_toml(
+        LYNGBY_TOML.replace('"DK-717300"', '"DK-717301"') + '[library.texts.da]\nintro = "<p>Ny</p>"\n', "kommune.toml"
+    )
     sync_libraries_file(seeded, path, {})
     latest = history(seeded, "lyngby")[0]
     assert (latest.number, latest.action, latest.by) == (2, "load", "file:kommune.toml")
-    assert latest.changes == (Change("kodelinje", "+73< +86836084<", None),
-                              Change("payment_overview_url", "https://www.ltk.dk/", None),
-                              Change("text.da.intro", "<p>Før {cutoff_date}</p>", "<p>Ny</p>"),
-                              Change("agency_id", "DK-717300", "DK-717301"))
+    assert latest.changes == (
+        Change("kodelinje", "+73< +86836084<", None),
+        Change("payment_overview_url", "https://www.ltk.dk/", None),
+        Change("text.da.intro", "<p>Før {cutoff_date}</p>", "<p>Ny</p>"),
+        Change("agency_id", "DK-717300", "DK-717301"),
+    )
 
 
 def test_loading_an_unchanged_library_records_nothing(seeded: Session) -> None:

@@ -1,4 +1,5 @@
 """Library.text: explicit wording wins, otherwise the Danish/English default."""
+
 from __future__ import annotations
 
 import pickle
@@ -6,9 +7,9 @@ from datetime import date
 
 import pytest
 
-from portal.libraries.texts import check_template, find_placeholders
 from portal.libraries import defaults
 from portal.libraries.library import Library
+from portal.libraries.texts import check_template, find_placeholders
 
 
 def _library(texts: dict[str, dict[str, str]] | None = None) -> Library:
@@ -74,7 +75,7 @@ def test_library_owns_its_texts() -> None:
     library = _library(texts)
     texts["da"][defaults.INTRO] = "efter"
     assert library.text(defaults.INTRO, "da") == "før"
-    assert library == _library({"da": {defaults.INTRO: "før"}})   # empty language = missing
+    assert library == _library({"da": {defaults.INTRO: "før"}})  # empty language = missing
 
 
 def test_library_is_frozen_and_picklable_for_the_cache() -> None:

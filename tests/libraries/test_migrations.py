@@ -1,8 +1,9 @@
 """The hand-written migrations match the models and run both ways, on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -52,12 +53,18 @@ def test_upgrade_is_idempotent_and_downgrade_removes_the_tables(engine: Engine) 
 
 def _insert_library_at_0001(engine: Engine) -> None:
     with engine.begin() as conn:
-        conn.execute(text(
-            "INSERT INTO libraries (id, slug, name, agency_id, cutoff_date, kodelinje, created_at, updated_at)"
-            " VALUES (1, 'lyngby', 'Lyngby', 'DK-717300', :cutoff, '+73< +86836084<', :at, :at)"),
-            {"cutoff": date(2021, 6, 15), "at": datetime(2025, 1, 2, 9, 0, tzinfo=timezone.utc)})
-        conn.execute(text("INSERT INTO library_texts (library_id, language, key, value)"
-                          " VALUES (1, 'da', 'intro', '<p>Egen</p>')"))
+        conn.execute(
+            text(
+                "INSERT INTO libraries (id, slug, name, agency_id, cutoff_date, kodelinje, created_at, updated_at)"
+                " VALUES (1, 'lyngby', 'Lyngby', 'DK-717300', :cutoff, '+73< +86836084<', :at, :at)"
+            ),
+            {"cutoff": date(2021, 6, 15), "at": datetime(2025, 1, 2, 9, 0, tzinfo=UTC)},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO library_texts (library_id, language, key, value) VALUES (1, 'da', 'intro', '<p>Egen</p>')"
+            )
+        )
 
 
 def test_libraries_stored_before_editing_start_their_history(bare_engine: Engine) -> None:
@@ -67,11 +74,14 @@ def test_libraries_stored_before_editing_start_their_history(bare_engine: Engine
     with Session(bare_engine) as session:
         [first] = history(session, "lyngby")
         assert (first.number, first.action, first.by) == (1, "load", "migration 0002")
-        assert first.at == datetime(2025, 1, 2, 10, 0, tzinfo=first.at.tzinfo)   # 09:00 UTC = 10:00 in Denmark
-        assert set(first.changes) == {Change("name", None, "Lyngby"), Change("agency_id", None, "DK-717300"),
-                                      Change("cutoff_date", None, "2021-06-15"),
-                                      Change("kodelinje", None, "+73< +86836084<"),
-                                      Change("text.da.intro", None, "<p>Egen</p>")}
+        assert first.at == datetime(2025, 1, 2, 10, 0, tzinfo=first.at.tzinfo)  # 09:00 UTC = 10:00 in Denmark
+        assert set(first.changes) == {
+            Change("name", None, "Lyngby"),
+            Change("agency_id", None, "DK-717300"),
+            Change("cutoff_date", None, "2021-06-15"),
+            Change("kodelinje", None, "+73< +86836084<"),
+            Change("text.da.intro", None, "<p>Egen</p>"),
+        }
         state = load_state(session, "lyngby")
         assert state is not None and state.version.startswith("1-")
         # The baseline is restorable like any revision.

@@ -1,4 +1,5 @@
 """upsert_libraries / get_library / list_libraries against a migrated SQLite DB."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -15,18 +16,30 @@ from portal.libraries.library import Library
 from portal.libraries.models import LibraryRow, LibraryTextRow
 from portal.libraries.repository import get_library, list_libraries, upsert_libraries
 
-LYNGBY = Library("lyngby", "Lyngby-Taarbæk Bibliotekerne", "DK-717300", date(2021, 6, 15),
-                 kodelinje="+73< +86836084<", payment_overview_url="https://www.ltk.dk/",
-                 texts={"da": {INTRO: "<p>Lyngbys tekst</p>"}, "en": {DELAY_NOTICE: "Soon."}})
-RODOVRE = Library("rodovre", "Rødovre Bibliotek", "DK-717500", date(2019, 7, 1),
-                  fbs_username_env="RODOVRE_FBS_USERNAME", fbs_password_env="RODOVRE_FBS_PASSWORD")
+LYNGBY = Library(
+    "lyngby",
+    "Lyngby-Taarbæk Bibliotekerne",
+    "DK-717300",
+    date(2021, 6, 15),
+    kodelinje="+73< +86836084<",
+    payment_overview_url="https://www.ltk.dk/",
+    texts={"da": {INTRO: "<p>Lyngbys tekst</p>"}, "en": {DELAY_NOTICE: "Soon."}},
+)
+RODOVRE = Library(
+    "rodovre",
+    "Rødovre Bibliotek",
+    "DK-717500",
+    date(2019, 7, 1),
+    fbs_username_env="RODOVRE_FBS_USERNAME",
+    fbs_password_env="RODOVRE_FBS_PASSWORD",
+)
 
 
 def test_created_then_read_back_equal(app: Flask) -> None:
     with app.app_context():
         report = upsert_libraries(db.session(), [LYNGBY, RODOVRE])
         assert (report.created, report.updated, report.unchanged) == (["lyngby", "rodovre"], [], [])
-    with app.app_context():   # a fresh session: really from the DB
+    with app.app_context():  # a fresh session: really from the DB
         assert get_library("lyngby") == LYNGBY
         assert get_library("rodovre") == RODOVRE
         assert get_library("nowhere") is None
@@ -41,7 +54,7 @@ def test_upsert_by_slug_updates_in_place(app: Flask) -> None:
         assert (report.created, report.updated, report.unchanged) == ([], ["lyngby"], [])
     with app.app_context():
         assert get_library("lyngby") == changed
-        assert get_library("rodovre") == RODOVRE          # not in this upsert: left alone
+        assert get_library("rodovre") == RODOVRE  # not in this upsert: left alone
         assert db.session().scalar(select(func.count()).select_from(LibraryRow)) == 2
 
 
@@ -78,7 +91,7 @@ def test_text_only_change_bumps_updated_at(app: Flask) -> None:
 
 
 def test_one_transaction_a_failing_second_library_rolls_back_the_first(app: Flask) -> None:
-    broken = replace(RODOVRE, cutoff_date=None)   # NOT NULL violated when flushed
+    broken = replace(RODOVRE, cutoff_date=None)  # NOT NULL violated when flushed
     with app.app_context():
         with pytest.raises(IntegrityError):
             upsert_libraries(db.session(), [LYNGBY, broken])

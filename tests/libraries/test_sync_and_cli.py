@@ -1,8 +1,9 @@
 """Loading a file into the DB: the CLI, start-up, and nothing half-loaded."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
 from flask import Flask
@@ -24,8 +25,7 @@ def _slugs_and_names(app: Flask) -> list[tuple[str, str]]:
         return [(library.slug, library.name) for library in list_libraries()]
 
 
-def test_nothing_half_loaded_when_the_second_library_is_bad(app: Flask,
-                                                            write_toml: Callable[..., Path]) -> None:
+def test_nothing_half_loaded_when_the_second_library_is_bad(app: Flask, write_toml: Callable[..., Path]) -> None:
     with app.app_context():
         sync_libraries_file(db.session(), write_toml(LYNGBY, "good.toml"), {})
     before = _slugs_and_names(app)
@@ -36,8 +36,7 @@ def test_nothing_half_loaded_when_the_second_library_is_bad(app: Flask,
     assert _slugs_and_names(app) == before == [("lyngby", "Lyngby-Taarbæk Bibliotekerne")]
 
 
-def test_cli_load_prints_created_then_updated_and_unchanged(app: Flask,
-                                                            write_toml: Callable[..., Path]) -> None:
+def test_cli_load_prints_created_then_updated_and_unchanged(app: Flask, write_toml: Callable[..., Path]) -> None:
     runner = app.test_cli_runner()
     result = runner.invoke(args=["libraries", "load", str(write_toml(LYNGBY + RODOVRE))])
     assert result.exit_code == 0, result.output
@@ -77,18 +76,18 @@ def test_cli_list(app: Flask, write_toml: Callable[..., Path]) -> None:
     ]
 
 
-def test_startup_loads_the_libraries_file(make_app: Callable[..., Flask],
-                                          write_toml: Callable[..., Path]) -> None:
+def test_startup_loads_the_libraries_file(make_app: Callable[..., Flask], write_toml: Callable[..., Path]) -> None:
     path = write_toml(LYNGBY + '[library.texts.da]\nintro = "<p>Egen</p>"\n')
     app = make_app(path)
     with app.app_context():
         assert get_library("lyngby").text("intro", "da") == "<p>Egen</p>"
-    make_app(path)   # a restart on the same DB is fine (upsert, not insert)
+    make_app(path)  # a restart on the same DB is fine (upsert, not insert)
     assert _slugs_and_names(app) == [("lyngby", "Lyngby-Taarbæk Bibliotekerne")]
 
 
-def test_startup_with_a_bad_file_stops_with_one_clear_line(make_app: Callable[..., Flask],
-                                                           write_toml: Callable[..., Path]) -> None:
+def test_startup_with_a_bad_file_stops_with_one_clear_line(
+    make_app: Callable[..., Flask], write_toml: Callable[..., Path]
+) -> None:
     path = write_toml(LYNGBY + _secret_line())
     with pytest.raises(SystemExit) as caught:
         make_app(path)
@@ -99,8 +98,9 @@ def test_startup_with_a_bad_file_stops_with_one_clear_line(make_app: Callable[..
     assert "hunter2" not in message
 
 
-def test_startup_with_a_bad_file_leaves_the_db_as_it_was(make_app: Callable[..., Flask],
-                                                         write_toml: Callable[..., Path]) -> None:
+def test_startup_with_a_bad_file_leaves_the_db_as_it_was(
+    make_app: Callable[..., Flask], write_toml: Callable[..., Path]
+) -> None:
     app = make_app(write_toml(LYNGBY, "good.toml"))
     with pytest.raises(SystemExit):
         make_app(write_toml(LYNGBY.replace("Lyngby-Taarbæk Bibliotekerne", "X") + BAD_RODOVRE, "bad.toml"))
@@ -117,6 +117,7 @@ def _secret_line() -> str:
 
 # --- Start-up does not undo the editors' work ------------------------------------------------
 
+
 def _edit_name(app: Flask, name: str, slug: str = "lyngby") -> None:
     """An editor publishes a new name through the editor storage."""
     with app.app_context():
@@ -132,26 +133,29 @@ def _actions(app: Flask, slug: str = "lyngby") -> list[tuple[str, str]]:
         return [(revision.action, revision.by) for revision in history(db.session(), slug)]
 
 
-def test_a_restart_keeps_what_editors_published(make_app: Callable[..., Flask],
-                                                write_toml: Callable[..., Path]) -> None:
+def test_a_restart_keeps_what_editors_published(
+    make_app: Callable[..., Flask], write_toml: Callable[..., Path]
+) -> None:
     path = write_toml(LYNGBY + RODOVRE)
     app = make_app(path)
     _edit_name(app, "Lyngby Bibliotek")
-    make_app(path)                       # restart with the same file
+    make_app(path)  # restart with the same file
     assert _slugs_and_names(app)[0] == ("lyngby", "Lyngby Bibliotek")
     assert _actions(app) == [("publish", "anna"), ("load", "file:libraries.toml")]
 
 
-def test_a_restart_keeps_edits_when_the_file_changed_only_in_form(make_app: Callable[..., Flask],
-                                                                   write_toml: Callable[..., Path]) -> None:
+def test_a_restart_keeps_edits_when_the_file_changed_only_in_form(
+    make_app: Callable[..., Flask], write_toml: Callable[..., Path]
+) -> None:
     app = make_app(write_toml(LYNGBY + RODOVRE))
     _edit_name(app, "Lyngby Bibliotek")
     make_app(write_toml("# reformatted\n" + (LYNGBY + RODOVRE).replace(" = ", "=")))
     assert _slugs_and_names(app)[0] == ("lyngby", "Lyngby Bibliotek")
 
 
-def test_a_restart_applies_only_the_entries_changed_in_the_file(make_app: Callable[..., Flask],
-                                                                write_toml: Callable[..., Path]) -> None:
+def test_a_restart_applies_only_the_entries_changed_in_the_file(
+    make_app: Callable[..., Flask], write_toml: Callable[..., Path]
+) -> None:
     app = make_app(write_toml(LYNGBY + RODOVRE))
     _edit_name(app, "Lyngby Bibliotek")
     _edit_name(app, "Rødovre Edited", slug="rodovre")
@@ -176,14 +180,15 @@ def test_the_cli_always_applies_the_file(make_app: Callable[..., Flask], write_t
     assert _actions(app)[0] == ("load", "file:libraries.toml")
 
 
-def test_a_database_loaded_before_hashes_were_stored_is_checked_once(make_app: Callable[..., Flask],
-                                                                     write_toml: Callable[..., Path]) -> None:
+def test_a_database_loaded_before_hashes_were_stored_is_checked_once(
+    make_app: Callable[..., Flask], write_toml: Callable[..., Path]
+) -> None:
     path = write_toml(LYNGBY)
     app = make_app(path)
     with app.app_context():
         db.session().execute(update(LibraryRow).values(source_hash=None))
         db.session().commit()
-    make_app(path)                       # same content: nothing recorded, the hash is stored
+    make_app(path)  # same content: nothing recorded, the hash is stored
     assert _actions(app) == [("load", "file:libraries.toml")]
     _edit_name(app, "Lyngby Bibliotek")
     make_app(path)
@@ -192,28 +197,31 @@ def test_a_database_loaded_before_hashes_were_stored_is_checked_once(make_app: C
 
 # -- a library's own FBS login: its variables must be set when it loads ------------------------
 
-OWN_LOGIN = RODOVRE.replace('agency_id = "DK-717500"',
-                            'agency_id = "DK-717500"\nfbs_username_env = "RODOVRE_FBS_USER"\n'
-                            'fbs_password_env = "RODOVRE_FBS_PASSWORD"')
+OWN_LOGIN = RODOVRE.replace(
+    'agency_id = "DK-717500"',
+    'agency_id = "DK-717500"\nfbs_username_env = "RODOVRE_FBS_USER"\nfbs_password_env = "RODOVRE_FBS_PASSWORD"',
+)
 BOTH_SET = {"RODOVRE_FBS_USER": "rodovre", "RODOVRE_FBS_PASSWORD": "own-secret"}
 
 
-def test_cli_load_refuses_a_library_whose_login_variable_is_not_set(app: Flask,
-                                                                    write_toml: Callable[..., Path]) -> None:
+def test_cli_load_refuses_a_library_whose_login_variable_is_not_set(
+    app: Flask, write_toml: Callable[..., Path]
+) -> None:
     assert "fbs_username_env" in OWN_LOGIN
     path = write_toml(LYNGBY + OWN_LOGIN)
     result = app.test_cli_runner().invoke(args=["libraries", "load", str(path)])
     assert result.exit_code != 0
     [line] = result.output.strip().splitlines()
     assert "library 'rodovre'" in line and "RODOVRE_FBS_USER" in line and "'fbs_username_env'" in line
-    assert _slugs_and_names(app) == []              # nothing loaded, Lyngby neither
+    assert _slugs_and_names(app) == []  # nothing loaded, Lyngby neither
 
 
-@pytest.mark.parametrize(("missing", "key"), [("RODOVRE_FBS_USER", "fbs_username_env"),
-                                              ("RODOVRE_FBS_PASSWORD", "fbs_password_env")])
-def test_startup_stops_naming_the_library_and_the_unset_variable(make_app: Callable[..., Flask],
-                                                                 write_toml: Callable[..., Path],
-                                                                 missing: str, key: str) -> None:
+@pytest.mark.parametrize(
+    ("missing", "key"), [("RODOVRE_FBS_USER", "fbs_username_env"), ("RODOVRE_FBS_PASSWORD", "fbs_password_env")]
+)
+def test_startup_stops_naming_the_library_and_the_unset_variable(
+    make_app: Callable[..., Flask], write_toml: Callable[..., Path], missing: str, key: str
+) -> None:
     variables = {name: value for name, value in BOTH_SET.items() if name != missing}
     with pytest.raises(SystemExit) as caught:
         make_app(write_toml(LYNGBY + OWN_LOGIN), **variables)
@@ -222,14 +230,17 @@ def test_startup_stops_naming_the_library_and_the_unset_variable(make_app: Calla
     assert "library 'rodovre'" in message and missing in message and repr(key) in message
 
 
-def test_startup_checks_libraries_loaded_earlier_too(make_app: Callable[..., Flask],
-                                                     write_toml: Callable[..., Path]) -> None:
+def test_startup_checks_libraries_loaded_earlier_too(
+    make_app: Callable[..., Flask], write_toml: Callable[..., Path]
+) -> None:
     app = make_app(write_toml(LYNGBY + OWN_LOGIN), **BOTH_SET)
     with app.app_context():
         assert get_library("rodovre").fbs_username_env == "RODOVRE_FBS_USER"
     # Restarted without the file (the library is in the database) and without the password.
     with pytest.raises(SystemExit) as caught:
         make_app(None, RODOVRE_FBS_USER="rodovre")
-    assert str(caught.value) == ("gebyrportal: configuration error: library rodovre: environment variable "
-                                 "RODOVRE_FBS_PASSWORD (its FBS credentials) is not set")
-    make_app(None, **BOTH_SET)      # with both set it starts
+    assert str(caught.value) == (
+        "gebyrportal: configuration error: library rodovre: environment variable "
+        "RODOVRE_FBS_PASSWORD (its FBS credentials) is not set"
+    )
+    make_app(None, **BOTH_SET)  # with both set it starts

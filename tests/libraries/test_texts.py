@@ -1,4 +1,5 @@
 """Library texts: editor HTML is sanitised, placeholders are checked and filled escaped."""
+
 from __future__ import annotations
 
 from html.parser import HTMLParser
@@ -58,12 +59,12 @@ def test_check_template_names_unknown_placeholders() -> None:
 
 def test_allowed_html_is_kept() -> None:
     html = (
-        '<p>Se <strong>her</strong>, <em>her</em>, <b>b</b>, <i>i</i><br>'
+        "<p>Se <strong>her</strong>, <em>her</em>, <b>b</b>, <i>i</i><br>"
         '<a href="https://bib.dk/gebyrer">link</a> <a href="mailto:bib@kk.dk">mail</a></p>'
         "<ul><li>en</li></ul><ol><li>to</li></ol>"
     )
     assert sanitize_html(html) == (
-        '<p>Se <strong>her</strong>, <em>her</em>, <b>b</b>, <i>i</i><br>'
+        "<p>Se <strong>her</strong>, <em>her</em>, <b>b</b>, <i>i</i><br>"
         '<a href="https://bib.dk/gebyrer" rel="noopener noreferrer">link</a> '
         '<a href="mailto:bib@kk.dk" rel="noopener noreferrer">mail</a></p>'
         "<ul><li>en</li></ul><ol><li>to</li></ol>"
@@ -83,8 +84,16 @@ def test_event_handler_attributes_are_removed() -> None:
 
 @pytest.mark.parametrize(
     "href",
-    ["javascript:alert(1)", " JaVaScRiPt:alert(1)", "java\tscript:alert(1)",
-     "data:text/html,<script>alert(1)</script>", "vbscript:x", "/relative", "#top", "ftp://x.dk"],
+    [
+        "javascript:alert(1)",
+        " JaVaScRiPt:alert(1)",
+        "java\tscript:alert(1)",
+        "data:text/html,<script>alert(1)</script>",
+        "vbscript:x",
+        "/relative",
+        "#top",
+        "ftp://x.dk",
+    ],
 )
 def test_links_other_than_http_https_mailto_lose_their_href(href: str) -> None:
     cleaned = sanitize_html(f'<a href="{href}">klik</a>')
@@ -92,8 +101,14 @@ def test_links_other_than_http_https_mailto_lose_their_href(href: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "html", ["<iframe src=https://x.dk></iframe>", "<style>p{}</style>", "<form><input></form>",
-             "<object data=x></object>", "<svg><script>alert(1)</script></svg>"]
+    "html",
+    [
+        "<iframe src=https://x.dk></iframe>",
+        "<style>p{}</style>",
+        "<form><input></form>",
+        "<object data=x></object>",
+        "<svg><script>alert(1)</script></svg>",
+    ],
 )
 def test_other_tags_are_removed(html: str) -> None:
     assert sanitize_html(html + "tekst") == "tekst"
@@ -141,9 +156,7 @@ def test_markup_value_is_escaped_too() -> None:
 
 def test_value_cannot_break_out_of_an_attribute() -> None:
     result = render_text('<a href="https://bib.dk/{cutoff_date}">x</a>', {"cutoff_date": '" onclick="x'})
-    assert result == (
-        '<p><a href="https://bib.dk/&#34; onclick=&#34;x" rel="noopener noreferrer">x</a></p>'
-    )
+    assert result == ('<p><a href="https://bib.dk/&#34; onclick=&#34;x" rel="noopener noreferrer">x</a></p>')
 
 
 def test_value_is_not_scanned_for_placeholders() -> None:
@@ -167,11 +180,35 @@ def test_template_html_is_sanitised_when_rendering() -> None:
 
 # --- properties ---------------------------------------------------------------------------
 
-_FRAGMENTS = st.sampled_from([
-    "<script>", "</script>", "<a href=\"", "javascript:", "https://bib.dk", "\"", "'", ">", "<",
-    " onclick=\"alert(1)\"", "<img src=x onerror=alert(1)>", "<p>", "</p>", "<b>", "</b>",
-    "\n\n", "{cutoff_date}", "{x}", "tekst", "&", "<!--", "-->", "<style>", "<iframe>", "=",
-])
+_FRAGMENTS = st.sampled_from(
+    [
+        "<script>",
+        "</script>",
+        '<a href="',
+        "javascript:",
+        "https://bib.dk",
+        '"',
+        "'",
+        ">",
+        "<",
+        ' onclick="alert(1)"',
+        "<img src=x onerror=alert(1)>",
+        "<p>",
+        "</p>",
+        "<b>",
+        "</b>",
+        "\n\n",
+        "{cutoff_date}",
+        "{x}",
+        "tekst",
+        "&",
+        "<!--",
+        "-->",
+        "<style>",
+        "<iframe>",
+        "=",
+    ]
+)
 
 
 class _Collector(HTMLParser):
@@ -206,6 +243,7 @@ def test_any_value_is_inserted_escaped_and_verbatim(value: str) -> None:
 
 
 # --- render_plain: titles and button labels ---------------------------------------------------
+
 
 def test_render_plain_strips_tags_and_fills_placeholder() -> None:
     out = render_plain("<p>Betales <b>før</b> {cutoff_date}</p>", {"cutoff_date": "15. juni 2021"})

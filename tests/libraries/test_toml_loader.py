@@ -1,20 +1,22 @@
 """load_libraries_file: the happy path, and every refusal naming file, library and key."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Callable
 
 import pytest
 
 from portal.devtools.demo import DEMO_LIBRARIES_FILE
 from portal.libraries.toml_loader import LibraryFileError, load_libraries_file
-
 from tests.libraries.snippets import LYNGBY, RODOVRE
 
 
 def test_happy_path_reads_every_key(write_toml: Callable[..., Path]) -> None:
-    path = write_toml(LYNGBY + '''
+    path = write_toml(
+        LYNGBY
+        + """
 kodelinje = "+73<+86836084<"
 payment_overview_url = "https://www.ltk.dk/"
 fbs_username_env = "LYNGBY_FBS_USERNAME"
@@ -25,20 +27,25 @@ intro = "<p>Før {cutoff_date}</p>"
 
 [library.texts.en]
 payable_here_title = "Pay on this page"
-''' + RODOVRE.replace("2019-07-01", '"2019-07-01"') + '''
+"""
+        + RODOVRE.replace("2019-07-01", '"2019-07-01"')
+        + """
 payment_overview_url = "http://127.0.0.1:5000/betaling"
-''')
+"""
+    )
     lyngby, rodovre = load_libraries_file(path)
     assert lyngby.slug == "lyngby"
     assert lyngby.name == "Lyngby-Taarbæk Bibliotekerne"
     assert lyngby.agency_id == "DK-717300"
     assert lyngby.cutoff_date == date(2021, 6, 15)
-    assert lyngby.kodelinje == "+73< +86836084<"       # stored in canonical form
+    assert lyngby.kodelinje == "+73< +86836084<"  # stored in canonical form
     assert lyngby.payment_overview_url == "https://www.ltk.dk/"
     assert (lyngby.fbs_username_env, lyngby.fbs_password_env) == ("LYNGBY_FBS_USERNAME", "LYNGBY_FBS_PASSWORD")
-    assert lyngby.texts == {"da": {"intro": "<p>Før {cutoff_date}</p>"},
-                            "en": {"payable_here_title": "Pay on this page"}}
-    assert rodovre.cutoff_date == date(2019, 7, 1)      # an ISO string works too
+    assert lyngby.texts == {
+        "da": {"intro": "<p>Før {cutoff_date}</p>"},
+        "en": {"payable_here_title": "Pay on this page"},
+    }
+    assert rodovre.cutoff_date == date(2019, 7, 1)  # an ISO string works too
     assert rodovre.kodelinje is None and rodovre.texts == {}
     assert rodovre.payment_overview_url == "http://127.0.0.1:5000/betaling"
 
@@ -70,8 +77,7 @@ REFUSALS = [
     ("language not a table", _add(LYNGBY, 'texts = { da = "x" }'), "'lyngby'", "texts.da"),
     ("text not a string", LYNGBY + "[library.texts.en]\nintro = 5\n", "'lyngby'", "texts.en.intro"),
     ("text empty", LYNGBY + '[library.texts.da]\nintro = "  "\n', "'lyngby'", "texts.da.intro"),
-    ("unknown placeholder", LYNGBY + '[library.texts.da]\nintro = "Før {cutoff}"\n', "'lyngby'",
-     "texts.da.intro"),
+    ("unknown placeholder", LYNGBY + '[library.texts.da]\nintro = "Før {cutoff}"\n', "'lyngby'", "texts.da.intro"),
     ("missing slug", LYNGBY + RODOVRE.replace('slug = "rodovre"\n', ""), "#2", "slug"),
     ("missing name", LYNGBY.replace('name = "Lyngby-Taarbæk Bibliotekerne"\n', ""), "'lyngby'", "name"),
     ("missing agency_id", LYNGBY.replace('agency_id = "DK-717300"\n', ""), "'lyngby'", "agency_id"),
@@ -79,8 +85,16 @@ REFUSALS = [
     ("empty name", LYNGBY.replace('"Lyngby-Taarbæk Bibliotekerne"', '" "'), "'lyngby'", "name"),
     ("name not a string", LYNGBY.replace('"Lyngby-Taarbæk Bibliotekerne"', "7"), "'lyngby'", "name"),
 ]
-for bad_date in ['"2021-02-30"', '"15/6/2021"', '"20210615"', "2021-06-15T10:00:00", "2021-06-15 10:00:00+02:00",
-                 "10:00:00", "20210615", '""']:
+for bad_date in [
+    '"2021-02-30"',
+    '"15/6/2021"',
+    '"20210615"',
+    "2021-06-15T10:00:00",
+    "2021-06-15 10:00:00+02:00",
+    "10:00:00",
+    "20210615",
+    '""',
+]:
     REFUSALS.append((f"date {bad_date}", LYNGBY.replace("2021-06-15", bad_date, 1), "'lyngby'", "cutoff_date"))
 for bad_slug in ['"Lyngby"', '"-lyngby"', '"lyngby-"', '"lyng_by"', '"lyng by"', '""', '"' + "a" * 65 + '"', "5"]:
     REFUSALS.append((f"slug {bad_slug[:12]}", LYNGBY.replace('"lyngby"', bad_slug), "#1", "slug"))
@@ -88,30 +102,46 @@ for bad_agency in ['"717300"', '"DK-71730"', '"dk-717300"', '"DK-7173000"', '"DK
     REFUSALS.append((f"agency {bad_agency}", LYNGBY.replace('"DK-717300"', bad_agency), "'lyngby'", "agency_id"))
 for bad_line in ['"+73< +96836084<"', '"+71< 000000002000015+86021447<"', '"hello"', '"+99< +86836084<"', "73"]:
     REFUSALS.append((f"kodelinje {bad_line}", _add(LYNGBY, f"kodelinje = {bad_line}"), "'lyngby'", "kodelinje"))
-for bad_url in ['"http://www.ltk.dk/"', '"ftp://www.ltk.dk/"', '"www.ltk.dk"', '"https://"',
-                '"https://user:pw@www.ltk.dk/"', '"http://127.0.0.2/"', '"javascript:alert(1)"']:
-    REFUSALS.append((f"url {bad_url}", _add(LYNGBY, f"payment_overview_url = {bad_url}"), "'lyngby'",
-                     "payment_overview_url"))
+for bad_url in [
+    '"http://www.ltk.dk/"',
+    '"ftp://www.ltk.dk/"',
+    '"www.ltk.dk"',
+    '"https://"',
+    '"https://user:pw@www.ltk.dk/"',
+    '"http://127.0.0.2/"',
+    '"javascript:alert(1)"',
+]:
+    REFUSALS.append(
+        (f"url {bad_url}", _add(LYNGBY, f"payment_overview_url = {bad_url}"), "'lyngby'", "payment_overview_url")
+    )
 for key in ("fbs_username_env", "fbs_password_env"):
     other = "fbs_password_env" if key == "fbs_username_env" else "fbs_username_env"
     for bad_env in ['"lyngby_user"', '"1ABC"', '"A-B"', '"hunter2"', '""']:
-        REFUSALS.append((f"{key} {bad_env}", LYNGBY + f'{key} = {bad_env}\n{other} = "OK_NAME"\n',
-                         "'lyngby'", key))
+        REFUSALS.append((f"{key} {bad_env}", LYNGBY + f'{key} = {bad_env}\n{other} = "OK_NAME"\n', "'lyngby'", key))
     REFUSALS.append((f"only {key}", _add(LYNGBY, f'{key} = "LYNGBY_FBS"'), "'lyngby'", other))
-for secret_key, where in [("password", "library"), ("fbs_password", "library"), ("api_token", "library"),
-                          ("client_secret", "library"), ("fbs_password", "top")]:
+for secret_key, where in [
+    ("password", "library"),
+    ("fbs_password", "library"),
+    ("api_token", "library"),
+    ("client_secret", "library"),
+    ("fbs_password", "top"),
+]:
     text = (f'{secret_key} = "hunter2"\n' + LYNGBY) if where == "top" else _add(LYNGBY, f'{secret_key} = "hunter2"')
     REFUSALS.append((f"secret {secret_key} at {where}", text, None if where == "top" else "'lyngby'", secret_key))
-REFUSALS.append(("secret in texts", LYNGBY + '[library.texts.da]\npassword = "hunter2"\n', "'lyngby'",
-                 "texts.da.password"))
-REFUSALS.append(("duplicate slug", LYNGBY + RODOVRE + LYNGBY.replace("DK-717300", "DK-717301"),
-                 "#3 ('lyngby')", "slug"))
+REFUSALS.append(
+    ("secret in texts", LYNGBY + '[library.texts.da]\npassword = "hunter2"\n', "'lyngby'", "texts.da.password")
+)
+REFUSALS.append(
+    ("duplicate slug", LYNGBY + RODOVRE + LYNGBY.replace("DK-717300", "DK-717301"), "#3 ('lyngby')", "slug")
+)
 
 
-@pytest.mark.parametrize(("toml", "library", "key"), [case[1:] for case in REFUSALS],
-                         ids=[case[0] for case in REFUSALS])
-def test_refusal_names_file_library_and_key(write_toml: Callable[..., Path], toml: str,
-                                             library: str | None, key: str) -> None:
+@pytest.mark.parametrize(
+    ("toml", "library", "key"), [case[1:] for case in REFUSALS], ids=[case[0] for case in REFUSALS]
+)
+def test_refusal_names_file_library_and_key(
+    write_toml: Callable[..., Path], toml: str, library: str | None, key: str
+) -> None:
     path = write_toml(toml)
     with pytest.raises(LibraryFileError) as caught:
         load_libraries_file(path)

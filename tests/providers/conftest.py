@@ -1,4 +1,5 @@
 """Fixtures: an FBS simulator on a real loopback port, real clients talking HTTP to it."""
+
 from __future__ import annotations
 
 import socket
@@ -10,8 +11,8 @@ from flask import Flask
 
 import portal.kvstore
 from portal.config import Settings
-from portal.devtools.demo import DEV_FBS_PASSWORD, DEV_FBS_USERNAME
 from portal.devtools import debtor_sim
+from portal.devtools.demo import DEV_FBS_PASSWORD, DEV_FBS_USERNAME
 from portal.devtools.demo_data import LYNGBY
 from portal.devtools.fbs_sim import SimState, start_fbs_sim, stop_fbs_sim
 from portal.providers import setup
@@ -63,11 +64,17 @@ MakeFbs = Callable[..., FbsClient]
 
 @pytest.fixture
 def make_fbs(http: httpx.Client, sim_url: str, sessions: SessionKeyStore) -> MakeFbs:
-    def make(agency: str = LYNGBY, username: str = DEV_FBS_USERNAME,
-             password: str = DEV_FBS_PASSWORD, *, client: httpx.Client | None = None,
-             base_url: str | None = None, store: SessionKeyStore | None = None) -> FbsClient:
-        return FbsClient(client or http, base_url or sim_url, agency, username, password,
-                         store or sessions)
+    def make(
+        agency: str = LYNGBY,
+        username: str = DEV_FBS_USERNAME,
+        password: str = DEV_FBS_PASSWORD,
+        *,
+        client: httpx.Client | None = None,
+        base_url: str | None = None,
+        store: SessionKeyStore | None = None,
+    ) -> FbsClient:
+        return FbsClient(client or http, base_url or sim_url, agency, username, password, store or sessions)
+
     return make
 
 

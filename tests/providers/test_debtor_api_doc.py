@@ -1,4 +1,5 @@
 """The OpenAPI document and the code say the same: paths, fields and statuses the client relies on."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -18,8 +19,23 @@ def test_the_path_of_client_simulator_and_document_agree() -> None:
 
 
 def test_every_field_the_parser_reads_is_documented() -> None:
-    fields = ["agencyId", "claims", "claimId", "feeId", "originClaimId", "type", "description", "createdDate",
-              "originalAmount", "outstandingAmount", "status", "dueDate", "paidAmount", "paidDate", "cpr"]
+    fields = [
+        "agencyId",
+        "claims",
+        "claimId",
+        "feeId",
+        "originClaimId",
+        "type",
+        "description",
+        "createdDate",
+        "originalAmount",
+        "outstandingAmount",
+        "status",
+        "dueDate",
+        "paidAmount",
+        "paidDate",
+        "cpr",
+    ]
     for field in fields:
         assert f'"{field}"' in PARSER or field == "cpr", field
         assert f"{field}:" in DOC, field

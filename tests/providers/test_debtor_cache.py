@@ -1,13 +1,14 @@
 """The debtor system behind the one caching layer: keyed by patron id, never by CPR; dropped at logout."""
+
 from __future__ import annotations
 
 import pytest
 from flask import Flask
 
-from portal.kvstore import store
-from portal.devtools.demo import DEV_DEBTOR_API_KEY
 from portal.devtools.debtor_sim import SimState
+from portal.devtools.demo import DEV_DEBTOR_API_KEY
 from portal.devtools.demo_data import LYNGBY, RODOVRE
+from portal.kvstore import store
 from portal.providers import setup
 from portal.providers.cache import CachedDebtor
 from portal.providers.errors import UpstreamBadResponse
@@ -36,7 +37,7 @@ def test_second_call_within_ttl_makes_no_http_call(app: Flask, debtor_state: Sim
     first = debtor().claims(1001, ANNE)
     assert debtor().claims(1001, ANNE) == first and len(first) == 4
     assert debtor_state.call_count("claims") == 1
-    debtor().claims(1001, ANNE).clear()                  # callers get their own list
+    debtor().claims(1001, ANNE).clear()  # callers get their own list
     assert len(debtor().claims(1001, ANNE)) == 4
 
 
@@ -77,8 +78,7 @@ class TestNotConfigured:
 
 
 def test_settings_with_a_base_url_give_a_cached_client(sim_url: str) -> None:
-    settings = provider_settings(sim_url).with_overrides(debtor_base_url="http://127.0.0.1:9",
-                                                         debtor_api_key="k")
+    settings = provider_settings(sim_url).with_overrides(debtor_base_url="http://127.0.0.1:9", debtor_api_key="k")
     app = make_app(settings)
     try:
         with app.app_context():

@@ -1,12 +1,12 @@
 """DebtorClient against the debtor simulator over real HTTP: answers, faults, timeouts, garbage."""
-from __future__ import annotations
 
+from __future__ import annotations
 
 import httpx
 import pytest
 
-from portal.devtools.demo import DEV_DEBTOR_API_KEY
 from portal.devtools.debtor_sim import SimState
+from portal.devtools.demo import DEV_DEBTOR_API_KEY
 from portal.devtools.demo_data import LYNGBY, RODOVRE
 from portal.domain.claims import ClaimStatus
 from portal.providers.debtor import DebtorClient, DebtorCredentialsRejected
@@ -38,8 +38,7 @@ def test_a_citizen_without_claims(debtor: DebtorClient) -> None:
     assert debtor.get_claims(LYNGBY, "0909090909") == []
 
 
-def test_the_cpr_number_travels_in_the_body_never_in_the_url(debtor: DebtorClient,
-                                                               debtor_state: SimState) -> None:
+def test_the_cpr_number_travels_in_the_body_never_in_the_url(debtor: DebtorClient, debtor_state: SimState) -> None:
     debtor.get_claims(LYNGBY, ANNE)
     [(method, path, query)] = debtor_state.requests
     assert method == "POST" and path == f"/v1/libraries/{LYNGBY}/claims/search"
@@ -64,14 +63,16 @@ def test_unknown_library_is_an_error(debtor: DebtorClient) -> None:
         debtor.get_claims("DK-000001", ANNE)
 
 
-@pytest.mark.parametrize(("kind", "message"), [
-    ("invalid-json", "not valid JSON"),
-    ("wrong-shape", "not an object"),
-    ("float-amount", "outstandingAmount is not an amount"),
-    ("other-agency", "another agencyId"),
-])
-def test_garbage_is_a_bad_response(debtor: DebtorClient, debtor_state: SimState, kind: str,
-                                   message: str) -> None:
+@pytest.mark.parametrize(
+    ("kind", "message"),
+    [
+        ("invalid-json", "not valid JSON"),
+        ("wrong-shape", "not an object"),
+        ("float-amount", "outstandingAmount is not an amount"),
+        ("other-agency", "another agencyId"),
+    ],
+)
+def test_garbage_is_a_bad_response(debtor: DebtorClient, debtor_state: SimState, kind: str, message: str) -> None:
     debtor_state.answer_garbage(kind)  # type: ignore[arg-type]
     with pytest.raises(UpstreamBadResponse, match=message) as info:
         debtor.get_claims(LYNGBY, ANNE)
@@ -93,8 +94,7 @@ def test_unreachable(http: httpx.Client) -> None:
 
 
 @pytest.mark.parametrize("cpr", ["010190111", "01019011110", "010190-1111", 101901111, "０１０１９０１１１１"])
-def test_malformed_cpr_is_refused_before_any_call(debtor: DebtorClient, debtor_state: SimState,
-                                                  cpr: object) -> None:
+def test_malformed_cpr_is_refused_before_any_call(debtor: DebtorClient, debtor_state: SimState, cpr: object) -> None:
     with pytest.raises(ValueError) as info:
         debtor.get_claims(LYNGBY, cpr)  # type: ignore[arg-type]
     assert str(cpr) not in str(info.value)

@@ -1,4 +1,5 @@
 """debtor_parse: debtor-status API JSON -> Claims; anything off-spec -> UpstreamBadResponse."""
+
 from __future__ import annotations
 
 import copy
@@ -17,9 +18,17 @@ from portal.providers.errors import UpstreamBadResponse
 
 AGENCY = "DK-717300"
 GOOD: dict[str, Any] = {
-    "claimId": "LTK-1", "feeId": 505, "type": "fee", "description": "Gebyr (for sent)",
-    "createdDate": "2021-06-16", "originalAmount": "60.00", "outstandingAmount": "60.00",
-    "status": "reminder_sent", "dueDate": "2021-07-13", "paidAmount": "0.00", "paidDate": None,
+    "claimId": "LTK-1",
+    "feeId": 505,
+    "type": "fee",
+    "description": "Gebyr (for sent)",
+    "createdDate": "2021-06-16",
+    "originalAmount": "60.00",
+    "outstandingAmount": "60.00",
+    "status": "reminder_sent",
+    "dueDate": "2021-07-13",
+    "paidAmount": "0.00",
+    "paidDate": None,
 }
 DROP = object()
 
@@ -42,16 +51,31 @@ def test_a_library_claim() -> None:
     [claim] = parse_claims(answer(GOOD), AGENCY)
     assert (claim.claim_id, claim.fee_id, claim.origin_claim_id, claim.type) == ("LTK-1", 505, None, FeeType.FEE)
     assert (claim.original_amount, claim.outstanding, claim.paid_amount) == (
-        Decimal("60.00"), Decimal("60.00"), Decimal("0.00"))
+        Decimal("60.00"),
+        Decimal("60.00"),
+        Decimal("0.00"),
+    )
     assert (claim.status, claim.created, claim.due, claim.paid) == (
-        ClaimStatus.REMINDER_SENT, date(2021, 6, 16), date(2021, 7, 13), None)
+        ClaimStatus.REMINDER_SENT,
+        date(2021, 6, 16),
+        date(2021, 7, 13),
+        None,
+    )
     assert not claim.added_by_municipality and not claim.is_paid
 
 
 def test_a_reminder_fee_added_by_the_municipality_and_paid() -> None:
-    raw = claim_with(claimId="LTK-1-R1", feeId=DROP, originClaimId="LTK-1", description="Rykkergebyr",
-                     outstandingAmount="0", paidAmount="65.00", paidDate="2024-05-09", type=DROP,
-                     dueDate=DROP)
+    raw = claim_with(
+        claimId="LTK-1-R1",
+        feeId=DROP,
+        originClaimId="LTK-1",
+        description="Rykkergebyr",
+        outstandingAmount="0",
+        paidAmount="65.00",
+        paidDate="2024-05-09",
+        type=DROP,
+        dueDate=DROP,
+    )
     [claim] = parse_claims(answer(raw), AGENCY)
     assert claim.added_by_municipality and claim.origin_claim_id == "LTK-1" and claim.fee_id is None
     assert claim.is_paid and claim.paid == date(2024, 5, 9) and claim.outstanding == Decimal("0.00")
@@ -68,30 +92,56 @@ def test_empty_list_is_an_answer() -> None:
     assert parse_claims(answer(), AGENCY) == []
 
 
-@pytest.mark.parametrize("changes", [
-    {"claimId": DROP}, {"claimId": ""}, {"claimId": 5}, {"claimId": "has space"}, {"claimId": "x" * 65},
-    {"description": DROP}, {"description": " "},
-    {"createdDate": DROP}, {"createdDate": "16-06-2021"}, {"createdDate": "2021-02-30"},
-    {"dueDate": "soon"}, {"paidDate": 20240509},
-    {"status": "paid"}, {"status": DROP},
-    {"feeId": "505"}, {"feeId": True}, {"feeId": -1},
-    {"originClaimId": "LTK-0"},                      # both a fee id and an origin
-    {"originClaimId": 7, "feeId": DROP},
-    {"originalAmount": 60}, {"outstandingAmount": 60.5}, {"outstandingAmount": "60.005"},
-    {"outstandingAmount": "-1.00"}, {"outstandingAmount": "1e3"}, {"outstandingAmount": "NaN"},
-    {"paidAmount": 0},
-    {"outstandingAmount": "0.00", "paidDate": None},   # zero left, but never paid
-])
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"claimId": DROP},
+        {"claimId": ""},
+        {"claimId": 5},
+        {"claimId": "has space"},
+        {"claimId": "x" * 65},
+        {"description": DROP},
+        {"description": " "},
+        {"createdDate": DROP},
+        {"createdDate": "16-06-2021"},
+        {"createdDate": "2021-02-30"},
+        {"dueDate": "soon"},
+        {"paidDate": 20240509},
+        {"status": "paid"},
+        {"status": DROP},
+        {"feeId": "505"},
+        {"feeId": True},
+        {"feeId": -1},
+        {"originClaimId": "LTK-0"},  # both a fee id and an origin
+        {"originClaimId": 7, "feeId": DROP},
+        {"originalAmount": 60},
+        {"outstandingAmount": 60.5},
+        {"outstandingAmount": "60.005"},
+        {"outstandingAmount": "-1.00"},
+        {"outstandingAmount": "1e3"},
+        {"outstandingAmount": "NaN"},
+        {"paidAmount": 0},
+        {"outstandingAmount": "0.00", "paidDate": None},  # zero left, but never paid
+    ],
+)
 def test_off_spec_claims_are_refused(changes: dict[str, Any]) -> None:
     with pytest.raises(UpstreamBadResponse) as info:
         parse_claims(answer(claim_with(**changes)), AGENCY)
     assert info.value.provider == "debtor"
 
 
-@pytest.mark.parametrize("body", [
-    "", "{", "[]", '{"agencyId": "DK-717300"}', '{"agencyId": "DK-717300", "claims": {}}',
-    '{"agencyId": "DK-717300", "claims": [1]}', '{"agencyId": "DK-717300", "claims": [], "x": NaN}',
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        "",
+        "{",
+        "[]",
+        '{"agencyId": "DK-717300"}',
+        '{"agencyId": "DK-717300", "claims": {}}',
+        '{"agencyId": "DK-717300", "claims": [1]}',
+        '{"agencyId": "DK-717300", "claims": [], "x": NaN}',
+    ],
+)
 def test_malformed_answers_are_refused(body: str) -> None:
     with pytest.raises(UpstreamBadResponse):
         parse_claims(body, AGENCY)
@@ -116,8 +166,13 @@ def test_amount_without_decimals_gets_two() -> None:
 
 def test_messages_contain_no_values() -> None:
     secret = "Anne Andersen 0101901111"
-    for changes in ({"description": [secret]}, {"createdDate": secret}, {"outstandingAmount": secret},
-                    {"status": secret}, {"originalAmount": secret}):
+    for changes in (
+        {"description": [secret]},
+        {"createdDate": secret},
+        {"outstandingAmount": secret},
+        {"status": secret},
+        {"originalAmount": secret},
+    ):
         with pytest.raises(UpstreamBadResponse) as info:
             parse_claims(answer(claim_with(**changes)), AGENCY)
         assert "Anne" not in str(info.value) and "0101901111" not in str(info.value)

@@ -1,4 +1,5 @@
 """The debtor simulator's demo data agrees with the FBS simulator's, and the rendezvous holds requests."""
+
 from __future__ import annotations
 
 import threading
@@ -10,10 +11,9 @@ import pytest
 from flask import Flask
 
 from portal import clock
-from portal.devtools.demo import DEV_DEBTOR_API_KEY
 from portal.devtools import demo_data
-from portal.devtools.debtor_sim import (Rendezvous, SimState, debtor_sim_state, start_debtor_sim,
-                                        stop_debtor_sim)
+from portal.devtools.debtor_sim import Rendezvous, SimState, debtor_sim_state, start_debtor_sim, stop_debtor_sim
+from portal.devtools.demo import DEV_DEBTOR_API_KEY
 
 TODAY = date(2024, 5, 10)
 
@@ -44,8 +44,7 @@ def test_reminder_fees_point_at_claims_that_exist() -> None:
 def test_the_demo_borrower_shows_every_case() -> None:
     """Anne at Lyngby: a reminder fee, a payment awaiting registration, a fee not yet in the debtor system."""
     claims = demo_data.debtor_claims(TODAY)[1001]
-    assert any("originClaimId" in c and c["description"] == "Rykkergebyr" and c["paidDate"] is None
-               for c in claims)
+    assert any("originClaimId" in c and c["description"] == "Rykkergebyr" and c["paidDate"] is None for c in claims)
     awaiting = [c for c in claims if c.get("feeId") and c["outstandingAmount"] == "0.00"]
     assert [c["feeId"] for c in awaiting] == [506]
     assert "paidDate" not in fbs_fee(1001, 506)
@@ -60,11 +59,11 @@ def test_the_demo_borrower_shows_every_case() -> None:
 def test_the_sims_state_is_keyed_by_library_and_cpr_and_copied() -> None:
     state = SimState()
     anne = next(c for c in demo_data.CITIZENS if c.sub == "demo-anne")
-    assert len(state.claims_of(demo_data.LYNGBY, anne.cpr)) == 4          # type: ignore[arg-type]
-    state.claims_of(demo_data.LYNGBY, anne.cpr).clear()                    # type: ignore[arg-type]
-    assert len(state.claims_of(demo_data.LYNGBY, anne.cpr)) == 4          # type: ignore[arg-type]
-    state.claims[(demo_data.LYNGBY, anne.cpr)].clear()                     # type: ignore[index]
-    assert len(SimState().claims_of(demo_data.LYNGBY, anne.cpr)) == 4     # type: ignore[arg-type]
+    assert len(state.claims_of(demo_data.LYNGBY, anne.cpr)) == 4  # type: ignore[arg-type]
+    state.claims_of(demo_data.LYNGBY, anne.cpr).clear()  # type: ignore[arg-type]
+    assert len(state.claims_of(demo_data.LYNGBY, anne.cpr)) == 4  # type: ignore[arg-type]
+    state.claims[(demo_data.LYNGBY, anne.cpr)].clear()  # type: ignore[index]
+    assert len(SimState().claims_of(demo_data.LYNGBY, anne.cpr)) == 4  # type: ignore[arg-type]
 
 
 def test_payments_are_dated_from_the_clock() -> None:
@@ -102,6 +101,7 @@ def test_stop_releases_the_port(http: httpx.Client) -> None:
 
 # -- the rendezvous ------------------------------------------------------------------------------
 
+
 def ok_app(name: str) -> Flask:
     app = Flask(name)
     app.add_url_rule("/held", "held", lambda: name)
@@ -131,7 +131,7 @@ def test_rendezvous_alone_fails_after_its_timeout_and_disarmed_does_nothing() ->
     rendezvous = Rendezvous(parties=2, timeout=0.2)
     client = ok_app("a").test_client()
     client.application.wsgi_app = rendezvous.wrap(client.application.wsgi_app, "/held")  # type: ignore[method-assign]
-    assert client.get("/held").status_code == 200          # not armed
+    assert client.get("/held").status_code == 200  # not armed
     rendezvous.arm()
     response = client.get("/held")
     assert response.status_code == 503 and "not called at the same time" in response.get_json()["message"]

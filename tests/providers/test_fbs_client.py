@@ -1,4 +1,5 @@
 """FbsClient against the FBS simulator over real HTTP on loopback."""
+
 from __future__ import annotations
 
 import logging
@@ -17,12 +18,13 @@ from portal.providers.fbs import FbsClient, FbsCredentialsRejected, SessionKeySt
 from portal.providers.http import make_timeout
 from tests.providers.conftest import MakeFbs, free_port
 
-ANNE_CPR = "0101901111"      # Lyngby 1001, Rødovre 2001
-DENNIS_CPR = "0404654444"    # no patron anywhere
-EVA_CPR = "0505955555"       # Lyngby only
+ANNE_CPR = "0101901111"  # Lyngby 1001, Rødovre 2001
+DENNIS_CPR = "0404654444"  # no patron anywhere
+EVA_CPR = "0505955555"  # Lyngby only
 
 
 # -- patron look-up -------------------------------------------------------------
+
 
 def test_find_patron_id_per_library(make_fbs: MakeFbs) -> None:
     assert make_fbs(LYNGBY).find_patron_id(ANNE_CPR) == 1001
@@ -35,8 +37,7 @@ def test_not_a_borrower_is_none(make_fbs: MakeFbs, agency: str, cpr: str) -> Non
 
 
 @pytest.mark.parametrize("cpr", ["010190-1111", "010190111", "", "abcdefghij", "０１０１９０１１１１"])
-def test_malformed_cpr_is_refused_before_any_call(fbs: FbsClient, sim_state: SimState,
-                                                  cpr: str) -> None:
+def test_malformed_cpr_is_refused_before_any_call(fbs: FbsClient, sim_state: SimState, cpr: str) -> None:
     with pytest.raises(ValueError) as info:
         fbs.find_patron_id(cpr)
     assert cpr not in str(info.value) or not cpr
@@ -67,6 +68,7 @@ def test_patron_id_must_be_an_int(fbs: FbsClient, sim_state: SimState) -> None:
 
 
 # -- fees -------------------------------------------------------------------------
+
 
 def test_fees_with_every_demo_quirk(fbs: FbsClient) -> None:
     fees = {fee.fee_id: fee for fee in fbs.get_fees(1001)}
@@ -106,6 +108,7 @@ def test_three_decimals_is_a_bad_response(fbs: FbsClient, sim_state: SimState) -
 
 
 # -- sessions -----------------------------------------------------------------------
+
 
 def test_one_login_for_many_calls(fbs: FbsClient, sim_state: SimState) -> None:
     fbs.get_patron(1001)
@@ -152,15 +155,15 @@ def test_expired_session_logs_in_again_once(fbs: FbsClient, sim_state: SimState)
     sim_state.expire_sessions()
     assert len(fbs.get_fees(1001)) == 8
     assert sim_state.calls["login"] == 2
-    assert sim_state.calls["fees"] == 3     # ok, 401, retried ok
+    assert sim_state.calls["fees"] == 3  # ok, 401, retried ok
 
 
 def test_session_rejected_after_fresh_login_is_an_error(fbs: FbsClient, sim_state: SimState) -> None:
-    sim_state.session_ttl = 0               # every key is stale at once
+    sim_state.session_ttl = 0  # every key is stale at once
     with pytest.raises(UpstreamError, match="401") as info:
         fbs.get_fees(1001)
     assert type(info.value) is UpstreamError
-    assert sim_state.calls["login"] == 2    # the first login and exactly one retry
+    assert sim_state.calls["login"] == 2  # the first login and exactly one retry
     assert sim_state.calls["fees"] == 2
 
 
@@ -190,10 +193,11 @@ def test_login_without_session_key(fbs: FbsClient, sim_state: SimState) -> None:
 
 # -- upstream failures ----------------------------------------------------------------
 
+
 def test_timeout(make_fbs: MakeFbs, sim_state: SimState) -> None:
     with httpx.Client(timeout=make_timeout(0.5)) as quick:
         client = make_fbs(client=quick)
-        client.get_fees(1001)                # logged in, warm
+        client.get_fees(1001)  # logged in, warm
         sim_state.delay_answers(5.0, endpoint="fees")
         with pytest.raises(UpstreamTimeout, match=f"fees at {LYNGBY}"):
             client.get_fees(1001)
@@ -221,7 +225,7 @@ def test_server_error(fbs: FbsClient, sim_state: SimState, status: int) -> None:
     sim_state.fail_next(1, status=status)
     with pytest.raises(UpstreamBadResponse, match=f"fees at {LYNGBY}: unexpected status {status}"):
         fbs.get_fees(1001)
-    assert len(fbs.get_fees(1001)) == 8      # only the one call failed
+    assert len(fbs.get_fees(1001)) == 8  # only the one call failed
 
 
 def test_server_error_at_login(fbs: FbsClient, sim_state: SimState) -> None:
@@ -259,13 +263,16 @@ def _call(fbs: FbsClient, call: str) -> object:
     return fbs.find_patron_id(ANNE_CPR)
 
 
-def test_cpr_never_in_errors_or_logs(make_fbs: MakeFbs, sim_state: SimState,
-                                     caplog: pytest.LogCaptureFixture) -> None:
+def test_cpr_never_in_errors_or_logs(make_fbs: MakeFbs, sim_state: SimState, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     fbs = make_fbs()
     failures: list[Exception] = []
-    for fault in (lambda: sim_state.fail_next(1), lambda: sim_state.answer_garbage("invalid-json"),
-                  lambda: sim_state.answer_garbage("wrong-shape"), sim_state.expire_sessions):
+    for fault in (
+        lambda: sim_state.fail_next(1),
+        lambda: sim_state.answer_garbage("invalid-json"),
+        lambda: sim_state.answer_garbage("wrong-shape"),
+        sim_state.expire_sessions,
+    ):
         fault()
         try:
             fbs.find_patron_id(ANNE_CPR)
@@ -276,7 +283,7 @@ def test_cpr_never_in_errors_or_logs(make_fbs: MakeFbs, sim_state: SimState,
     with pytest.raises(UpstreamError) as info:
         fbs.find_patron_id(ANNE_CPR)
     failures.append(info.value)
-    assert len(failures) == 4          # expire_sessions alone is healed by the retry
+    assert len(failures) == 4  # expire_sessions alone is healed by the retry
     for failure in failures:
         assert ANNE_CPR not in str(failure) and ANNE_CPR not in repr(failure.__cause__)
     assert caplog.records, "the failures should have been logged"

@@ -1,4 +1,5 @@
 """fbs_parse: FBS JSON -> domain objects; anything malformed -> UpstreamBadResponse."""
+
 from __future__ import annotations
 
 import copy
@@ -20,10 +21,20 @@ from portal.providers.fbs_parse import (
 )
 
 GOOD_FEE: dict[str, Any] = {
-    "feeId": 7, "type": "fee", "reasonMessage": "Gebyr (for sent)", "amount": 30,
-    "creationDate": "2021-03-02", "dueDate": "2021-03-30", "payableByClient": True,
-    "materials": [{"recordId": "29830092", "materialItemNumber": "3846990827",
-                   "materialGroup": {"name": "standard", "description": "Standard materiale"}}],
+    "feeId": 7,
+    "type": "fee",
+    "reasonMessage": "Gebyr (for sent)",
+    "amount": 30,
+    "creationDate": "2021-03-02",
+    "dueDate": "2021-03-30",
+    "payableByClient": True,
+    "materials": [
+        {
+            "recordId": "29830092",
+            "materialItemNumber": "3846990827",
+            "materialGroup": {"name": "standard", "description": "Standard materiale"},
+        }
+    ],
 }
 
 
@@ -48,6 +59,7 @@ def one_fee(raw_fee: dict[str, Any]) -> Fee:
 
 # -- the demo data: every quirk FBS is known for ------------------------------
 
+
 def demo_fees(patron_id: int) -> dict[int, Fee]:
     # Through JSON text, as over the wire: 249.5 must not become a binary float.
     return {fee.fee_id: fee for fee in parse_fees(json.dumps(demo_data.FEES[patron_id]))}
@@ -67,8 +79,8 @@ def test_demo_fees_parse_into_domain_objects() -> None:
 
 def test_oere_amounts_are_exact_decimals() -> None:
     fees = demo_fees(1001)
-    assert str(fees[502].amount) == "249.50"        # JSON number 249.5
-    assert str(fees[503].amount) == "15.25"         # JSON string "15.25"
+    assert str(fees[502].amount) == "249.50"  # JSON number 249.5
+    assert str(fees[503].amount) == "15.25"  # JSON string "15.25"
     assert str(demo_fees(1005)[552].amount) == "45.75"
     assert sum(f.amount for f in fees.values() if not f.is_paid) == Decimal("803.75")
 
@@ -102,11 +114,22 @@ def test_empty_fee_list() -> None:
 
 # -- amounts -------------------------------------------------------------------
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("30", "30.00"), ("0", "0.00"), ("0.29", "0.29"), ("249.5", "249.50"), ('"15.25"', "15.25"),
-    ('"30"', "30.00"), ("1e2", "100.00"), ("30.000", "30.00"), ("-0", "0.00"),
-    ("12345678901234.99", "12345678901234.99"),
-])
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("30", "30.00"),
+        ("0", "0.00"),
+        ("0.29", "0.29"),
+        ("249.5", "249.50"),
+        ('"15.25"', "15.25"),
+        ('"30"', "30.00"),
+        ("1e2", "100.00"),
+        ("30.000", "30.00"),
+        ("-0", "0.00"),
+        ("12345678901234.99", "12345678901234.99"),
+    ],
+)
 def test_amounts(text: str, expected: str) -> None:
     body = json.dumps([fee_with(amount="PLACEHOLDER")]).replace('"PLACEHOLDER"', text)
     [fee] = parse_fees(body)
@@ -119,11 +142,32 @@ def test_loads_never_makes_floats() -> None:
     assert type(value["a"]) is Decimal
 
 
-@pytest.mark.parametrize("text", [
-    "-1", '"-1"', "-0.01", "1.234", '"1.234"', "0.001", '"abc"', '"1e3"', '" 15.25"', '"15,25"',
-    '"NaN"', '"Infinity"', "NaN", "Infinity", "-Infinity", "true", "null", "[]", "{}", '""',
-    "1" + "0" * 40,
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "-1",
+        '"-1"',
+        "-0.01",
+        "1.234",
+        '"1.234"',
+        "0.001",
+        '"abc"',
+        '"1e3"',
+        '" 15.25"',
+        '"15,25"',
+        '"NaN"',
+        '"Infinity"',
+        "NaN",
+        "Infinity",
+        "-Infinity",
+        "true",
+        "null",
+        "[]",
+        "{}",
+        '""',
+        "1" + "0" * 40,
+    ],
+)
 def test_bad_amounts(text: str) -> None:
     body = json.dumps([fee_with(amount="PLACEHOLDER")]).replace('"PLACEHOLDER"', text)
     with pytest.raises(UpstreamBadResponse) as info:
@@ -149,6 +193,7 @@ def test_already_decoded_input_is_accepted() -> None:
 
 # -- every other field ------------------------------------------------------------
 
+
 def test_optional_fields() -> None:
     fee = one_fee(fee_with(dueDate=None, paidDate=None, materials=DROP))
     assert (fee.due, fee.paid, fee.materials) == (None, None, ())
@@ -157,39 +202,79 @@ def test_optional_fields() -> None:
 
 
 def test_material_fields() -> None:
-    fee = one_fee(fee_with(materials=[
-        {"recordId": "1", "materialItemNumber": "2", "periodical": {"displayText": "Nr. 3, 2021"}},
-        {},
-    ]))
+    fee = one_fee(
+        fee_with(
+            materials=[
+                {"recordId": "1", "materialItemNumber": "2", "periodical": {"displayText": "Nr. 3, 2021"}},
+                {},
+            ]
+        )
+    )
     assert fee.materials == (Material("1", "2", None, "Nr. 3, 2021"), Material(None, None))
 
 
-@pytest.mark.parametrize("raw", [
-    {}, 3, None, True, {"fees": []}, '"fees"', "{}", "null", b"3",
-])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        {},
+        3,
+        None,
+        True,
+        {"fees": []},
+        '"fees"',
+        "{}",
+        "null",
+        b"3",
+    ],
+)
 def test_fees_answer_not_a_list(raw: Any) -> None:
     with pytest.raises(UpstreamBadResponse, match="not a list"):
         parse_fees(raw)
 
 
-@pytest.mark.parametrize("changes", [
-    {"feeId": DROP}, {"feeId": "7"}, {"feeId": True}, {"feeId": None},
-    {"type": DROP}, {"type": 3}, {"type": None},
-    {"reasonMessage": DROP}, {"reasonMessage": None}, {"reasonMessage": ["x"]},
-    {"amount": DROP},
-    {"creationDate": DROP}, {"creationDate": None}, {"creationDate": "2021-02-30"},
-    {"creationDate": "2021/03/02"}, {"creationDate": "20210302"}, {"creationDate": "02-03-2021"},
-    {"creationDate": "2021-03-02T10:00:00"}, {"creationDate": 20210302}, {"creationDate": ""},
-    {"dueDate": "soon"}, {"dueDate": 5}, {"dueDate": "2021-13-01"},
-    {"paidDate": "2021-00-10"}, {"paidDate": False},
-    {"payableByClient": DROP}, {"payableByClient": "true"}, {"payableByClient": 1},
-    {"payableByClient": None},
-    {"materials": "none"}, {"materials": {}}, {"materials": [1]}, {"materials": [None]},
-    {"materials": [{"recordId": 29830092}]}, {"materials": [{"materialItemNumber": 1}]},
-    {"materials": [{"materialGroup": "standard"}]},
-    {"materials": [{"materialGroup": {"name": 5}}]},
-    {"materials": [{"periodical": "Nr. 3"}]},
-])
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"feeId": DROP},
+        {"feeId": "7"},
+        {"feeId": True},
+        {"feeId": None},
+        {"type": DROP},
+        {"type": 3},
+        {"type": None},
+        {"reasonMessage": DROP},
+        {"reasonMessage": None},
+        {"reasonMessage": ["x"]},
+        {"amount": DROP},
+        {"creationDate": DROP},
+        {"creationDate": None},
+        {"creationDate": "2021-02-30"},
+        {"creationDate": "2021/03/02"},
+        {"creationDate": "20210302"},
+        {"creationDate": "02-03-2021"},
+        {"creationDate": "2021-03-02T10:00:00"},
+        {"creationDate": 20210302},
+        {"creationDate": ""},
+        {"dueDate": "soon"},
+        {"dueDate": 5},
+        {"dueDate": "2021-13-01"},
+        {"paidDate": "2021-00-10"},
+        {"paidDate": False},
+        {"payableByClient": DROP},
+        {"payableByClient": "true"},
+        {"payableByClient": 1},
+        {"payableByClient": None},
+        {"materials": "none"},
+        {"materials": {}},
+        {"materials": [1]},
+        {"materials": [None]},
+        {"materials": [{"recordId": 29830092}]},
+        {"materials": [{"materialItemNumber": 1}]},
+        {"materials": [{"materialGroup": "standard"}]},
+        {"materials": [{"materialGroup": {"name": 5}}]},
+        {"materials": [{"periodical": "Nr. 3"}]},
+    ],
+)
 def test_malformed_fee(changes: dict[str, Any]) -> None:
     field = next(iter(changes))
     with pytest.raises(UpstreamBadResponse) as info:
@@ -209,9 +294,19 @@ def test_duplicate_fee_ids() -> None:
         parse_fees(json.dumps([GOOD_FEE, fee_with(amount=10)]))
 
 
-@pytest.mark.parametrize("body", [
-    "", "[", "[{]", "not json", b"\xff\xfe", '[{"feeId": 1,}]', "[1] [2]", "[" * 100_000,
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        "",
+        "[",
+        "[{]",
+        "not json",
+        b"\xff\xfe",
+        '[{"feeId": 1,}]',
+        "[1] [2]",
+        "[" * 100_000,
+    ],
+)
 def test_invalid_json(body: str | bytes) -> None:
     with pytest.raises(UpstreamBadResponse, match="not valid JSON"):
         parse_fees(body)
@@ -235,19 +330,28 @@ def test_messages_contain_no_values() -> None:
 
 # -- patrons -----------------------------------------------------------------------
 
+
 def patron_answer(**patron: Any) -> str:
     return json.dumps({"authenticateStatus": "VALID", "patron": {"patronId": 1002, **patron}})
 
 
 def test_patron_with_blocks() -> None:
-    patron = parse_patron(patron_answer(name="Bent Berg", blockStatus=[
-        *demo_data.BLOCKS[1002],
-        {"blockedReason": "Q", "blockedSince": None},
-        {"blockedReason": "O"},
-    ]))
+    patron = parse_patron(
+        patron_answer(
+            name="Bent Berg",
+            blockStatus=[
+                *demo_data.BLOCKS[1002],
+                {"blockedReason": "Q", "blockedSince": None},
+                {"blockedReason": "O"},
+            ],
+        )
+    )
     assert patron.patron_id == 1002 and patron.name == "Bent Berg"
     assert [(b.reason, b.code) for b in patron.blocks] == [
-        (BlockReason.DEBT_LIMIT, "E"), (BlockReason.OTHER, "Q"), (BlockReason.CARD_STOLEN, "O")]
+        (BlockReason.DEBT_LIMIT, "E"),
+        (BlockReason.OTHER, "Q"),
+        (BlockReason.CARD_STOLEN, "O"),
+    ]
     assert patron.blocks[0].since == date(2024, 3, 12)
     assert patron.blocks[0].message == "Maksimalt gældsbeløb overskredet"
     assert patron.blocks[1].since is None and patron.blocks[1].message == ""
@@ -260,35 +364,57 @@ def test_patron_without_blocks(extra: dict[str, Any]) -> None:
     assert patron.blocks == () and patron.name is None and not patron.blocked_for_fees
 
 
-@pytest.mark.parametrize("body", [
-    "[]", '"x"', "{}", '{"patron": null}', '{"patron": []}', '{"patron": {}}',
-    '{"patron": {"patronId": "1002"}}', '{"patron": {"patronId": 1002, "name": 5}}',
-    '{"patron": {"patronId": 1002, "blockStatus": {}}}',
-    '{"patron": {"patronId": 1002, "blockStatus": ["E"]}}',
-    '{"patron": {"patronId": 1002, "blockStatus": [{}]}}',
-    '{"patron": {"patronId": 1002, "blockStatus": [{"blockedReason": 5}]}}',
-    '{"patron": {"patronId": 1002, "blockStatus": [{"blockedReason": "E", "blockedSince": "x"}]}}',
-    '{"patron": {"patronId": 1002, "blockStatus": [{"blockedReason": "E", "message": 1}]}}',
-    "{",
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        "[]",
+        '"x"',
+        "{}",
+        '{"patron": null}',
+        '{"patron": []}',
+        '{"patron": {}}',
+        '{"patron": {"patronId": "1002"}}',
+        '{"patron": {"patronId": 1002, "name": 5}}',
+        '{"patron": {"patronId": 1002, "blockStatus": {}}}',
+        '{"patron": {"patronId": 1002, "blockStatus": ["E"]}}',
+        '{"patron": {"patronId": 1002, "blockStatus": [{}]}}',
+        '{"patron": {"patronId": 1002, "blockStatus": [{"blockedReason": 5}]}}',
+        '{"patron": {"patronId": 1002, "blockStatus": [{"blockedReason": "E", "blockedSince": "x"}]}}',
+        '{"patron": {"patronId": 1002, "blockStatus": [{"blockedReason": "E", "message": 1}]}}',
+        "{",
+    ],
+)
 def test_malformed_patron(body: str) -> None:
     with pytest.raises(UpstreamBadResponse):
         parse_patron(body)
 
 
-@pytest.mark.parametrize(("body", "expected"), [
-    ('{"authenticateStatus": "VALID", "patron": {"patronId": 1001, "name": "A"}}', 1001),
-    ('{"authenticateStatus": "INVALID", "patron": null}', None),
-    ('{"authenticateStatus": "INVALID"}', None),
-])
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ('{"authenticateStatus": "VALID", "patron": {"patronId": 1001, "name": "A"}}', 1001),
+        ('{"authenticateStatus": "INVALID", "patron": null}', None),
+        ('{"authenticateStatus": "INVALID"}', None),
+    ],
+)
 def test_authenticated_patron(body: str, expected: int | None) -> None:
     assert parse_authenticated_patron(body) == expected
 
 
-@pytest.mark.parametrize("body", [
-    "[]", "null", '"1001"', '{"patron": []}', '{"patron": {}}', '{"patron": {"patronId": "1001"}}',
-    '{"patron": {"patronId": 1001.0}}', '{"patron": {"patronId": false}}', "garbage",
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        "[]",
+        "null",
+        '"1001"',
+        '{"patron": []}',
+        '{"patron": {}}',
+        '{"patron": {"patronId": "1001"}}',
+        '{"patron": {"patronId": 1001.0}}',
+        '{"patron": {"patronId": false}}',
+        "garbage",
+    ],
+)
 def test_malformed_authenticated_patron(body: str) -> None:
     with pytest.raises(UpstreamBadResponse):
         parse_authenticated_patron(body)

@@ -1,4 +1,5 @@
 """The FBS simulator itself, spoken to with plain HTTP: paths, session rules, payments, faults."""
+
 from __future__ import annotations
 
 import json
@@ -10,8 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from portal.devtools.demo import DEV_FBS_PASSWORD, DEV_FBS_USERNAME
 from portal.devtools import demo_data
+from portal.devtools.demo import DEV_FBS_PASSWORD, DEV_FBS_USERNAME
 from portal.devtools.demo_data import LYNGBY, RODOVRE
 from portal.devtools.fbs_sim import SimState, sim_state, start_fbs_sim, stop_fbs_sim
 
@@ -26,8 +27,7 @@ class Fbs:
         self.keys: dict[str, str] = {}
 
     def login(self, agency: str = LYNGBY, **body: Any) -> httpx.Response:
-        return self.http.post(f"{self.url}/external/v2/{agency}/authentication/login",
-                              json=body or CREDENTIALS)
+        return self.http.post(f"{self.url}/external/v2/{agency}/authentication/login", json=body or CREDENTIALS)
 
     def key(self, agency: str) -> str:
         if agency not in self.keys:
@@ -37,12 +37,10 @@ class Fbs:
         return self.keys[agency]
 
     def get(self, path: str, agency: str = LYNGBY, **params: str) -> httpx.Response:
-        return self.http.get(f"{self.url}/external/{path}", params=params,
-                             headers={"X-Session": self.key(agency)})
+        return self.http.get(f"{self.url}/external/{path}", params=params, headers={"X-Session": self.key(agency)})
 
     def post(self, path: str, body: Any, agency: str = LYNGBY) -> httpx.Response:
-        return self.http.post(f"{self.url}/external/{path}", json=body,
-                              headers={"X-Session": self.key(agency)})
+        return self.http.post(f"{self.url}/external/{path}", json=body, headers={"X-Session": self.key(agency)})
 
     def fees(self, patron_id: int, agency: str = LYNGBY, **params: str) -> list[dict[str, Any]]:
         response = self.get(f"{agency}/patron/{patron_id}/fees/v2", agency, **params)
@@ -50,8 +48,7 @@ class Fbs:
         return response.json()
 
     def pay(self, patron_id: int, order_id: str, fee_ids: list[int]) -> httpx.Response:
-        return self.post(f"v1/{LYNGBY}/patron/{patron_id}/payment",
-                         {"orderId": order_id, "feeId": fee_ids})
+        return self.post(f"v1/{LYNGBY}/patron/{patron_id}/payment", {"orderId": order_id, "feeId": fee_ids})
 
 
 @pytest.fixture
@@ -65,17 +62,21 @@ def fee_ids(fees: list[dict[str, Any]]) -> list[int]:
 
 # -- login and sessions ----------------------------------------------------------
 
+
 def test_login_gives_a_session_key(sim: Fbs) -> None:
     response = sim.login()
     assert response.status_code == 200
     assert isinstance(response.json()["sessionKey"], str) and len(response.json()["sessionKey"]) > 16
 
 
-@pytest.mark.parametrize("body", [
-    {"username": DEV_FBS_USERNAME, "password": "nope"},
-    {"username": "someone", "password": DEV_FBS_PASSWORD},
-    {"username": DEV_FBS_USERNAME},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"username": DEV_FBS_USERNAME, "password": "nope"},
+        {"username": "someone", "password": DEV_FBS_PASSWORD},
+        {"username": DEV_FBS_USERNAME},
+    ],
+)
 def test_bad_credentials_are_403(sim: Fbs, body: dict[str, str]) -> None:
     assert sim.login(**body).status_code == 403
 
@@ -105,8 +106,7 @@ def test_calls_need_a_valid_session(http: httpx.Client, sim_url: str, header: st
 
 
 def test_session_key_is_only_good_for_its_agency(sim: Fbs, http: httpx.Client, sim_url: str) -> None:
-    response = http.get(f"{sim_url}/external/{RODOVRE}/patron/2001/fees/v2",
-                        headers={"X-Session": sim.key(LYNGBY)})
+    response = http.get(f"{sim_url}/external/{RODOVRE}/patron/2001/fees/v2", headers={"X-Session": sim.key(LYNGBY)})
     assert response.status_code == 401
 
 
@@ -124,6 +124,7 @@ def test_expire_sessions(sim: Fbs, sim_state: SimState) -> None:
 
 
 # -- patrons -----------------------------------------------------------------------
+
 
 def test_preauthenticated_by_cpr(sim: Fbs) -> None:
     response = sim.post(f"v2/{LYNGBY}/patrons/preauthenticated", "0202852222")
@@ -156,13 +157,17 @@ def test_patron_of_another_agency_is_404(sim: Fbs) -> None:
 
 # -- fees ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("params", "expected"), [
-    ({}, [501, 502, 503, 504]),
-    ({"includenonpayable": "true"}, [501, 502, 503, 504, 505, 506, 507]),
-    ({"includepaid": "true"}, [501, 502, 503, 504, 508]),
-    ({"includepaid": "true", "includenonpayable": "true"}, list(range(501, 509))),
-    ({"includepaid": "false", "includenonpayable": "false"}, [501, 502, 503, 504]),
-])
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({}, [501, 502, 503, 504]),
+        ({"includenonpayable": "true"}, [501, 502, 503, 504, 505, 506, 507]),
+        ({"includepaid": "true"}, [501, 502, 503, 504, 508]),
+        ({"includepaid": "true", "includenonpayable": "true"}, list(range(501, 509))),
+        ({"includepaid": "false", "includenonpayable": "false"}, [501, 502, 503, 504]),
+    ],
+)
 def test_fee_filters(sim: Fbs, params: dict[str, str], expected: list[int]) -> None:
     assert fee_ids(sim.fees(1001, **params)) == expected
 
@@ -193,11 +198,14 @@ def test_state_is_a_copy_of_the_demo_data(sim: Fbs, sim_state: SimState) -> None
 
 # -- payments ---------------------------------------------------------------------
 
+
 def test_payment_registers_and_is_idempotent(sim: Fbs) -> None:
     first = sim.pay(1001, "order-1", [501, 503])
     assert first.status_code == 200
     assert [(c["feeId"], c["paymentStatus"], c["orderId"]) for c in first.json()] == [
-        (501, "paymentRegistered", "order-1"), (503, "paymentRegistered", "order-1")]
+        (501, "paymentRegistered", "order-1"),
+        (503, "paymentRegistered", "order-1"),
+    ]
     assert all(c["confirmationId"] for c in first.json())
     again = sim.pay(1001, "order-1", [501, 503])
     assert again.json() == first.json()
@@ -219,16 +227,19 @@ def test_payment_statuses(sim: Fbs) -> None:
     assert all("confirmationId" not in c for c in answer[:3])
 
 
-@pytest.mark.parametrize("body", [
-    {"orderId": "o", "feeId": [9999]},          # not the patron's fee
-    {"orderId": "o", "feeId": [601]},           # another patron's fee
-    {"orderId": "o", "feeId": [501, 501]},
-    {"orderId": "", "feeId": [501]},
-    {"orderId": 5, "feeId": [501]},
-    {"orderId": "o", "feeId": "501"},
-    {"orderId": "o", "feeId": [True]},
-    ["o", 501],
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"orderId": "o", "feeId": [9999]},  # not the patron's fee
+        {"orderId": "o", "feeId": [601]},  # another patron's fee
+        {"orderId": "o", "feeId": [501, 501]},
+        {"orderId": "", "feeId": [501]},
+        {"orderId": 5, "feeId": [501]},
+        {"orderId": "o", "feeId": "501"},
+        {"orderId": "o", "feeId": [True]},
+        ["o", 501],
+    ],
+)
 def test_bad_payment_orders(sim: Fbs, body: Any) -> None:
     response = sim.post(f"v1/{LYNGBY}/patron/1001/payment", body)
     assert response.status_code == 400
@@ -236,6 +247,7 @@ def test_bad_payment_orders(sim: Fbs, body: Any) -> None:
 
 
 # -- faults -----------------------------------------------------------------------
+
 
 def test_fail_next_counts_down(sim: Fbs, sim_state: SimState) -> None:
     sim.key(LYNGBY)
@@ -292,6 +304,7 @@ def test_fault_arguments_are_checked(sim_state: SimState, bad: dict[str, Any]) -
 
 
 # -- serving ----------------------------------------------------------------------
+
 
 @pytest.fixture
 def started() -> Iterator[Any]:

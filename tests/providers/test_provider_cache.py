@@ -1,4 +1,5 @@
 """The provider caching layer: per library and patron, failures not cached, dropped at logout."""
+
 from __future__ import annotations
 
 import re
@@ -7,10 +8,10 @@ import time
 import pytest
 from flask import Flask
 
-from portal.kvstore import store
 from portal.devtools import demo_data
 from portal.devtools.demo_data import LYNGBY, RODOVRE
 from portal.devtools.fbs_sim import SimState
+from portal.kvstore import store
 from portal.providers.cache import CachedFbs, patron_key
 from portal.providers.errors import UpstreamBadResponse, UpstreamTimeout
 from portal.providers.fbs import FbsCredentialsRejected
@@ -29,7 +30,7 @@ def test_second_call_within_ttl_makes_no_http_call(app: Flask, sim_state: SimSta
     fbs = fbs_for(LYNGBY)
     first = fbs.fees(1001)
     assert fbs.fees(1001) == first
-    assert fbs_for(LYNGBY).fees(1001) == first         # another request, same cache
+    assert fbs_for(LYNGBY).fees(1001) == first  # another request, same cache
     assert fbs_for(LYNGBY).patron(1001) == fbs.patron(1001)
     assert sim_state.calls["fees"] == 1 and sim_state.calls["patron"] == 1
 
@@ -53,8 +54,7 @@ def test_entries_are_per_library_and_patron(app: Flask, sim_state: SimState) -> 
     fbs_for(LYNGBY).fees(1002)
     fbs_for(RODOVRE).fees(2001)
     assert sim_state.calls["fees"] == 3
-    assert sorted(cache_keys()) == [f"fbs:{LYNGBY}:1001:fees", f"fbs:{LYNGBY}:1002:fees",
-                                    f"fbs:{RODOVRE}:2001:fees"]
+    assert sorted(cache_keys()) == [f"fbs:{LYNGBY}:1001:fees", f"fbs:{LYNGBY}:1002:fees", f"fbs:{RODOVRE}:2001:fees"]
 
 
 def test_a_failure_is_not_cached(app: Flask, sim_state: SimState) -> None:
@@ -115,7 +115,7 @@ def test_no_cache_key_contains_a_cpr_number(app: Flask) -> None:
                 fbs.patron(patron_id)
                 fbs.fees(patron_id)
     keys = cache_keys()
-    assert len(keys) == 2 * 6            # 6 patrons in the demo data
+    assert len(keys) == 2 * 6  # 6 patrons in the demo data
     for key in keys:
         assert KEY.fullmatch(key), key
         assert not any(cpr in key for cpr in cprs), key

@@ -1,4 +1,5 @@
 """The app's one httpx.Client: created by setup.init_app with the configured timeouts, shared by all clients."""
+
 from __future__ import annotations
 
 import httpx
@@ -22,7 +23,7 @@ def test_one_client_per_app_with_timeouts_from_settings(sim_url: str) -> None:
         with app.app_context():
             assert setup.upstreams() is upstreams
             fbs = upstreams.fbs("DK-717300", FbsLogin("a", "b"))
-            assert fbs._client._http is client          # every provider client shares it
+            assert fbs._client._http is client  # every provider client shares it
     finally:
         upstreams.close()
     assert client.is_closed
@@ -32,7 +33,7 @@ def test_apps_do_not_share_clients(sim_url: str) -> None:
     first, second = (make_app(provider_settings(sim_url)).extensions[setup.EXTENSION_KEY] for _ in range(2))
     try:
         assert first.http is not second.http
-        assert first.http.timeout.read == 5.0     # the default
+        assert first.http.timeout.read == 5.0  # the default
     finally:
         first.close()
         second.close()

@@ -1,4 +1,5 @@
 """in_background: the call runs in another thread, with the caller's Flask app context."""
+
 from __future__ import annotations
 
 import threading

@@ -1,4 +1,5 @@
 """demo_debts: the example borrower's debts for any library, without a single HTTP call."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -20,6 +21,7 @@ ELSEWHERE = Library(slug="faxe", name="Faxe Bibliotekerne", agency_id="DK-732000
 def no_http(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*_args: object, **_kwargs: object) -> None:
         raise AssertionError("demo_debts must not make HTTP calls")
+
     monkeypatch.setattr(httpx.Client, "send", refuse)
 
 
@@ -32,7 +34,11 @@ def test_every_state_of_the_page_is_in_the_example() -> None:
     assert overview.payable_here.total == Decimal("314.75")
     assert overview.handed_over.total == Decimal("155.00")
     notes = {row.note for row in overview.handed_over.rows}
-    assert notes == {None, RowNote.ADDED_BY_MUNICIPALITY, RowNote.AWAITING_REGISTRATION,
-                     RowNote.NOT_YET_IN_DEBTOR_SYSTEM}
+    assert notes == {
+        None,
+        RowNote.ADDED_BY_MUNICIPALITY,
+        RowNote.AWAITING_REGISTRATION,
+        RowNote.NOT_YET_IN_DEBTOR_SYSTEM,
+    }
     assert [row.claim_id for row in overview.recently_paid] == ["LTK-2023-0506-R1"]
     assert overview.recently_paid[0].paid == date(2024, 5, 9)

@@ -1,8 +1,10 @@
 """Real servers on loopback for tests: any WSGI app on a free port, in a daemon thread."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from werkzeug.serving import BaseWSGIServer
 

@@ -1,4 +1,5 @@
 """Sign in over real HTTP, as a browser without JavaScript would: portal → dev IdP → portal."""
+
 from __future__ import annotations
 
 import re

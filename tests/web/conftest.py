@@ -1,4 +1,5 @@
 """A live stack for the web tests, and an httpx client that can sign in."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator

@@ -1,4 +1,5 @@
 """GET /api/v1/libraries/<slug>/overview: the page's data as JSON."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -50,27 +51,48 @@ def test_overview_of_anne(client: httpx.Client, stack: Stack) -> None:
         assert all(len(fee["amount"].split(".")[1]) == 2 for fee in fees)
         assert sum(Decimal(fee["amount"]) for fee in fees if fee["counted"]) == Decimal(body[section]["total"])
     by_id = {fee["fee_id"]: fee for fee in body["payable_here"]["fees"]}
-    assert by_id[503] == {"fee_id": 503, "type": "fee", "reason": "Gebyr (fjernlån)", "amount": "15.25",
-                          "created": "2021-01-11", "due": None, "payable_by_client": True, "materials": [],
-                          "claim_id": None, "status": None, "note": None, "added_by_municipality": False,
-                          "origin_claim_id": None, "origin_fee_id": None, "fbs_amount": "15.25", "paid": None,
-                          "counted": True}
+    assert by_id[503] == {
+        "fee_id": 503,
+        "type": "fee",
+        "reason": "Gebyr (fjernlån)",
+        "amount": "15.25",
+        "created": "2021-01-11",
+        "due": None,
+        "payable_by_client": True,
+        "materials": [],
+        "claim_id": None,
+        "status": None,
+        "note": None,
+        "added_by_municipality": False,
+        "origin_claim_id": None,
+        "origin_fee_id": None,
+        "fbs_amount": "15.25",
+        "paid": None,
+        "counted": True,
+    }
     assert by_id[504]["type"] == "other"
-    assert by_id[502]["materials"] == [{"record_id": "27655033", "item_number": "3846661520"},
-                                       {"record_id": "52530331", "item_number": "3850133211"}]
+    assert by_id[502]["materials"] == [
+        {"record_id": "27655033", "item_number": "3846661520"},
+        {"record_id": "52530331", "item_number": "3850133211"},
+    ]
     over = {(fee["fee_id"], fee["claim_id"]): fee for fee in body["handed_over"]["fees"]}
     reminded = over[(505, "LTK-2021-0505")]
     assert (reminded["status"], reminded["due"], reminded["counted"]) == ("reminder_sent", "2021-07-13", True)
     reminder = over[(None, "LTK-2021-0505-R1")]
     assert reminder["added_by_municipality"] and reminder["note"] == "added_by_municipality"
-    assert (reminder["origin_fee_id"], reminder["origin_claim_id"], reminder["amount"]) == (505, "LTK-2021-0505", "65.00")
+    assert (reminder["origin_fee_id"], reminder["origin_claim_id"], reminder["amount"]) == (
+        505,
+        "LTK-2021-0505",
+        "65.00",
+    )
     awaiting = over[(506, "LTK-2023-0506")]
     assert (awaiting["note"], awaiting["counted"], awaiting["amount"]) == ("awaiting_registration", False, "399.00")
     assert awaiting["paid"] is not None
     assert over[(507, None)]["note"] == "not_yet_in_debtor_system" and over[(507, None)]["status"] is None
     # The reminder fee paid in Mit Betalingsoverblik yesterday; the old FBS payment (508) is not recent.
     assert [(row["claim_id"], row["amount"], row["counted"]) for row in body["recently_paid"]] == [
-        ("LTK-2023-0506-R1", "65.00", False)]
+        ("LTK-2023-0506-R1", "65.00", False)
+    ]
 
 
 def test_not_a_borrower_is_404(client: httpx.Client, stack: Stack) -> None:

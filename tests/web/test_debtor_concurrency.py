@@ -4,6 +4,7 @@ The stack's rendezvous holds FBS's fees call and the debtor's claims call until 
 arrived. A portal that called them one after the other would have its first call answered
 503 after the rendezvous' timeout, and the page would fail or miss the debtor's status.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -19,7 +20,7 @@ from tests.support.stack import Stack
 @pytest.fixture
 def armed(stack: Stack) -> Iterator[Stack]:
     with stack.app.app_context():
-        store.clear()          # cached answers would make no upstream calls at all
+        store.clear()  # cached answers would make no upstream calls at all
     stack.rendezvous.arm()
     yield stack
     stack.rendezvous.disarm()
@@ -42,6 +43,9 @@ def test_the_rendezvous_fails_an_upstream_asked_alone(armed: Stack) -> None:
     """The control: one upstream called on its own is not answered, so a sequential portal fails."""
     broken = armed.rendezvous.broken
     with httpx.Client(timeout=10) as raw:
-        response = raw.post(f"{armed.debtor.url}/v1/libraries/DK-717300/claims/search",  # type: ignore[union-attr]
-                            json={"cpr": "0101901111"}, headers={"Authorization": "Bearer x"})
+        response = raw.post(
+            f"{armed.debtor.url}/v1/libraries/DK-717300/claims/search",  # type: ignore[union-attr]
+            json={"cpr": "0101901111"},
+            headers={"Authorization": "Bearer x"},
+        )
     assert response.status_code == 503 and armed.rendezvous.broken == broken + 1

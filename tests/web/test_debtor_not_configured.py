@@ -1,4 +1,5 @@
 """Without PORTAL_DEBTOR_BASE_URL the portal behaves as before: FBS's figures, no debtor status."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -23,8 +24,14 @@ def test_page_is_fbs_only(client: httpx.Client, stack: Stack) -> None:
     page = http_login(client, stack.url, "demo-anne")
     html = page.text
     assert 'data-total="all">803,75' in html and 'data-total="handed-over">489,00' in html
-    for absent in ("Status i Mit Betalingsoverblik", "Endnu ikke synlig", "afventer registrering",
-                   "Rykkergebyr", "kunne ikke hentes", "ikke med i totalen"):
+    for absent in (
+        "Status i Mit Betalingsoverblik",
+        "Endnu ikke synlig",
+        "afventer registrering",
+        "Rykkergebyr",
+        "kunne ikke hentes",
+        "ikke med i totalen",
+    ):
         assert absent not in html
     assert stack.debtor_state.call_count() == 0
 
@@ -34,5 +41,7 @@ def test_json_says_not_configured(client: httpx.Client, stack: Stack) -> None:
     body = client.get(f"{stack.url}/api/v1/libraries/lyngby/overview").json()
     assert body["providers"] == {"fbs": "ok", "debtor": "not_configured"}
     assert body["total"] == "803.75" and body["handed_over"]["total"] == "489.00"
-    assert all(row["claim_id"] is None and row["note"] is None
-               for row in body["handed_over"]["fees"] + body["payable_here"]["fees"])
+    assert all(
+        row["claim_id"] is None and row["note"] is None
+        for row in body["handed_over"]["fees"] + body["payable_here"]["fees"]
+    )

@@ -1,4 +1,5 @@
 """The page and JSON with the debtor system: its status shown, and FBS's figures when it fails alone."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -44,16 +45,19 @@ def test_the_page_tells_the_whole_truth(client: httpx.Client, stack: Stack) -> N
 
 def test_in_english(client: httpx.Client, stack: Stack) -> None:
     html = anne(client, stack, lang="en").text
-    for text in ("Paid – awaiting registration (up to 72 hours)",
-                 "Not yet visible in Mit Betalingsoverblik (usually the next day)",
-                 "Added by the municipality to: Gebyr (for sent) of 15/06/2021", "Recently paid",
-                 "Reminder sent", "(not in the total)"):
+    for text in (
+        "Paid – awaiting registration (up to 72 hours)",
+        "Not yet visible in Mit Betalingsoverblik (usually the next day)",
+        "Added by the municipality to: Gebyr (for sent) of 15/06/2021",
+        "Recently paid",
+        "Reminder sent",
+        "(not in the total)",
+    ):
         assert text in html
 
 
 @pytest.mark.parametrize("fault", ["status", "invalid-json", "float-amount", "other-agency"])
-def test_debtor_failing_alone_leaves_fbs_figures_and_a_note(client: httpx.Client, stack: Stack,
-                                                            fault: str) -> None:
+def test_debtor_failing_alone_leaves_fbs_figures_and_a_note(client: httpx.Client, stack: Stack, fault: str) -> None:
     if fault == "status":
         stack.debtor_state.fail_next(50)
     else:

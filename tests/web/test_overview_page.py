@@ -1,4 +1,5 @@
 """render_overview: the one function that renders the citizen's page, also as the editor's preview."""
+
 from __future__ import annotations
 
 import re
@@ -21,7 +22,7 @@ def render(stack: Stack, query: str = "", *, preview: bool = True) -> str:
 def test_preview_shows_the_example_with_a_banner_and_no_citizen(stack: Stack) -> None:
     html = render(stack)
     assert "Forhåndsvisning med eksempeldata" in html
-    assert "Log ud" not in html                      # nobody is signed in to a preview
+    assert "Log ud" not in html  # nobody is signed in to a preview
     assert 'data-total="all">469,75' in html
     assert "Rykkergebyr" in html and "Betalt for nylig" in html
     assert "afventer registrering" in html and "Endnu ikke synlig" in html

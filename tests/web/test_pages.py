@@ -1,4 +1,5 @@
 """Server-rendered pages without a browser: status codes, headers, languages, no-JS reading."""
+
 from __future__ import annotations
 
 import re

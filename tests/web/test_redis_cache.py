@@ -1,4 +1,5 @@
 """PORTAL_CACHE_URL=redis://…: sessions and provider answers live in a real Redis, keyed without CPR."""
+
 from __future__ import annotations
 
 import shutil
@@ -29,8 +30,10 @@ def redis_url() -> Iterator[str]:
     if binary is None:
         pytest.fail("redis-server is not installed (make test installs it)")
     port = _free_port()
-    process = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                                "--appendonly", "no"], stdout=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+    )
     client = redis.Redis(port=port)
     deadline = time.monotonic() + 10
     while True:

@@ -4,10 +4,18 @@
 steer it through its `SimState`. `Rendezvous` makes it and the FBS simulator answer
 only once both were called, which proves the portal calls them concurrently.
 """
+
 from portal.devtools.debtor_sim.app import CLAIMS_RULE, create_debtor_sim_app
 from portal.devtools.debtor_sim.rendezvous import Rendezvous
 from portal.devtools.debtor_sim.server import debtor_sim_state, start_debtor_sim, stop_debtor_sim
 from portal.devtools.debtor_sim.state import SimState
 
-__all__ = ["CLAIMS_RULE", "Rendezvous", "SimState", "create_debtor_sim_app", "debtor_sim_state",
-           "start_debtor_sim", "stop_debtor_sim"]
+__all__ = [
+    "CLAIMS_RULE",
+    "Rendezvous",
+    "SimState",
+    "create_debtor_sim_app",
+    "debtor_sim_state",
+    "start_debtor_sim",
+    "stop_debtor_sim",
+]

@@ -3,6 +3,7 @@
 Serves the raw claim JSON of its `SimState`, so the portal's parser meets what a
 municipality's integration would send.
 """
+
 from __future__ import annotations
 
 import hmac
@@ -50,7 +51,7 @@ def claims(agency: str) -> Any:
         return _error(404, "unknown_library", "no such library at this municipality")
     body = request.get_json(silent=True)
     if not isinstance(body, dict) or not isinstance(body.get("cpr"), str) or not _CPR.fullmatch(body["cpr"]):
-        return _error(400, "bad_request", "expected {\"cpr\": \"<10 digits>\"}")
+        return _error(400, "bad_request", 'expected {"cpr": "<10 digits>"}')
     answer = {"agencyId": agency, "claims": state.claims_of(agency, body["cpr"])}
     return _garbage(fault.kind, answer) if fault is not None else jsonify(answer)
 
@@ -59,11 +60,20 @@ def _garbage(kind: str, answer: dict[str, Any]) -> Response:
     if kind == "invalid-json":
         return Response('{"agencyId": "x", "claims": [', mimetype="application/json")
     if kind == "wrong-shape":
-        return jsonify(answer["claims"])          # a bare list where an object belongs
+        return jsonify(answer["claims"])  # a bare list where an object belongs
     if kind == "other-agency":
         return jsonify({**answer, "agencyId": "DK-000000"})
     # float-amount: a number where the API promises a decimal string.
-    claims = answer["claims"] or [{"claimId": "X-1", "feeId": 1, "description": "x", "createdDate": "2024-01-01",
-                                   "originalAmount": "1.00", "outstandingAmount": "1.00", "status": "invoiced"}]
+    claims = answer["claims"] or [
+        {
+            "claimId": "X-1",
+            "feeId": 1,
+            "description": "x",
+            "createdDate": "2024-01-01",
+            "originalAmount": "1.00",
+            "outstandingAmount": "1.00",
+            "status": "invoiced",
+        }
+    ]
     claims[0] = {**claims[0], "outstandingAmount": 60.5}
     return jsonify({**answer, "claims": claims})

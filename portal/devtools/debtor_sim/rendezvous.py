@@ -5,6 +5,7 @@ armed, a matching request is held until one matching request has arrived at *eac
 wrapped app. A portal that calls them one after the other never gets past the first;
 the held request then answers 503 after `timeout` seconds, so the page fails.
 """
+
 from __future__ import annotations
 
 import json
@@ -22,7 +23,7 @@ class Rendezvous:
     def __init__(self, parties: int = 2, timeout: float = 1.0) -> None:
         self._barrier = threading.Barrier(parties, timeout=timeout)
         self._armed = threading.Event()
-        self.broken = 0            # how often a request waited in vain
+        self.broken = 0  # how often a request waited in vain
 
     def arm(self) -> None:
         self._barrier.reset()
@@ -42,10 +43,13 @@ class Rendezvous:
                     self._barrier.wait()
                 except threading.BrokenBarrierError:
                     self.broken += 1
-                    body = json.dumps({"message": "rendezvous: the other upstream was not called "
-                                                  "at the same time"}).encode()
-                    start_response("503 Service Unavailable", [("Content-Type", "application/json"),
-                                                               ("Content-Length", str(len(body)))])
+                    body = json.dumps(
+                        {"message": "rendezvous: the other upstream was not called at the same time"}
+                    ).encode()
+                    start_response(
+                        "503 Service Unavailable",
+                        [("Content-Type", "application/json"), ("Content-Length", str(len(body)))],
+                    )
                     return [body]
             return app(environ, start_response)
 

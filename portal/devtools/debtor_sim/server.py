@@ -1,17 +1,19 @@
 """Run the debtor simulator on a loopback port in a daemon thread (make run, tests)."""
+
 from __future__ import annotations
 
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer
 
-from portal.devtools.demo import DEV_DEBTOR_PORT
 from portal.devtools.debtor_sim.app import create_debtor_sim_app
 from portal.devtools.debtor_sim.state import SimState
+from portal.devtools.demo import DEV_DEBTOR_PORT
 from portal.devtools.simulators import serve_in_thread, stop_serving
 
 
-def start_debtor_sim(host: str = "127.0.0.1", port: int = DEV_DEBTOR_PORT,
-                     state: SimState | None = None) -> BaseWSGIServer:
+def start_debtor_sim(
+    host: str = "127.0.0.1", port: int = DEV_DEBTOR_PORT, state: SimState | None = None
+) -> BaseWSGIServer:
     """Serve a simulator (demo data unless `state` is given); port 0 picks a free port."""
     return serve_in_thread(create_debtor_sim_app(state), host, port, "debtor-sim")
 

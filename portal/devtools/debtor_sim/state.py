@@ -4,6 +4,7 @@ Tests hold the `SimState` of a running simulator and change it in-process: make 
 next calls fail, answer garbage, answer slowly, and read how often (and with which
 URLs) the simulator was called.
 """
+
 from __future__ import annotations
 
 import copy
@@ -13,26 +14,29 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from portal import clock
-from portal.devtools.demo import DEV_DEBTOR_API_KEY
 from portal.devtools import demo_data
+from portal.devtools.demo import DEV_DEBTOR_API_KEY
 from portal.devtools.simulators import check_fault_uses, use_fault
 
 ENDPOINTS = ("claims",)
 GarbageKind = Literal["invalid-json", "wrong-shape", "float-amount", "other-agency"]
-ClaimsKey = tuple[str, str]          # (agency id, CPR number)
+ClaimsKey = tuple[str, str]  # (agency id, CPR number)
 
 
 def _demo_claims() -> dict[ClaimsKey, list[dict[str, Any]]]:
     by_patron = demo_data.debtor_claims(clock.today())
-    return {(agency, c.cpr): copy.deepcopy(by_patron.get(patron_id, []))
-            for c in demo_data.CITIZENS if c.cpr is not None
-            for agency, patron_id in c.patrons.items()}
+    return {
+        (agency, c.cpr): copy.deepcopy(by_patron.get(patron_id, []))
+        for c in demo_data.CITIZENS
+        if c.cpr is not None
+        for agency, patron_id in c.patrons.items()
+    }
 
 
 @dataclass
 class _Fault:
     kind: Literal["status", "invalid-json", "wrong-shape", "float-amount", "other-agency"]
-    remaining: int | None            # None: until reset_faults()
+    remaining: int | None  # None: until reset_faults()
     status: int = 500
 
 
@@ -43,8 +47,7 @@ class SimState:
     api_key: str = DEV_DEBTOR_API_KEY
     # (agency id, CPR number) -> raw Claim JSON. Default: the demo citizens' claims, copied.
     claims: dict[ClaimsKey, list[dict[str, Any]]] = field(default_factory=_demo_claims)
-    agencies: set[str] = field(default_factory=lambda: {
-        agency for c in demo_data.CITIZENS for agency in c.patrons})
+    agencies: set[str] = field(default_factory=lambda: {agency for c in demo_data.CITIZENS for agency in c.patrons})
     calls: Counter[str] = field(default_factory=Counter)
     # (method, path, query string) of every request: tests check no CPR number travels in a URL.
     requests: list[tuple[str, str, str]] = field(default_factory=list)

@@ -5,6 +5,7 @@ Raw FeeV2 JSON from the state is served as it is (only a `paidDate` is added for
 fees paid through the simulator), so the portal's parser meets the same quirks
 as with real FBS.
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -23,17 +24,13 @@ def create_fbs_sim_app(state: SimState | None = None) -> Flask:
     app = Flask(__name__)
     app.extensions["fbs_sim"] = state if state is not None else SimState()
 
-    app.add_url_rule("/external/v2/<agency>/authentication/login", view_func=login,
-                     methods=["POST"])
-    app.add_url_rule("/external/v2/<agency>/patrons/preauthenticated",
-                     view_func=preauthenticated, methods=["POST"])
+    app.add_url_rule("/external/v2/<agency>/authentication/login", view_func=login, methods=["POST"])
+    app.add_url_rule("/external/v2/<agency>/patrons/preauthenticated", view_func=preauthenticated, methods=["POST"])
     app.add_url_rule("/external/<agency>/patrons/<int:patron_id>/v4", view_func=patron)
     app.add_url_rule("/external/<agency>/patron/<int:patron_id>/fees/v2", view_func=fees)
     # The older path answers the same.
-    app.add_url_rule("/external/v1/<agency>/patron/<int:patron_id>/fees", view_func=fees,
-                     endpoint="fees_v1")
-    app.add_url_rule("/external/v1/<agency>/patron/<int:patron_id>/payment", view_func=payment,
-                     methods=["POST"])
+    app.add_url_rule("/external/v1/<agency>/patron/<int:patron_id>/fees", view_func=fees, endpoint="fees_v1")
+    app.add_url_rule("/external/v1/<agency>/patron/<int:patron_id>/payment", view_func=payment, methods=["POST"])
     return app
 
 
@@ -79,8 +76,12 @@ def _patron_of(agency: str, patron_id: int) -> bool:
 
 def _patron_json(patron_id: int) -> dict[str, Any]:
     state = _state()
-    data: dict[str, Any] = {"patronId": patron_id, "name": state.names.get(patron_id),
-                            "allowBookings": True, "receiveSms": False}
+    data: dict[str, Any] = {
+        "patronId": patron_id,
+        "name": state.names.get(patron_id),
+        "allowBookings": True,
+        "receiveSms": False,
+    }
     blocks = state.blocks.get(patron_id)
     if blocks:
         data["blockStatus"] = blocks
@@ -155,9 +156,13 @@ def payment(agency: str, patron_id: int) -> Any:
     if failed:
         return failed
     order = request.get_json(silent=True)
-    if (not isinstance(order, dict) or not isinstance(order.get("orderId"), str)
-            or not order["orderId"] or not isinstance(order.get("feeId"), list)
-            or not all(isinstance(f, int) and not isinstance(f, bool) for f in order["feeId"])):
+    if (
+        not isinstance(order, dict)
+        or not isinstance(order.get("orderId"), str)
+        or not order["orderId"]
+        or not isinstance(order.get("feeId"), list)
+        or not all(isinstance(f, int) and not isinstance(f, bool) for f in order["feeId"])
+    ):
         return _error(400, "expected PaymentOrder {orderId, feeId: [..]}")
     if len(set(order["feeId"])) != len(order["feeId"]):
         return _error(400, "a feeId is listed twice")

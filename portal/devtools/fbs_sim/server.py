@@ -1,4 +1,5 @@
 """Run the FBS simulator on a loopback port in a daemon thread (make run, tests)."""
+
 from __future__ import annotations
 
 from flask import Flask
@@ -10,8 +11,7 @@ from portal.devtools.fbs_sim.state import SimState
 from portal.devtools.simulators import serve_in_thread, stop_serving
 
 
-def start_fbs_sim(host: str = "127.0.0.1", port: int = DEV_FBS_PORT,
-                  state: SimState | None = None) -> BaseWSGIServer:
+def start_fbs_sim(host: str = "127.0.0.1", port: int = DEV_FBS_PORT, state: SimState | None = None) -> BaseWSGIServer:
     """Serve a simulator (demo data unless `state` is given); port 0 picks a free port.
 
     The server's real port is `server.port`; stop it with `stop_fbs_sim(server)`.

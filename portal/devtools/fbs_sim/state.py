@@ -4,6 +4,7 @@ Tests hold the `SimState` of a running simulator and change it in-process:
 expire sessions, make the next calls fail, answer garbage, answer slowly, and
 read how often each endpoint was called.
 """
+
 from __future__ import annotations
 
 import copy
@@ -14,8 +15,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from portal.devtools.demo import DEV_FBS_PASSWORD, DEV_FBS_USERNAME
 from portal.devtools import demo_data
+from portal.devtools.demo import DEV_FBS_PASSWORD, DEV_FBS_USERNAME
 from portal.devtools.simulators import check_fault_uses, use_fault
 
 # Endpoint names, used for call counts and to aim faults at one endpoint.
@@ -26,8 +27,8 @@ GarbageKind = Literal["invalid-json", "wrong-shape"]
 @dataclass
 class _Fault:
     kind: Literal["status", "invalid-json", "wrong-shape"]
-    remaining: int | None          # None: until reset_faults()
-    endpoint: str | None           # None: any endpoint
+    remaining: int | None  # None: until reset_faults()
+    endpoint: str | None  # None: any endpoint
     status: int = 500
 
 
@@ -43,26 +44,26 @@ class SimState:
     session_ttl: float = 900.0
     # cpr -> {agency id: patron id}; patron id -> name, FeeV2 list, blockStatus list.
     # Default: the demo citizens, deep-copied so a test may edit its own state.
-    patrons_by_cpr: dict[str, dict[str, int]] = field(default_factory=lambda: {
-        c.cpr: dict(c.patrons) for c in demo_data.CITIZENS if c.cpr is not None and c.patrons})
-    names: dict[int, str] = field(default_factory=lambda: {
-        pid: c.name for c in demo_data.CITIZENS for pid in c.patrons.values()})
-    fees: dict[int, list[dict[str, Any]]] = field(
-        default_factory=lambda: copy.deepcopy(demo_data.FEES))
-    blocks: dict[int, list[dict[str, Any]]] = field(
-        default_factory=lambda: copy.deepcopy(demo_data.BLOCKS))
+    patrons_by_cpr: dict[str, dict[str, int]] = field(
+        default_factory=lambda: {c.cpr: dict(c.patrons) for c in demo_data.CITIZENS if c.cpr is not None and c.patrons}
+    )
+    names: dict[int, str] = field(
+        default_factory=lambda: {pid: c.name for c in demo_data.CITIZENS for pid in c.patrons.values()}
+    )
+    fees: dict[int, list[dict[str, Any]]] = field(default_factory=lambda: copy.deepcopy(demo_data.FEES))
+    blocks: dict[int, list[dict[str, Any]]] = field(default_factory=lambda: copy.deepcopy(demo_data.BLOCKS))
     calls: Counter[str] = field(default_factory=Counter)
 
     def __post_init__(self) -> None:
         self.lock = threading.RLock()
-        self._sessions: dict[str, tuple[str, float]] = {}     # key -> (agency, expires)
+        self._sessions: dict[str, tuple[str, float]] = {}  # key -> (agency, expires)
         self._faults: list[_Fault] = []
         self._delay = 0.0
         self._delay_endpoint: str | None = None
         # Set at shutdown so slow answers (timeout tests) stop sleeping.
         self.wake = threading.Event()
         self.payments: dict[str, list[dict[str, Any]]] = {}  # orderId -> confirmations
-        self.paid_by: dict[int, tuple[str, str]] = {}         # feeId -> (orderId, paidDate)
+        self.paid_by: dict[int, tuple[str, str]] = {}  # feeId -> (orderId, paidDate)
 
     # -- data ---------------------------------------------------------------
 
@@ -114,8 +115,9 @@ class SimState:
         """The next `n` calls (of `endpoint`, or any) answer `status` with no useful body."""
         self._add_fault(_Fault("status", n, endpoint, status))
 
-    def answer_garbage(self, kind: GarbageKind = "invalid-json", times: int | None = 1,
-                       endpoint: str | None = None) -> None:
+    def answer_garbage(
+        self, kind: GarbageKind = "invalid-json", times: int | None = 1, endpoint: str | None = None
+    ) -> None:
         """Answer 200 with a body that is not JSON, or JSON of the wrong shape.
 
         `times=None`: until `reset_faults()`. Like every fault it is used up by the

@@ -10,10 +10,22 @@ citizens (the organisation's IdP of a real deployment; see editors.py).
 Stricter than many real providers on purpose: PKCE (S256 only) and nonce are
 required, codes are single-use and live 60 seconds, redirect URIs match exactly.
 """
+
 from portal.devtools.idp.app import create_idp_app, idp_state
 from portal.devtools.idp.editors import EDITORS, DemoEditor
 from portal.devtools.idp.models import NSIS_SUBSTANTIAL, IdpClient, prefix_rule
 from portal.devtools.idp.server import DevIdp, portal_dev_client, portal_editor_dev_client, start_dev_idp
 
-__all__ = ["DevIdp", "DemoEditor", "EDITORS", "IdpClient", "NSIS_SUBSTANTIAL", "create_idp_app", "idp_state",
-           "portal_dev_client", "portal_editor_dev_client", "prefix_rule", "start_dev_idp"]
+__all__ = [
+    "DevIdp",
+    "DemoEditor",
+    "EDITORS",
+    "IdpClient",
+    "NSIS_SUBSTANTIAL",
+    "create_idp_app",
+    "idp_state",
+    "portal_dev_client",
+    "portal_editor_dev_client",
+    "prefix_rule",
+    "start_dev_idp",
+]

@@ -1,4 +1,5 @@
 """The dev IdP as a Flask app of its own: discovery, JWKS, authorize, token, userinfo, end_session."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
@@ -18,12 +19,19 @@ EXTENSION = "portal.dev_idp"
 bp = Blueprint("idp", __name__)
 
 
-def create_idp_app(issuer: str, clients: Sequence[IdpClient],
-                   citizens: Iterable[DemoCitizen] = demo_data.CITIZENS, *,
-                   cpr_claim: str = "cpr", cpr_in_id_token: bool = True,
-                   code_lifetime: int = 60, token_lifetime: int = 3600,
-                   editors: Iterable[DemoEditor] = EDITORS, editor_claim: str = "gebyrportal_libraries",
-                   editor_claim_in_id_token: bool = True) -> Flask:
+def create_idp_app(
+    issuer: str,
+    clients: Sequence[IdpClient],
+    citizens: Iterable[DemoCitizen] = demo_data.CITIZENS,
+    *,
+    cpr_claim: str = "cpr",
+    cpr_in_id_token: bool = True,
+    code_lifetime: int = 60,
+    token_lifetime: int = 3600,
+    editors: Iterable[DemoEditor] = EDITORS,
+    editor_claim: str = "gebyrportal_libraries",
+    editor_claim_in_id_token: bool = True,
+) -> Flask:
     """A dev OpenID provider for `clients`, signing in one of `citizens` (or `editors`).
 
     `issuer` must be the URL the app is served at (no path). `cpr_claim` renames
@@ -35,11 +43,18 @@ def create_idp_app(issuer: str, clients: Sequence[IdpClient],
     app = Flask(__name__)
     app.config["OAUTH2_TOKEN_EXPIRES_IN"] = {"authorization_code": token_lifetime}
     key = RSAKey.generate_key(2048, parameters={"use": "sig", "alg": ID_TOKEN_ALG}, auto_kid=True)
-    state = IdpState(issuer=issuer.rstrip("/"), clients={c.client_id: c for c in clients},
-                     citizens={c.sub: c for c in citizens}, key=key, cpr_claim=cpr_claim,
-                     cpr_in_id_token=cpr_in_id_token, code_lifetime=code_lifetime,
-                     editors={e.sub: e for e in editors}, editor_claim=editor_claim,
-                     editor_claim_in_id_token=editor_claim_in_id_token)
+    state = IdpState(
+        issuer=issuer.rstrip("/"),
+        clients={c.client_id: c for c in clients},
+        citizens={c.sub: c for c in citizens},
+        key=key,
+        cpr_claim=cpr_claim,
+        cpr_in_id_token=cpr_in_id_token,
+        code_lifetime=code_lifetime,
+        editors={e.sub: e for e in editors},
+        editor_claim=editor_claim,
+        editor_claim_in_id_token=editor_claim_in_id_token,
+    )
     app.extensions[EXTENSION] = (state, build_server(app, state))
     app.register_blueprint(bp)
     app.after_request(_security_headers)
@@ -63,23 +78,25 @@ def _server() -> IdpAuthorizationServer:
 def discovery() -> Response:
     state = _state()
     base = state.issuer
-    return jsonify({
-        "issuer": base,
-        "authorization_endpoint": f"{base}/authorize",
-        "token_endpoint": f"{base}/token",
-        "userinfo_endpoint": f"{base}/userinfo",
-        "jwks_uri": f"{base}/jwks",
-        "end_session_endpoint": f"{base}/end_session",
-        "response_types_supported": ["code"],
-        "grant_types_supported": ["authorization_code"],
-        "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": [ID_TOKEN_ALG],
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-        "code_challenge_methods_supported": ["S256"],
-        "scopes_supported": ["openid", "profile"],
-        "claims_supported": ["sub", "name", "acr", state.cpr_claim, state.editor_claim],
-        "acr_values_supported": [NSIS_SUBSTANTIAL],
-    })
+    return jsonify(
+        {
+            "issuer": base,
+            "authorization_endpoint": f"{base}/authorize",
+            "token_endpoint": f"{base}/token",
+            "userinfo_endpoint": f"{base}/userinfo",
+            "jwks_uri": f"{base}/jwks",
+            "end_session_endpoint": f"{base}/end_session",
+            "response_types_supported": ["code"],
+            "grant_types_supported": ["authorization_code"],
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": [ID_TOKEN_ALG],
+            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+            "code_challenge_methods_supported": ["S256"],
+            "scopes_supported": ["openid", "profile"],
+            "claims_supported": ["sub", "name", "acr", state.cpr_claim, state.editor_claim],
+            "acr_values_supported": [NSIS_SUBSTANTIAL],
+        }
+    )
 
 
 @bp.get("/jwks")
@@ -94,8 +111,13 @@ def authorize_page() -> Response | str | tuple[str, int]:
     except OAuth2Error as error:
         return _authorization_error(error)
     client = grant.client
-    return render_template("authorize.html", client_id=client.client_id, for_editors=client.people == "editors",
-                           people=list(_state().people(client).values()), action=request.full_path)
+    return render_template(
+        "authorize.html",
+        client_id=client.client_id,
+        for_editors=client.people == "editors",
+        people=list(_state().people(client).values()),
+        action=request.full_path,
+    )
 
 
 @bp.post("/authorize")
@@ -153,5 +175,6 @@ def _security_headers(response: Response) -> Response:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     if response.mimetype == "text/html":
         response.headers["Content-Security-Policy"] = (
-            "default-src 'none'; style-src 'self'; frame-ancestors 'none'; base-uri 'none'")
+            "default-src 'none'; style-src 'self'; frame-ancestors 'none'; base-uri 'none'"
+        )
     return response

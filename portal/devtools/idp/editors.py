@@ -3,6 +3,7 @@
 The libraries claim lists the slugs an editor may edit, or is "*" for an administrator of
 all libraries — the shape the portal expects from the organisation's IdP.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ class DemoEditor:
 
     sub: str
     name: str
-    description: str                                      # shown on the dev IdP's sign-in page
+    description: str  # shown on the dev IdP's sign-in page
     libraries: tuple[str, ...] | Literal["*"] = ()
 
     def libraries_claim(self) -> list[str] | str:

@@ -4,6 +4,7 @@ Stricter than authlib's defaults on purpose, so tests can prove the portal copes
 PKCE is required for every client and only S256 is accepted; a nonce is required;
 codes are single-use and short-lived.
 """
+
 from __future__ import annotations
 
 import time
@@ -73,9 +74,15 @@ class IdpAuthorizationServer(AuthorizationServer):
         super().__init__(app, query_client=state.clients.get, save_token=self._store_token)
 
     def _store_token(self, token: dict[str, object], request: OAuth2Request) -> None:
-        self.idp.store.add_token(AccessToken(
-            access_token=str(token["access_token"]), client=request.client, citizen=request.user,
-            scope=str(token["scope"]), expires_in=int(token["expires_in"])))  # type: ignore[call-overload]
+        self.idp.store.add_token(
+            AccessToken(
+                access_token=str(token["access_token"]),
+                client=request.client,
+                citizen=request.user,
+                scope=str(token["scope"]),
+                expires_in=int(token["expires_in"]),
+            )
+        )  # type: ignore[call-overload]
 
 
 class S256CodeChallenge(CodeChallenge):
@@ -101,11 +108,19 @@ class CodeGrant(AuthorizationCodeGrant):
 
     def save_authorization_code(self, code: str, request: OAuth2Request) -> None:
         data = request.payload.data
-        self.idp.store.add_code(AuthorizationCode(
-            code=code, client_id=request.client.client_id, redirect_uri=request.payload.redirect_uri,
-            scope=request.scope, citizen=request.user, nonce=data.get("nonce"),
-            code_challenge=data["code_challenge"], code_challenge_method=data["code_challenge_method"],
-            expires_at=time.time() + self.idp.code_lifetime))
+        self.idp.store.add_code(
+            AuthorizationCode(
+                code=code,
+                client_id=request.client.client_id,
+                redirect_uri=request.payload.redirect_uri,
+                scope=request.scope,
+                citizen=request.user,
+                nonce=data.get("nonce"),
+                code_challenge=data["code_challenge"],
+                code_challenge_method=data["code_challenge_method"],
+                expires_at=time.time() + self.idp.code_lifetime,
+            )
+        )
 
     def query_authorization_code(self, code: str, client: IdpClient) -> AuthorizationCode | None:
         return self.idp.store.take_code(code, client.client_id)
@@ -177,8 +192,13 @@ class EndSession(EndSessionEndpoint):
     def get_algorithms(self) -> list[str]:
         return [ID_TOKEN_ALG]
 
-    def is_post_logout_redirect_uri_legitimate(self, request, post_logout_redirect_uri, client,  # type: ignore[no-untyped-def, override]
-                                               logout_hint) -> bool:
+    def is_post_logout_redirect_uri_legitimate(
+        self,
+        request,
+        post_logout_redirect_uri,
+        client,  # type: ignore[no-untyped-def, override]
+        logout_hint,
+    ) -> bool:
         # Reached only for a URI registered for this client_id. The portal leaves out
         # id_token_hint when the token carries a CPR number (URLs end up in logs), so
         # client_id plus a registered URI is what confirms the redirect here.

@@ -1,4 +1,5 @@
 """What the dev IdP keeps in memory: registered clients, authorization codes, access tokens."""
+
 from __future__ import annotations
 
 import hmac

@@ -1,4 +1,5 @@
 """Run the dev IdP on a loopback port in a daemon thread (for `make run` and tests)."""
+
 from __future__ import annotations
 
 import threading
@@ -9,7 +10,12 @@ from typing import Any
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from portal.devtools.demo import DEV_EDITOR_CLIENT_ID, DEV_EDITOR_CLIENT_SECRET, DEV_OIDC_CLIENT_ID, DEV_OIDC_CLIENT_SECRET
+from portal.devtools.demo import (
+    DEV_EDITOR_CLIENT_ID,
+    DEV_EDITOR_CLIENT_SECRET,
+    DEV_OIDC_CLIENT_ID,
+    DEV_OIDC_CLIENT_SECRET,
+)
 from portal.devtools.idp.app import create_idp_app
 from portal.devtools.idp.models import IdpClient, prefix_rule
 
@@ -51,8 +57,7 @@ class _Deferred:
         return self.app(environ, start_response)
 
 
-def start_dev_idp(host: str, port: int, issuer: str | None, clients: Sequence[IdpClient],
-                  **options: Any) -> DevIdp:
+def start_dev_idp(host: str, port: int, issuer: str | None, clients: Sequence[IdpClient], **options: Any) -> DevIdp:
     """Serve a dev IdP at host:port (0 = any free port) in a daemon thread.
 
     `issuer` defaults to http://host:<bound port>. `options` go to `create_idp_app`
@@ -65,8 +70,9 @@ def start_dev_idp(host: str, port: int, issuer: str | None, clients: Sequence[Id
     app = create_idp_app(issuer, clients, **options)
     deferred.app = app
     # A short poll interval makes shutdown() quick (tests start many IdPs).
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
-                              name=f"dev-idp-{server.server_port}", daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.1}, name=f"dev-idp-{server.server_port}", daemon=True
+    )
     thread.start()
     return DevIdp(server=server, thread=thread, app=app, issuer=issuer)
 
@@ -74,12 +80,16 @@ def start_dev_idp(host: str, port: int, issuer: str | None, clients: Sequence[Id
 def portal_dev_client(portal_url: str = "http://127.0.0.1:5000") -> IdpClient:
     """The portal as `make run` serves it: one callback, back to any page of the portal after logout."""
     base = portal_url.rstrip("/")
-    return IdpClient(DEV_OIDC_CLIENT_ID, DEV_OIDC_CLIENT_SECRET, [f"{base}/auth/callback"],
-                     prefix_rule(f"{base}/"))
+    return IdpClient(DEV_OIDC_CLIENT_ID, DEV_OIDC_CLIENT_SECRET, [f"{base}/auth/callback"], prefix_rule(f"{base}/"))
 
 
 def portal_editor_dev_client(portal_url: str = "http://127.0.0.1:5000") -> IdpClient:
     """The portal's editor area as `make run` serves it: signs in demo editors, back to /editor/ after logout."""
     base = portal_url.rstrip("/")
-    return IdpClient(DEV_EDITOR_CLIENT_ID, DEV_EDITOR_CLIENT_SECRET, [f"{base}/editor/callback"],
-                     prefix_rule(f"{base}/editor/"), people="editors")
+    return IdpClient(
+        DEV_EDITOR_CLIENT_ID,
+        DEV_EDITOR_CLIENT_SECRET,
+        [f"{base}/editor/callback"],
+        prefix_rule(f"{base}/editor/"),
+        people="editors",
+    )

@@ -1,4 +1,5 @@
 """In-memory storage of the dev IdP, safe for werkzeug's threaded server."""
+
 from __future__ import annotations
 
 import threading

@@ -4,8 +4,9 @@ Revision ID: 0001_libraries
 Revises:
 Create Date: 2025-01-01
 """
-from alembic import op
+
 import sqlalchemy as sa
+from alembic import op
 
 revision = "0001_libraries"
 down_revision = None
@@ -32,9 +33,12 @@ def upgrade() -> None:
     op.create_table(
         "library_texts",
         sa.Column("id", sa.Integer(), primary_key=True),
-        sa.Column("library_id", sa.Integer(),
-                  sa.ForeignKey("libraries.id", name="fk_library_texts_library_id", ondelete="CASCADE"),
-                  nullable=False),
+        sa.Column(
+            "library_id",
+            sa.Integer(),
+            sa.ForeignKey("libraries.id", name="fk_library_texts_library_id", ondelete="CASCADE"),
+            nullable=False,
+        ),
         sa.Column("language", sa.String(2), nullable=False),
         sa.Column("key", sa.String(64), nullable=False),
         sa.Column("value", sa.Text(), nullable=False),

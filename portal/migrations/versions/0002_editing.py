@@ -8,10 +8,11 @@ Libraries stored before this migration get a first revision (action "load") hold
 current settings, so the history starts with what citizens saw and a restore can go back to it.
 The code here is frozen on purpose: it must not change when the application's code does.
 """
+
 from __future__ import annotations
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = "0002_editing"
 down_revision = "0001_libraries"
@@ -33,9 +34,12 @@ def upgrade() -> None:
 
 
 def _library_fk(table: str) -> sa.Column:
-    return sa.Column("library_id", sa.Integer(),
-                     sa.ForeignKey(_LIBRARY_ID, name=f"fk_{table}_library_id", ondelete="CASCADE"),
-                     nullable=False)
+    return sa.Column(
+        "library_id",
+        sa.Integer(),
+        sa.ForeignKey(_LIBRARY_ID, name=f"fk_{table}_library_id", ondelete="CASCADE"),
+        nullable=False,
+    )
 
 
 def _create_tables() -> None:
@@ -69,24 +73,39 @@ def _create_tables() -> None:
         sa.Column("cutoff_date", sa.Date(), nullable=False),
         sa.Column("created_by", sa.String(200), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.UniqueConstraint("library_id", "effective_from",
-                            name="uq_scheduled_cutoffs_library_id_effective_from"),
+        sa.UniqueConstraint("library_id", "effective_from", name="uq_scheduled_cutoffs_library_id_effective_from"),
     )
 
 
 _libraries = sa.table(
-    "libraries", sa.column("id", sa.Integer()), sa.column("name", sa.String()),
-    sa.column("agency_id", sa.String()), sa.column("cutoff_date", sa.Date()),
-    sa.column("kodelinje", sa.String()), sa.column("payment_overview_url", sa.String()),
-    sa.column("fbs_username_env", sa.String()), sa.column("fbs_password_env", sa.String()),
-    sa.column("updated_at", sa.DateTime(timezone=True)))
-_texts = sa.table("library_texts", sa.column("library_id", sa.Integer()), sa.column("language", sa.String()),
-                  sa.column("key", sa.String()), sa.column("value", sa.Text()))
+    "libraries",
+    sa.column("id", sa.Integer()),
+    sa.column("name", sa.String()),
+    sa.column("agency_id", sa.String()),
+    sa.column("cutoff_date", sa.Date()),
+    sa.column("kodelinje", sa.String()),
+    sa.column("payment_overview_url", sa.String()),
+    sa.column("fbs_username_env", sa.String()),
+    sa.column("fbs_password_env", sa.String()),
+    sa.column("updated_at", sa.DateTime(timezone=True)),
+)
+_texts = sa.table(
+    "library_texts",
+    sa.column("library_id", sa.Integer()),
+    sa.column("language", sa.String()),
+    sa.column("key", sa.String()),
+    sa.column("value", sa.Text()),
+)
 _revisions = sa.table(
-    "library_revisions", sa.column("library_id", sa.Integer()), sa.column("number", sa.Integer()),
-    sa.column("action", sa.String()), sa.column("created_by", sa.String()),
-    sa.column("created_at", sa.DateTime(timezone=True)), sa.column("changes", sa.JSON()),
-    sa.column("snapshot", sa.JSON()))
+    "library_revisions",
+    sa.column("library_id", sa.Integer()),
+    sa.column("number", sa.Integer()),
+    sa.column("action", sa.String()),
+    sa.column("created_by", sa.String()),
+    sa.column("created_at", sa.DateTime(timezone=True)),
+    sa.column("changes", sa.JSON()),
+    sa.column("snapshot", sa.JSON()),
+)
 _PLAIN = ("name", "kodelinje", "payment_overview_url", "agency_id", "fbs_username_env", "fbs_password_env")
 
 
@@ -99,10 +118,17 @@ def _record_baselines() -> None:
         snapshot = {name: library[name] for name in _PLAIN if library[name] is not None}
         snapshot["cutoff_date"] = library["cutoff_date"].isoformat()
         snapshot.update(texts.get(library["id"], {}))
-        conn.execute(sa.insert(_revisions).values(
-            library_id=library["id"], number=1, action="load", created_by="migration 0002",
-            created_at=library["updated_at"], snapshot=snapshot,
-            changes=[[name, None, value] for name, value in sorted(snapshot.items())]))
+        conn.execute(
+            sa.insert(_revisions).values(
+                library_id=library["id"],
+                number=1,
+                action="load",
+                created_by="migration 0002",
+                created_at=library["updated_at"],
+                snapshot=snapshot,
+                changes=[[name, None, value] for name, value in sorted(snapshot.items())],
+            )
+        )
 
 
 def downgrade() -> None:
