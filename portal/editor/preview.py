@@ -13,7 +13,7 @@ from flask_babel import force_locale
 
 from portal.editor.blueprint import bp
 from portal.editor.pages import load_or_404
-from portal.services.demo_debts import demo_debts
+from portal.services.preview_debts import preview_debts
 from portal.web.overview_page import overview_context
 
 
@@ -22,7 +22,7 @@ def preview(slug: str, lang: str) -> str:
     """The draft (or, without one, what is published) as citizens will see it, in `lang`."""
     state = load_or_404(slug)
     library = state.draft or state.published
-    debts = demo_debts(library)
+    debts = preview_debts(library)
     # The whole page in the previewed language. The variable is called `lang` so that the
     # language switch (portal.web.citizen.language_url) leads to the other preview.
     with force_locale(lang):

@@ -35,6 +35,6 @@ def render_overview(library: Library, debts: CitizenDebts, *, preview: bool = Fa
 
     Needs a request context (language, URLs). `preview=True` is the editor's preview: no
     signed-in citizen in the header and a banner saying the debts are examples (see
-    `portal.services.demo_debts.demo_debts`).
+    `portal.services.preview_debts.preview_debts`).
     """
     return render_template("overview/overview.html", **overview_context(library, debts, preview=preview))

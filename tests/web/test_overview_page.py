@@ -7,7 +7,7 @@ import re
 from flask_babel import force_locale
 
 from portal.libraries.repository import get_library
-from portal.services.demo_debts import demo_debts
+from portal.services.preview_debts import preview_debts
 from portal.web.overview_page import overview_context, render_overview
 from tests.support.stack import Stack
 
@@ -16,7 +16,7 @@ def render(stack: Stack, query: str = "", *, preview: bool = True) -> str:
     with stack.app.test_request_context(f"/lyngby/{query}"):
         library = get_library("lyngby")
         assert library is not None
-        return render_overview(library, demo_debts(library), preview=preview)
+        return render_overview(library, preview_debts(library), preview=preview)
 
 
 def test_preview_shows_the_example_with_a_banner_and_no_citizen(stack: Stack) -> None:
@@ -45,6 +45,6 @@ def test_context_follows_a_forced_language(stack: Stack) -> None:
         library = get_library("lyngby")
         assert library is not None
         with force_locale("en"):
-            context = overview_context(library, demo_debts(library), preview=True)
+            context = overview_context(library, preview_debts(library), preview=True)
     assert context["citizen"] is None and context["debtor_status"] == "ok"
     assert "15 June 2021" in str(context["texts"]["payable_here_text"])

@@ -1,4 +1,4 @@
-"""demo_debts: the example borrower's debts for any library, without a single HTTP call."""
+"""preview_debts: the example borrower's debts for any library, without a single HTTP call."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from portal import clock
 from portal.domain.overview import RowNote
 from portal.libraries.library import Library
 from portal.services.debts import ProviderStatus
-from portal.services.demo_debts import demo_debts
+from portal.services.preview_debts import preview_debts
 
 ELSEWHERE = Library(slug="faxe", name="Faxe Bibliotekerne", agency_id="DK-732000", cutoff_date=date(2021, 9, 1))
 
@@ -20,14 +20,14 @@ ELSEWHERE = Library(slug="faxe", name="Faxe Bibliotekerne", agency_id="DK-732000
 @pytest.fixture(autouse=True)
 def no_http(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*_args: object, **_kwargs: object) -> None:
-        raise AssertionError("demo_debts must not make HTTP calls")
+        raise AssertionError("preview_debts must not make HTTP calls")
 
     monkeypatch.setattr(httpx.Client, "send", refuse)
 
 
 def test_every_state_of_the_page_is_in_the_example() -> None:
     with clock.frozen(datetime(2024, 5, 10, 12)):
-        debts = demo_debts(ELSEWHERE)
+        debts = preview_debts(ELSEWHERE)
     overview = debts.overview
     assert debts.patron.name == "Anne Andersen" and debts.debtor is ProviderStatus.OK
     assert overview.cutoff_date == date(2021, 9, 1)
