@@ -40,14 +40,15 @@ def create_app(settings: Settings | None = None) -> Flask:
         SESSION_COOKIE_NAME="gebyrportal_session",
         PERMANENT_SESSION_LIFETIME=settings.session_lifetime,
     )
-    if settings.trusted_proxies:
-        # Opt-in: only behind that many proxies are X-Forwarded-For/-Proto/-Host true.
-        hops = settings.trusted_proxies
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     from portal.web.converters import SlugConverter
 
     app.url_map.converters["slug"] = SlugConverter
     _init_extensions(app)
+    if settings.trusted_proxies:
+        # Opt-in, outermost: only behind that many proxies are X-Forwarded-For/-Proto/-Host true,
+        # and the headers layer (portal.web.security) sees the scheme the browser used.
+        hops = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     return app
 
 

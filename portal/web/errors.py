@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
-from flask import Flask, jsonify, render_template, request
-from flask_babel import gettext as _
+from flask import Flask, Response, jsonify, render_template, request
+from flask_babel import gettext
 from werkzeug.exceptions import HTTPException
 
+from portal.web.security import LAST_RESORT_PAGE
+
 log = logging.getLogger(__name__)
+
+# flask_babel ships no type information; its gettext returns the translated str.
+_: Callable[..., str] = gettext
 
 
 def init_app(app: Flask) -> None:
@@ -23,7 +29,12 @@ def init_app(app: Flask) -> None:
         log.exception("unhandled error on %s", request.path)
         if request.path.startswith("/api/"):
             return jsonify(error="internal_error"), 500
-        return render_template("errors/http_error.html", code=500, title=_title(500)), 500
+        try:
+            return render_template("errors/http_error.html", code=500, title=_title(500)), 500
+        except Exception:
+            # Whatever broke the page may break its error page too (the database, a template).
+            log.exception("the error page failed too on %s", request.path)
+            return Response(LAST_RESORT_PAGE, 500, content_type="text/html; charset=utf-8")
 
 
 def _title(code: int | None) -> str:

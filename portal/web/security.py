@@ -1,29 +1,124 @@
-"""Security headers on every response, set in one place."""
+"""Security headers on every answer, and the last-resort error page, in one WSGI layer.
+
+The layer wraps the whole Flask app, so its headers are on every answer, also on those Flask
+makes after something failed (a 500 whose after-request step raised, a session store that is
+down): Content-Security-Policy, nosniff, Referrer-Policy, `Cache-Control: no-store` (pages show
+personal debts; only static files may be cached) and, over HTTPS, Strict-Transport-Security.
+A header a view set itself (the editor area's stricter policy) is left as it is.
+
+When even Flask's own error handling fails, the layer answers with a fixed page made at start-up:
+no template, no database, no translation lookup — nothing that can fail again.
+"""
 
 from __future__ import annotations
 
+import logging
+import sys
+from collections.abc import Callable, Iterable
+from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, request
+from flask import Flask
 
-# No inline script or style anywhere: DKFDS and our own JS are static files.
-_CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "font-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'self'; form-action 'self' {idp}"
-)
+log = logging.getLogger(__name__)
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+HSTS = "max-age=31536000"
+
+
+def content_security_policy(*, form_action: str, frame_ancestors: str) -> str:
+    """The portal's policy: no inline script or style (DKFDS and our JS are static files).
+
+    `form_action` is the origin a form may post to besides the portal (the IdP, whose logout the
+    logout POST redirects to); `frame_ancestors` who may frame the page ('self', 'none').
+    """
+    return (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        f"font-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors {frame_ancestors}; "
+        f"form-action 'self' {form_action}"
+    )
+
+
+def origin(url: str) -> str:
+    """`https://idp.example/path` -> `https://idp.example`."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+# The catalogue's wording of the same message, in both languages.
+LAST_RESORT_PAGE = """<!DOCTYPE html>
+<html lang="da">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <title>Der gik noget galt hos os</title>
+</head>
+<body>
+  <main>
+    <h1>Der gik noget galt hos os</h1>
+    <p>Prøv igen om lidt. Kontakt dit bibliotek, hvis det bliver ved med at ske.</p>
+    <p><a href="/">Gå til listen over biblioteker</a></p>
+    <div lang="en">
+      <h2>Something went wrong on our side</h2>
+      <p>Please try again in a moment. If it keeps happening, contact your library.</p>
+      <p><a href="/">Go to the list of libraries</a></p>
+    </div>
+  </main>
+</body>
+</html>
+""".encode()
+
+
+class SecurityHeaders:
+    """WSGI middleware: the headers on every answer, and the fixed page when all else failed."""
+
+    def __init__(self, app: WSGIApp, csp: str, static_prefix: str) -> None:
+        self.app = app
+        self._csp = csp
+        self._static_prefix = static_prefix.rstrip("/") + "/"
+
+    def headers_for(self, environ: dict[str, Any]) -> list[tuple[str, str]]:
+        headers = [
+            ("Content-Security-Policy", self._csp),
+            ("X-Content-Type-Options", "nosniff"),
+            ("Referrer-Policy", "same-origin"),
+        ]
+        if not environ.get("PATH_INFO", "").startswith(self._static_prefix):
+            headers.append(("Cache-Control", "no-store"))
+        if environ.get("wsgi.url_scheme") == "https":
+            headers.append(("Strict-Transport-Security", HSTS))
+        return headers
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        ours = self.headers_for(environ)
+        started = False
+
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            nonlocal started
+            started = True
+            present = {name.lower() for name, _ in headers}
+            # Static files keep their own caching; everything else is never stored.
+            if any(name == "Cache-Control" for name, _ in ours):
+                headers = [(name, value) for name, value in headers if name.lower() != "cache-control"]
+                present.discard("cache-control")
+            headers = headers + [(name, value) for name, value in ours if name.lower() not in present]
+            return start_response(status, headers, exc_info)
+
+        try:
+            return self.app(environ, start)
+        except Exception:
+            # Flask's own error handling failed (its error page could not be made): nothing here
+            # may fail again, so the answer is fixed bytes and fixed headers.
+            log.exception("unhandled error escaped the app on %s", environ.get("PATH_INFO", "?"))
+            headers = [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(LAST_RESORT_PAGE)))]
+            # PEP 3333: exc_info only when the app had already started an answer (it replaces it).
+            start_response("500 Internal Server Error", headers + ours, *([sys.exc_info()] if started else []))
+            return [LAST_RESORT_PAGE]
 
 
 def init_app(app: Flask) -> None:
-    issuer = urlsplit(app.config["PORTAL_SETTINGS"].oidc_issuer)
-    # Logout is a POST whose answer redirects to the IdP; browsers check form-action on that redirect.
-    csp = _CSP.format(idp=f"{issuer.scheme}://{issuer.netloc}")
-
-    @app.after_request
-    def set_headers(response: Response) -> Response:
-        response.headers.setdefault("Content-Security-Policy", csp)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        if request.endpoint != "static":
-            # Pages show personal debts: never keep them in a browser or proxy cache.
-            response.headers["Cache-Control"] = "no-store"
-        return response
+    """Wrap the app in the headers layer (the citizens' IdP is the logout form's target)."""
+    csp = content_security_policy(
+        form_action=origin(app.config["PORTAL_SETTINGS"].oidc_issuer), frame_ancestors="'self'"
+    )
+    app.wsgi_app = SecurityHeaders(app.wsgi_app, csp, app.static_url_path or "/static")  # type: ignore[method-assign]
