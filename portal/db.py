@@ -105,7 +105,20 @@ def session() -> Session:
     """The request's (or app context's) database session."""
     if "db_session" not in g:
         g.db_session = current_app.extensions["portal.db"]()
-    return g.db_session
+    db_session: Session = g.db_session
+    return db_session
+
+
+def release() -> None:
+    """End the request's database transaction and give its connection back to the pool.
+
+    For a view that is done with the database before it waits on upstreams: a connection held
+    through a slow FBS answer is one every other page of the portal has to do without. The
+    session stays usable; a later query opens a new transaction.
+    """
+    db_session = g.get("db_session")
+    if db_session is not None:
+        db_session.close()
 
 
 def _close_session(_exc: BaseException | None) -> None:

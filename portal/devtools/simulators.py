@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, Protocol, TypeVar
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
@@ -52,3 +52,11 @@ def use_fault(faults: list[F], fault: F | None) -> None:
         fault.remaining -= 1
         if fault.remaining <= 0:
             faults.remove(fault)
+
+
+def trickled(body: bytes, chunk: int, pause: float, wake: threading.Event) -> Iterator[bytes]:
+    """`body` in pieces of `chunk` bytes, `pause` seconds apart; ends early once `wake` is set (shutdown)."""
+    for start in range(0, len(body), chunk):
+        if start and wake.wait(pause):
+            return  # shutting down: end the answer (short of its Content-Length)
+        yield body[start : start + chunk]

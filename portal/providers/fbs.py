@@ -19,8 +19,8 @@ import httpx
 from portal.domain.cpr import require_cpr
 from portal.domain.fees import Fee, Patron
 from portal.providers import fbs_parse
-from portal.providers.errors import UpstreamBadResponse, UpstreamError
-from portal.providers.http import send
+from portal.providers.errors import UpstreamBadResponse, UpstreamError, UpstreamTimeout
+from portal.providers.http import budget_left, send
 
 log = logging.getLogger(__name__)
 
@@ -126,13 +126,20 @@ class FbsClient:
         key = self._sessions.get(self._identity)
         if key is not None:
             return key
-        with self._sessions.login_lock(self._identity):
+        lock = self._sessions.login_lock(self._identity)
+        # Another request's login is bounded by its deadline; ours must also end with our budget.
+        left = budget_left()
+        if not lock.acquire(timeout=-1 if left is None else left):
+            raise self._failed(UpstreamTimeout, "login", "the budget ran out waiting for another request's login")
+        try:
             # Another thread may have logged in while we waited for the lock.
             key = self._sessions.get(self._identity)
             if key is None:
                 key = self._login()
                 self._sessions.put(self._identity, key)
             return key
+        finally:
+            lock.release()
 
     def _login(self) -> str:
         response = self._send(

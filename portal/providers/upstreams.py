@@ -1,8 +1,8 @@
 """Every upstream of one portal: FBS per library and the debtor system, built once at start-up.
 
-One shared httpx.Client (timeouts), one FBS session-key store, one caching layer; the services
-ask this object for a library's cached clients, so nothing below the web layer reaches for
-Flask's `current_app`.
+One shared httpx.Client (timeouts, a deadline per call), one FBS session-key store, one caching
+layer; the services ask this object for a library's cached clients, so nothing below the web
+layer reaches for Flask's `current_app`.
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ class Upstreams:
         self.http = create_http_client(settings)
         self.cache = ProviderCache(store, settings.cache_ttl)
         self._settings = settings
+        # Seconds all upstream calls of one page may take together (services open the budget).
+        self.page_budget = settings.page_budget
         self.default_login = FbsLogin(settings.fbs_username, settings.fbs_password)
         self._fbs_sessions = SessionKeyStore()
         self._debtor = (

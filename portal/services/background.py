@@ -2,7 +2,9 @@
 
 The call sees the caller's context variables — Flask keeps its app context in one
 (Flask >= 2.3), so the provider cache and the shared httpx client work in the
-thread without this module knowing Flask.
+thread without this module knowing Flask. The page's upstream budget
+(`portal.providers.http.upstream_budget`) is a context variable too: the call's
+upstream requests end with the page's budget, even after the caller stopped waiting.
 """
 
 from __future__ import annotations

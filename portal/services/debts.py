@@ -3,6 +3,10 @@
 FBS and the debtor system are asked at the same time. FBS is required: when it fails the
 caller gets an UpstreamError and must show no figures. The debtor system is optional: when
 it is not configured or fails, the overview holds FBS's data alone and says so.
+
+All upstream calls of one overview share one budget (`Upstreams.page_budget`, opened with
+`upstream_budget`): each call ends by the budget's end at the latest, the debtor's call in
+its background thread too, and the page waits for the debtor's answer no longer than that.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from enum import Enum
 
@@ -20,6 +25,7 @@ from portal.domain.merge import merge
 from portal.domain.overview import DebtOverview
 from portal.libraries.library import Library
 from portal.providers.errors import UpstreamError
+from portal.providers.http import budget_left, upstream_budget
 from portal.providers.upstreams import Upstreams
 from portal.services.background import in_background
 
@@ -61,8 +67,14 @@ class PatronMemo:
 def citizen_debts(upstreams: Upstreams, library: Library, cpr: str, memo: PatronMemo) -> CitizenDebts | None:
     """The borrower's debts, or None when the citizen is not a borrower at this library.
 
-    Raises UpstreamError when FBS fails: the caller must then show no figures at all.
+    Raises UpstreamError when FBS fails (or runs out of the page's budget): the caller must
+    then show no figures at all.
     """
+    with upstream_budget(upstreams.page_budget):
+        return _citizen_debts(upstreams, library, cpr, memo)
+
+
+def _citizen_debts(upstreams: Upstreams, library: Library, cpr: str, memo: PatronMemo) -> CitizenDebts | None:
     fbs = upstreams.fbs(library.agency_id, upstreams.fbs_login(library.login_variables()))
     debtor = upstreams.debtor(library.agency_id)
     patron_id = memo.get(library.agency_id)
@@ -83,7 +95,10 @@ def _claims(library: Library, pending: Future[list[Claim]] | None) -> tuple[list
     if pending is None:
         return None, ProviderStatus.NOT_CONFIGURED
     try:
-        return pending.result(), ProviderStatus.OK
+        # The debtor's own calls end with the budget too; this bounds the wait should they not.
+        return pending.result(timeout=budget_left()), ProviderStatus.OK
+    except FutureTimeout:
+        log.warning("library=%s debtor status not in within the page's budget, showing FBS data only", library.slug)
     except UpstreamError as exc:
         log.warning("library=%s debtor status unavailable, showing FBS data only: %s", library.slug, exc)
     except Exception:

@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Blueprint, jsonify
 
+from portal import db
 from portal.auth import citizen_session
 from portal.domain.overview import DebtRow, DebtSection
 from portal.providers.errors import UpstreamError
@@ -69,6 +70,7 @@ def overview(slug: str):  # type: ignore[no-untyped-def]
     citizen = citizen_session.current_citizen()
     if citizen is None:
         return jsonify(error="not_signed_in", message=f"Sign in at /{slug}/login first."), 401
+    db.release()  # no connection held while the upstreams answer (see portal.web.citizen)
     try:
         debts = citizen_debts(upstreams(), library, citizen.cpr, session_memo())
     except UpstreamError as exc:

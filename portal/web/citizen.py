@@ -6,6 +6,7 @@ import logging
 
 from flask import Blueprint, render_template
 
+from portal import db
 from portal.auth import citizen_session
 from portal.libraries.repository import list_libraries
 from portal.providers.errors import UpstreamError
@@ -47,6 +48,8 @@ def overview(slug: str):  # type: ignore[no-untyped-def]
     context = {"library": library, "citizen": citizen}
     if citizen is None:
         return render_template("overview/signed_out.html", **context)
+    # Nothing below reads the database; no connection is held while FBS takes its time.
+    db.release()
     try:
         debts = citizen_debts(upstreams(), library, citizen.cpr, session_memo())
     except UpstreamError as exc:

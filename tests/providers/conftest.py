@@ -87,7 +87,8 @@ def free_port() -> int:
     """A loopback port nothing listens on (for connection-refused tests)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def provider_settings(sim_url: str, **env: str) -> Settings:

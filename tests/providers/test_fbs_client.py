@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 
@@ -267,12 +268,13 @@ def test_cpr_never_in_errors_or_logs(make_fbs: MakeFbs, sim_state: SimState, cap
     caplog.set_level(logging.DEBUG)
     fbs = make_fbs()
     failures: list[Exception] = []
-    for fault in (
+    faults: tuple[Callable[[], object], ...] = (
         lambda: sim_state.fail_next(1),
         lambda: sim_state.answer_garbage("invalid-json"),
         lambda: sim_state.answer_garbage("wrong-shape"),
         sim_state.expire_sessions,
-    ):
+    )
+    for fault in faults:
         fault()
         try:
             fbs.find_patron_id(ANNE_CPR)

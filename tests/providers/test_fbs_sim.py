@@ -45,7 +45,8 @@ class Fbs:
     def fees(self, patron_id: int, agency: str = LYNGBY, **params: str) -> list[dict[str, Any]]:
         response = self.get(f"{agency}/patron/{patron_id}/fees/v2", agency, **params)
         assert response.status_code == 200, response.text
-        return response.json()
+        fees: list[dict[str, Any]] = response.json()
+        return fees
 
     def pay(self, patron_id: int, order_id: str, fee_ids: list[int]) -> httpx.Response:
         return self.post(f"v1/{LYNGBY}/patron/{patron_id}/payment", {"orderId": order_id, "feeId": fee_ids})

@@ -23,11 +23,26 @@ def create_debtor_sim_app(state: SimState | None = None) -> Flask:
     app = Flask(__name__)
     app.extensions["debtor_sim"] = state if state is not None else SimState()
     app.add_url_rule(CLAIMS_RULE, view_func=claims, methods=["POST"])
+    app.after_request(_trickle)
     return app
 
 
 def _state() -> SimState:
-    return current_app.extensions["debtor_sim"]
+    state: SimState = current_app.extensions["debtor_sim"]
+    return state
+
+
+def _trickle(response: Response) -> Response:
+    """Every answer, its body sent a few bytes at a time while a trickle is asked for."""
+    if response.direct_passthrough:
+        return response
+    body = response.get_data()
+    chunks = _state().trickle(body)
+    if chunks is not None:
+        # A generator is streamed by the server chunk by chunk; the length says what is to come.
+        response.response = chunks
+        response.headers["Content-Length"] = str(len(body))
+    return response
 
 
 def _error(status: int, code: str, message: str) -> tuple[Response, int]:

@@ -21,7 +21,8 @@ def start_debtor_sim(
 def debtor_sim_state(server: BaseWSGIServer) -> SimState:
     """The state of a simulator started by `start_debtor_sim`."""
     app: Flask = server.app  # type: ignore[assignment]  # always ours, see start_debtor_sim
-    return app.extensions["debtor_sim"]
+    state: SimState = app.extensions["debtor_sim"]
+    return state
 
 
 def stop_debtor_sim(server: BaseWSGIServer) -> None:

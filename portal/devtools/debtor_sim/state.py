@@ -1,8 +1,8 @@
 """What the debtor simulator knows and does: claims per library and CPR number, injected faults.
 
 Tests hold the `SimState` of a running simulator and change it in-process: make the
-next calls fail, answer garbage, answer slowly, and read how often (and with which
-URLs) the simulator was called.
+next calls fail, answer garbage, answer slowly or trickle the answer out, and read how
+often (and with which URLs) the simulator was called.
 """
 
 from __future__ import annotations
@@ -10,13 +10,14 @@ from __future__ import annotations
 import copy
 import threading
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from portal import clock
 from portal.devtools import demo_data
 from portal.devtools.demo import DEV_DEBTOR_API_KEY
-from portal.devtools.simulators import check_fault_uses, use_fault
+from portal.devtools.simulators import check_fault_uses, trickled, use_fault
 
 ENDPOINTS = ("claims",)
 GarbageKind = Literal["invalid-json", "wrong-shape", "float-amount", "other-agency"]
@@ -56,6 +57,7 @@ class SimState:
         self.lock = threading.RLock()
         self._faults: list[_Fault] = []
         self._delay = 0.0
+        self._trickle: tuple[int, float] | None = None  # (bytes per chunk, pause between chunks)
         # Set at shutdown so slow answers (timeout tests) stop sleeping.
         self.wake = threading.Event()
 
@@ -82,10 +84,30 @@ class SimState:
         with self.lock:
             self._delay = seconds
 
+    def trickle_answers(self, pause: float, chunk: int = 1) -> None:
+        """Send each answer's body `chunk` bytes at a time, `pause` seconds apart (0 turns it off).
+
+        Status and headers (with the full Content-Length) go out at once; the body then takes
+        about len(body) / chunk * pause seconds, or ends early when the simulator shuts down.
+        """
+        if pause < 0 or chunk < 1:
+            raise ValueError("a trickle needs chunk >= 1 and pause >= 0")
+        with self.lock:
+            self._trickle = (chunk, pause) if pause else None
+
+    def trickle(self, body: bytes) -> Iterator[bytes] | None:
+        """`body` in the chunks of the trickle asked for, or None when none is."""
+        with self.lock:
+            if self._trickle is None:
+                return None
+            chunk, pause = self._trickle
+        return trickled(body, chunk, pause, self.wake)
+
     def reset_faults(self) -> None:
         with self.lock:
             self._faults.clear()
             self._delay = 0.0
+            self._trickle = None
 
     def _add_fault(self, fault: _Fault) -> None:
         check_fault_uses(fault)

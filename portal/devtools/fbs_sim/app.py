@@ -31,11 +31,13 @@ def create_fbs_sim_app(state: SimState | None = None) -> Flask:
     # The older path answers the same.
     app.add_url_rule("/external/v1/<agency>/patron/<int:patron_id>/fees", view_func=fees, endpoint="fees_v1")
     app.add_url_rule("/external/v1/<agency>/patron/<int:patron_id>/payment", view_func=payment, methods=["POST"])
+    app.after_request(_trickle)
     return app
 
 
 def _state() -> SimState:
-    return current_app.extensions["fbs_sim"]
+    state: SimState = current_app.extensions["fbs_sim"]
+    return state
 
 
 def _error(status: int, message: str) -> tuple[Response, int]:
@@ -48,6 +50,7 @@ def _begin(endpoint: str, agency: str, needs_session: bool = True) -> tuple[Resp
     Returns the error answer, or None to go on.
     """
     state = _state()
+    g.endpoint = endpoint
     fault = state.begin_call(endpoint)
     if fault is not None and fault.kind == "status":
         return _error(fault.status, "simulated failure")
@@ -57,6 +60,20 @@ def _begin(endpoint: str, agency: str, needs_session: bool = True) -> tuple[Resp
     if needs_session and not state.session_valid(request.headers.get(SESSION_HEADER), agency):
         return _error(401, "session key missing, unknown or expired")
     return None
+
+
+def _trickle(response: Response) -> Response:
+    """The answer of an endpoint a trickle is aimed at, its body sent a few bytes at a time."""
+    endpoint = g.get("endpoint")
+    if endpoint is None or response.direct_passthrough:
+        return response
+    body = response.get_data()
+    chunks = _state().trickle(endpoint, body)
+    if chunks is not None:
+        # A generator is streamed by the server chunk by chunk; the length says what is to come.
+        response.response = chunks
+        response.headers["Content-Length"] = str(len(body))
+    return response
 
 
 def _answer(payload: Any) -> Response | tuple[Response, int]:

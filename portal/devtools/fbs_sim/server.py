@@ -22,7 +22,8 @@ def start_fbs_sim(host: str = "127.0.0.1", port: int = DEV_FBS_PORT, state: SimS
 def sim_state(server: BaseWSGIServer) -> SimState:
     """The state of a simulator started by `start_fbs_sim`."""
     app: Flask = server.app  # type: ignore[assignment]  # always ours, see start_fbs_sim
-    return app.extensions["fbs_sim"]
+    state: SimState = app.extensions["fbs_sim"]
+    return state
 
 
 def stop_fbs_sim(server: BaseWSGIServer) -> None:

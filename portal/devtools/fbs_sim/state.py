@@ -1,8 +1,8 @@
 """What the FBS simulator knows and does: data, sessions, payments, injected faults.
 
 Tests hold the `SimState` of a running simulator and change it in-process:
-expire sessions, make the next calls fail, answer garbage, answer slowly, and
-read how often each endpoint was called.
+expire sessions, make the next calls fail, answer garbage, answer slowly or
+trickle the answer out, and read how often each endpoint was called.
 """
 
 from __future__ import annotations
@@ -12,12 +12,13 @@ import secrets
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from portal.devtools import demo_data
 from portal.devtools.demo import DEV_FBS_PASSWORD, DEV_FBS_USERNAME
-from portal.devtools.simulators import check_fault_uses, use_fault
+from portal.devtools.simulators import check_fault_uses, trickled, use_fault
 
 # Endpoint names, used for call counts and to aim faults at one endpoint.
 ENDPOINTS = ("login", "preauthenticated", "patron", "fees", "payment")
@@ -60,6 +61,8 @@ class SimState:
         self._faults: list[_Fault] = []
         self._delay = 0.0
         self._delay_endpoint: str | None = None
+        self._trickle: tuple[int, float] | None = None  # (bytes per chunk, pause between chunks)
+        self._trickle_endpoint: str | None = None
         # Set at shutdown so slow answers (timeout tests) stop sleeping.
         self.wake = threading.Event()
         self.payments: dict[str, list[dict[str, Any]]] = {}  # orderId -> confirmations
@@ -131,11 +134,35 @@ class SimState:
             self._delay = seconds
             self._delay_endpoint = endpoint
 
+    def trickle_answers(self, pause: float, endpoint: str | None = None, chunk: int = 1) -> None:
+        """Send each answer's body `chunk` bytes at a time, `pause` seconds apart (0 turns it off).
+
+        Status and headers (with the full Content-Length) go out at once; the body then takes
+        about len(body) / chunk * pause seconds, or ends early when the simulator shuts down.
+        """
+        if pause < 0 or chunk < 1:
+            raise ValueError("a trickle needs chunk >= 1 and pause >= 0")
+        if endpoint is not None and endpoint not in ENDPOINTS:
+            raise ValueError(f"unknown endpoint {endpoint!r}; one of {ENDPOINTS}")
+        with self.lock:
+            self._trickle = (chunk, pause) if pause else None
+            self._trickle_endpoint = endpoint
+
+    def trickle(self, endpoint: str, body: bytes) -> Iterator[bytes] | None:
+        """`body` in the chunks of the trickle aimed at `endpoint`, or None when none is."""
+        with self.lock:
+            if self._trickle is None or self._trickle_endpoint not in (None, endpoint):
+                return None
+            chunk, pause = self._trickle
+        return trickled(body, chunk, pause, self.wake)
+
     def reset_faults(self) -> None:
         with self.lock:
             self._faults.clear()
             self._delay = 0.0
             self._delay_endpoint = None
+            self._trickle = None
+            self._trickle_endpoint = None
 
     def _add_fault(self, fault: _Fault) -> None:
         check_fault_uses(fault)
