@@ -48,7 +48,7 @@ def current_citizen() -> Citizen | None:
 def start_citizen_session(citizen: Citizen) -> None:
     """Make `citizen` the session's owner; nothing from before the login is kept."""
     session.clear()
-    # Stored as a plain dict so a changed dataclass never breaks unpickling old entries.
+    # Stored as a plain dict (JSON in the encrypted entry) so a changed dataclass never breaks reading old entries.
     session[_CITIZEN] = asdict(citizen)
     session[_PATRONS] = {}
 

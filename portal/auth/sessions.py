@@ -2,21 +2,33 @@
 
 Flask's default session is a signed but readable cookie; tokens, claims and the
 CPR number must never travel in it. Entries are kept under `session:<id>` with a
-sliding lifetime of Settings.session_lifetime.
+sliding lifetime of Settings.session_lifetime, measured on `portal.clock`.
+
+Each entry is encrypted at rest (portal.auth.session_crypto): one Fernet token of the JSON
+`{"id": <session id>, "at": <stored at, epoch seconds>, "data": {...}}`. The expiry timestamp
+is inside, so whoever can write to the store cannot prolong a session, and so is the id, so an
+entry copied under another session's key is refused. An entry no key decrypts (tampered, or
+made under a key no longer configured) counts as no session: signed out, never an error.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
-import time
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, Request, Response, session
 from flask.sessions import SessionInterface, SessionMixin
 from werkzeug.datastructures import CallbackDict
 
+from portal import clock
+from portal.auth.session_crypto import SessionCipher, UnreadableEntry
+from portal.config import Settings
 from portal.kvstore import store
+
+log = logging.getLogger(__name__)
 
 KEY_PREFIX = "session:"
 # secrets.token_urlsafe(32) gives 43 URL-safe characters; anything else is not ours.
@@ -32,6 +44,19 @@ def _new_id() -> str:
 
 def _key(session_id: str) -> str:
     return KEY_PREFIX + session_id
+
+
+def _now() -> float:
+    return clock.now().timestamp()
+
+
+@dataclass(frozen=True)
+class StoredSession:
+    """One decrypted entry: the data, when it was stored, and whether an older key sealed it."""
+
+    data: dict[str, Any]
+    at: float
+    older_key: bool = False
 
 
 class ServerSession(CallbackDict[str, Any], SessionMixin):
@@ -54,6 +79,7 @@ class ServerSession(CallbackDict[str, Any], SessionMixin):
         self.stored_at = stored_at
         self.modified = False
         self.accessed = False
+        self.reseal = False  # sealed under an older key: store again under the current one
 
     @property
     def new(self) -> bool:  # type: ignore[override]
@@ -69,18 +95,46 @@ class ServerSession(CallbackDict[str, Any], SessionMixin):
 
 
 class ServerSessionInterface(SessionInterface):
-    def __init__(self, lifetime: int) -> None:
+    def __init__(self, lifetime: int, cipher: SessionCipher) -> None:
         self.lifetime = lifetime
         self.refresh_interval = min(_MAX_REFRESH_INTERVAL, lifetime / 4)
+        self.cipher = cipher
+
+    def read(self, session_id: str) -> StoredSession | None:
+        """The decrypted entry of `session_id`, expired or not; None when there is none or it is unreadable."""
+        stored = store.get(_key(session_id))
+        if stored is None:
+            return None
+        try:
+            payload, older_key = self.cipher.open(stored)
+            data, at = payload.get("data"), payload.get("at")
+            if payload.get("id") != session_id:
+                raise UnreadableEntry("made for another session id")
+            if not isinstance(data, dict) or isinstance(at, bool) or not isinstance(at, int | float):
+                raise UnreadableEntry("not a session payload")
+        except UnreadableEntry as unreadable:
+            # Never the entry itself, nor the id (the cookie's bearer secret), in the log.
+            log.warning("server-side session entry unreadable, treated as signed out: %s", unreadable)
+            return None
+        return StoredSession(data, float(at), older_key)
+
+    def write(self, session_id: str, data: dict[str, Any], at: float) -> None:
+        """Encrypt and store the entry of `session_id` under the current key."""
+        sealed = self.cipher.seal({"id": session_id, "at": at, "data": data})
+        # The entry's "at" decides expiry (open_session); the cache TTL only cleans
+        # up, with a second to spare because backends round TTLs to whole seconds.
+        store.set(_key(session_id), sealed, timeout=self.lifetime + 1)
 
     def open_session(self, app: Flask, request: Request) -> ServerSession:
         cookie_id = request.cookies.get(self.get_cookie_name(app))
         if cookie_id and _ID_PATTERN.fullmatch(cookie_id):
-            stored = store.get(_key(cookie_id))
-            if isinstance(stored, dict) and time.time() - stored["at"] < self.lifetime:
-                return ServerSession(stored["data"], cookie_id, cookie_id, stored["at"])
-        # Unknown, expired or forged id: start afresh under a new id (never adopt
-        # an id the browser chose — that would allow session fixation).
+            stored = self.read(cookie_id)
+            if stored is not None and _now() - stored.at < self.lifetime:
+                opened = ServerSession(stored.data, cookie_id, cookie_id, stored.at)
+                opened.reseal = stored.older_key
+                return opened
+        # Unknown, expired, unreadable or forged id: start afresh under a new id (never
+        # adopt an id the browser chose — that would allow session fixation).
         return ServerSession(cookie_id=cookie_id)
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
@@ -90,13 +144,17 @@ class ServerSessionInterface(SessionInterface):
         if not session:
             self._forget(app, session, response)
             return
-        now = time.time()
+        now = _now()
         if session.session_id is None:
             session.session_id = _new_id()
-        if session.modified or session.stored_at == 0.0 or now - session.stored_at >= self.refresh_interval:
-            # The entry's "at" decides expiry (open_session); the cache TTL only cleans
-            # up, with a second to spare because backends round TTLs to whole seconds.
-            store.set(_key(session.session_id), {"data": dict(session), "at": now}, timeout=self.lifetime + 1)
+        if (
+            session.modified
+            or session.reseal
+            or session.stored_at == 0.0
+            or now - session.stored_at >= self.refresh_interval
+        ):
+            self.write(session.session_id, dict(session), now)
+            session.stored_at, session.reseal = now, False
         if session.cookie_id != session.session_id:
             self._set_cookie(app, response, session.session_id)
 
@@ -157,4 +215,7 @@ def _current() -> ServerSession:
 
 
 def init_sessions(app: Flask, lifetime: int) -> None:
-    app.session_interface = ServerSessionInterface(lifetime)
+    """Server-side sessions for `app`, encrypted with keys derived from its secret key and fallbacks."""
+    settings: Settings = app.config["PORTAL_SETTINGS"]
+    cipher = SessionCipher(settings.secret_key, settings.secret_key_fallbacks)
+    app.session_interface = ServerSessionInterface(lifetime, cipher)

@@ -14,7 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from portal.auth.sessions import KEY_PREFIX
+from portal.auth.sessions import KEY_PREFIX, ServerSessionInterface
 from portal.devtools.idp import IdpClient
 from portal.kvstore import store
 from tests.support.settings import TEST_CLIENT_URL
@@ -80,28 +80,49 @@ class Browser:
         cookie = self.portal.get_cookie(COOKIE)
         return cookie.value if cookie is not None else None
 
+    def sessions(self) -> ServerSessionInterface:
+        interface = self.app.session_interface
+        assert isinstance(interface, ServerSessionInterface)
+        return interface
+
     def stored(self, session_id: str | None = None) -> dict[str, Any] | None:
-        """The session data the portal keeps for the cookie's id (None: no entry)."""
+        """The session data the portal keeps for the cookie's id, decrypted (None: no readable entry)."""
         session_id = session_id or self.session_id()
         if session_id is None:
             return None
         with self.app.app_context():
-            entry = store.get(KEY_PREFIX + session_id)
-        return entry["data"] if entry else None
+            entry = self.sessions().read(session_id)
+        return entry.data if entry else None
+
+    def stored_data(self, session_id: str | None = None) -> dict[str, Any]:
+        """`stored()`, which must find an entry."""
+        data = self.stored(session_id)
+        assert data is not None, "no session entry"
+        return data
+
+    def raw_entry(self, session_id: str | None = None) -> Any:
+        """The entry as the store holds it (encrypted), for the cookie's id or `session_id`."""
+        with self.app.app_context():
+            return store.get(KEY_PREFIX + str(session_id or self.session_id()))
+
+    def put_raw_entry(self, value: Any, session_id: str | None = None) -> None:
+        """Overwrite the stored entry with `value`, as someone with write access to the store could."""
+        with self.app.app_context():
+            store.set(KEY_PREFIX + str(session_id or self.session_id()), value, timeout=600)
 
     def edit_session(self, change: Callable[[dict[str, Any]], None]) -> None:
-        """Tamper with the server-side session data, as an attacker with the store could."""
-        key = KEY_PREFIX + str(self.session_id())
+        """Change the server-side session data, as an attacker with the store and the app's key could."""
+        session_id = str(self.session_id())
         with self.app.app_context():
-            entry = store.get(key)
-            change(entry["data"])
-            store.set(key, entry, timeout=600)
+            entry = self.sessions().read(session_id)
+            assert entry is not None
+            change(entry.data)
+            self.sessions().write(session_id, entry.data, entry.at)
 
     def login_state(self, state: str) -> dict[str, Any]:
         """authlib's record of a login under way: code_verifier, nonce, redirect_uri."""
-        data = self.stored()
-        assert data is not None
-        return data[f"_state_oidc_{state}"]["data"]
+        recorded: dict[str, Any] = self.stored_data()[f"_state_oidc_{state}"]["data"]
+        return recorded
 
 
 def query(url: str) -> dict[str, str]:
@@ -119,7 +140,8 @@ def with_query(url: str, **changes: str | None) -> str:
 def jwt_claims(token: str) -> dict[str, Any]:
     """The payload of a JWT, unverified (to look at what an IdP put in it)."""
     payload = token.split(".")[1]
-    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    claims: dict[str, Any] = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    return claims
 
 
 def refusal(response: TestResponse) -> str | None:

@@ -53,9 +53,14 @@ def make_portal(tmp_path: Path) -> Callable[..., Flask]:
     return make
 
 
+# Editor tests travel in time (portal.clock) months away from the sign-in, and session expiry is
+# measured on that clock: the session must outlive the jump (five years, in seconds).
+LONG_SESSION_LIFETIME = str(5 * 365 * 24 * 3600)
+
+
 @pytest.fixture
 def portal(make_portal: Callable[..., Flask], idp: DevIdp) -> Flask:
-    return make_portal(idp.issuer)
+    return make_portal(idp.issuer, PORTAL_SESSION_LIFETIME=LONG_SESSION_LIFETIME)
 
 
 @pytest.fixture

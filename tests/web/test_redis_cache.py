@@ -8,12 +8,15 @@ import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 import redis
 
+from portal.auth.sessions import ServerSessionInterface
 from portal.devtools.demo_data import CITIZENS
+from tests.auth.helpers import COOKIE
 from tests.support.login import http_login
 from tests.support.stack import Stack, start_stack
 
@@ -21,7 +24,8 @@ from tests.support.stack import Stack, start_stack
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
 @pytest.fixture(scope="module")
@@ -66,6 +70,7 @@ def keys(url: str) -> list[str]:
 
 def test_sessions_and_provider_cache_in_redis(redis_stack: Stack, redis_url: str) -> None:
     anne = next(c for c in CITIZENS if c.sub == "demo-anne")
+    assert anne.cpr is not None
     with httpx.Client(timeout=10) as client:
         page = http_login(client, redis_stack.url, "demo-anne")
         assert page.status_code == 200 and "469,75" in page.text
@@ -84,3 +89,34 @@ def test_sessions_and_provider_cache_in_redis(redis_stack: Stack, redis_url: str
         client.post(f"{redis_stack.url}/lyngby/logout")
     after = keys(redis_url)
     assert not any(":1001:" in key for key in after), after
+
+
+def _texts(value: Any) -> list[str]:
+    """Every string inside `value` (nested dicts and lists)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [text for item in value.values() for text in _texts(item)]
+    if isinstance(value, list):
+        return [text for item in value for text in _texts(item)]
+    return []
+
+
+def test_session_entries_in_redis_are_encrypted(redis_stack: Stack, redis_url: str) -> None:
+    anne = next(c for c in CITIZENS if c.sub == "demo-anne")
+    assert anne.cpr is not None
+    with httpx.Client(timeout=10) as client:
+        assert http_login(client, redis_stack.url, "demo-anne").status_code == 200
+        session_id = client.cookies[COOKIE]
+        with redis.Redis.from_url(redis_url) as raw:
+            entry = raw.get(f"gebyrportal:session:{session_id}")
+            sessions = [raw.get(key) or b"" for key in raw.keys("*session:*")]
+        interface = redis_stack.app.session_interface
+        assert isinstance(interface, ServerSessionInterface)
+        with redis_stack.app.app_context():
+            stored = interface.read(session_id)
+        assert stored is not None and stored.data["citizen"]["cpr"] == anne.cpr  # decrypted, it is all there
+        readable = {anne.cpr, anne.name, anne.sub, "citizen", *(text for text in _texts(stored.data) if len(text) >= 8)}
+        assert entry is not None and [text for text in readable if text.encode() in entry] == []
+        assert [entry for entry in sessions if anne.cpr.encode() in entry or anne.name.encode() in entry] == []
+        client.post(f"{redis_stack.url}/lyngby/logout")
