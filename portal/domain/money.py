@@ -7,6 +7,13 @@ from decimal import ROUND_HALF_UP, Decimal, Inexact, Rounded, localcontext
 
 ORE = Decimal("0.01")
 
+# The largest amount an upstream system may tell us a citizen owes on one fee or claim: one
+# million kroner. Library fees are tens of kroner and replacements hundreds to a few thousand, so
+# a real amount never comes near it; anything above is a broken answer (a unit mix-up, a corrupted
+# field), and showing it would tell a citizen they owe a fortune. The parsers refuse it as a bad
+# answer (portal.providers.fbs_parse and debtor_parse).
+MAX_AMOUNT = Decimal("1000000.00")
+
 # Enough digits that adding any realistic list of amounts is exact; the traps below turn any
 # rounding during the sum into an error instead of a silently wrong total.
 _SUM_PRECISION = 60

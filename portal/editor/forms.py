@@ -64,6 +64,10 @@ PLAIN_LABELS: dict[str, LazyString] = {
 _MESSAGES: dict[str, LazyString] = {
     "required": _l("Fill in this field."),
     "too_long": _l("The text is too long. Shorten it."),
+    "characters": _l(
+        "This field contains characters that cannot be saved (control characters or broken text). "
+        "Remove them and try again."
+    ),
     "date": _l("Enter a date as year-month-day, for example 2024-01-31."),
     "url": _l("Enter an address that starts with https://, for example https://www.example.dk/."),
     "kodelinje.form": _l("This is not a code line. Write it as on the payment slip, for example +73< +86836084<."),
@@ -93,7 +97,7 @@ def field_label(name: str) -> str:
     if len(parts) == 3 and parts[0] == "text" and parts[2] in TEXT_LABELS and parts[1] in LANGUAGE_NAMES:
         return f"{TEXT_LABELS[parts[2]]} ({LANGUAGE_NAMES[parts[1]]})"
     if parts[0] == "scheduled_cutoff" and len(parts) == 2:
-        return gettext("Scheduled cut-off date from %(day)s", day=parts[1])
+        return str(gettext("Scheduled cut-off date from %(day)s", day=parts[1]))
     return name
 
 
@@ -115,9 +119,11 @@ def error_messages(codes: Mapping[str, str], values: Mapping[str, str]) -> dict[
 def _message(code: str, value: str) -> str:
     if code == "placeholder":
         unknown = sorted(find_placeholders(value) - KNOWN_PLACEHOLDERS)
-        return gettext(
-            "Unknown placeholder %(names)s. The only placeholder is {cutoff_date}.",
-            names=", ".join(f"{{{name}}}" for name in unknown) or "{…}",
+        return str(
+            gettext(
+                "Unknown placeholder %(names)s. The only placeholder is {cutoff_date}.",
+                names=", ".join(f"{{{name}}}" for name in unknown) or "{…}",
+            )
         )
     return str(_MESSAGES.get(code, _UNKNOWN))
 

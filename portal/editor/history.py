@@ -8,11 +8,11 @@ from werkzeug.wrappers import Response
 from portal import db
 from portal.editor.blueprint import bp
 from portal.editor.display import action_label, iso_long_date
-from portal.editor.forms import is_date_field
+from portal.editor.forms import error_messages, field_label, is_date_field
 from portal.editor.guard import signed_in_editor
 from portal.editor.pages import load_or_404
 from portal.libraries import editing
-from portal.libraries.editing import EditConflict, EditorState
+from portal.libraries.editing import EditConflict, EditorState, ValidationFailed
 
 
 @bp.get("/<slug:slug>/history")
@@ -27,11 +27,19 @@ def restore(slug: str, number: int) -> Response | tuple[str, int]:
         editing.restore(db.session(), slug, number, signed_in_editor().label, request.form.get("version", ""))
     except EditConflict as conflict:
         return render_history(load_or_404(slug), conflict=conflict, status=409)
+    except ValidationFailed as refused:  # the version holds what can no longer be stored
+        problems = error_messages(refused.codes, {})
+        return render_history(load_or_404(slug), refused={field_label(f): m for f, m in problems.items()}, status=422)
     return redirect(url_for("editor.history", slug=slug, done="restored"), 303)
 
 
 def render_history(
-    state: EditorState, *, conflict: EditConflict | None = None, done: str | None = None, status: int = 200
+    state: EditorState,
+    *,
+    conflict: EditConflict | None = None,
+    refused: dict[str, str] | None = None,
+    done: str | None = None,
+    status: int = 200,
 ) -> tuple[str, int]:
     revisions = editing.history(db.session(), state.published.slug)
     page = render_template(
@@ -39,6 +47,7 @@ def render_history(
         state=state,
         revisions=revisions,
         conflict=conflict,
+        refused=refused or {},
         version=conflict.current_version if conflict else state.version,
         done=done == "restored",
         action_label=action_label,

@@ -106,9 +106,13 @@ def publish(slug: str) -> Page:
         editing.publish(db.session(), slug, signed_in_editor().label, _version())
     except EditConflict as conflict:
         return _conflict_page(slug, conflict)
-    except ValidationFailed as refused:  # no draft (any more) to publish
+    except ValidationFailed as refused:
         state = load_or_404(slug)
-        return render_edit(state, _current_values(state), problem=_first_message(refused), status=422)
+        if "draft" in refused.codes:  # no draft (any more) to publish
+            return render_edit(state, _current_values(state), problem=_first_message(refused), status=422)
+        # The draft holds what cannot be published (saved before a rule existed): shown at its fields.
+        values = _current_values(state)
+        return render_edit(state, values, errors=error_messages(refused.codes, values), status=422)
     return _done(slug, "published")
 
 

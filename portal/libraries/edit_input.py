@@ -23,13 +23,14 @@ from portal.libraries.library import Library
 from portal.libraries.validation import (
     RuleError,
     canonical_kodelinje,
+    check_characters,
     check_name,
     check_payment_overview_url,
     clean_text,
     parse_iso_date,
 )
 
-__all__ = ["ValidationFailed", "form_values", "parse_form"]
+__all__ = ["ValidationFailed", "check_stored_characters", "form_values", "parse_form"]
 
 
 class ValidationFailed(Exception):
@@ -88,11 +89,32 @@ def parse_form(form: Mapping[str, str]) -> Fields:
     problems: dict[str, RuleError] = {}
     for name, parse in _PARSERS.items():
         raw = form.get(name) or ""
+        multiline = name in TEXT_FIELDS
         try:
             # Texts keep their inner spacing; one-line fields lose pasted surrounding spaces.
-            fields[name] = parse(raw if name in TEXT_FIELDS else raw.strip())
+            fields[name] = parse(check_characters(raw if multiline else raw.strip(), multiline))
         except RuleError as problem:
             problems[name] = problem
     if problems:
         raise ValidationFailed(problems)
     return fields
+
+
+def check_stored_characters(fields: Mapping[str, str | None]) -> None:
+    """Refuse, naming every field, stored editable values with characters that cannot be stored.
+
+    For values that did not come through `parse_form` just now, e.g. a draft saved before the
+    character rule existed: publishing it must be refused with the field named, not fail in the
+    database (PostgreSQL cannot store NUL).
+    """
+    problems: dict[str, RuleError] = {}
+    for name in EDITABLE_FIELDS:
+        value = fields.get(name)
+        if value is None:
+            continue
+        try:
+            check_characters(value, multiline=name in TEXT_FIELDS)
+        except RuleError as problem:
+            problems[name] = problem
+    if problems:
+        raise ValidationFailed(problems)

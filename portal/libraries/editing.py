@@ -10,12 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, Table, select, update
 from sqlalchemy.orm import Session
 
 from portal import clock
-from portal.libraries.edit_input import ValidationFailed, form_values, parse_form
+from portal.libraries.edit_input import ValidationFailed, check_stored_characters, form_values, parse_form
 from portal.libraries.editor_state import (
     EditorState,
     NotFound,
@@ -83,15 +84,19 @@ def discard_draft(session: Session, slug: str, editor: str, version: str) -> Edi
 
 
 def publish(session: Session, slug: str, editor: str, version: str) -> Revision:
-    """Make the draft what citizens see, and record it; ValidationFailed("draft") without one."""
+    """Make the draft what citizens see, and record it; ValidationFailed("draft") without one.
+
+    ValidationFailed naming the fields ("characters") when the draft holds characters that cannot
+    be stored (saved before that rule existed); nothing changes and the draft is kept.
+    """
     with _change(session, slug, version) as row:
         draft = find_draft(session, row.id)
         if draft is None:
             raise ValidationFailed.one("draft", "no_draft", "there is no draft to publish")
         current = visible_library(row, clock.now())
-        revision = publish_library(
-            session, row, merged_draft(current, draft.data), before=flatten(current), action="publish", by=editor
-        )
+        published = merged_draft(current, draft.data)
+        check_stored_characters(flatten(published))  # before the database refuses them (NUL on PostgreSQL)
+        revision = publish_library(session, row, published, before=flatten(current), action="publish", by=editor)
         session.delete(draft)
         session.flush()
         return revision_of(revision)
@@ -100,7 +105,8 @@ def publish(session: Session, slug: str, editor: str, version: str) -> Revision:
 def restore(session: Session, slug: str, number: int, editor: str, version: str) -> Revision:
     """Publish again what revision `number` published (its editable fields); recorded as "restore".
 
-    A draft is kept: it is someone's unpublished work. NotFound for an unknown revision.
+    A draft is kept: it is someone's unpublished work. NotFound for an unknown revision;
+    ValidationFailed naming the fields when it holds characters that cannot be stored.
     """
     with _change(session, slug, version) as row:
         source = session.scalars(
@@ -110,6 +116,7 @@ def restore(session: Session, slug: str, number: int, editor: str, version: str)
             raise NotFound(f"library {slug!r} has no revision {number}")
         current = visible_library(row, clock.now())
         restored = with_fields(current, source.snapshot, EDITABLE_FIELDS)
+        check_stored_characters(flatten(restored))  # a version stored before the rule existed
         revision = publish_library(
             session, row, restored, before=flatten(current), action="restore", by=editor, restored_from=number
         )
@@ -186,14 +193,11 @@ def _claim(session: Session, slug: str, version: str) -> LibraryRow:
     write lock serialises changes the same way.
     """
     counter, _, _ = version.partition("-")
-    claimed = (
-        session.execute(
-            update(LibraryRow.__table__)
-            .where(LibraryRow.slug == slug, LibraryRow.version == (int(counter) if counter.isdigit() else -1))
-            .values(version=LibraryRow.version + 1)
-        ).rowcount
-        == 1
-    )
+    expected = int(counter) if counter.isdigit() else -1
+    table = cast(Table, LibraryRow.__table__)
+    bump = update(table).where(table.c.slug == slug, table.c.version == expected).values(version=table.c.version + 1)
+    # A Core UPDATE answers with a cursor result, which knows how many rows it changed.
+    claimed = cast("CursorResult[Any]", session.execute(bump)).rowcount == 1
     row = find_library(session, slug)
     if row is None:
         raise NotFound(f"no library {slug!r}")

@@ -18,6 +18,7 @@ from portal.libraries.library import Library
 from portal.libraries.validation import (
     RuleError,
     canonical_kodelinje,
+    check_characters,
     check_name,
     check_payment_overview_url,
     check_text,
@@ -148,6 +149,12 @@ class _LibraryReader:
         value = self.table.get(key)
         if value is not None and not isinstance(value, str):
             self.fail(key, f"expected a string, got {_describe(value)}")
+        if value is not None:
+            # TOML escapes such as "\u0000" can put control characters in any string.
+            try:
+                check_characters(value, multiline=False)
+            except RuleError as exc:
+                self.fail(key, exc.message)
         return value
 
     def _slug(self) -> str:
@@ -243,6 +250,7 @@ class _LibraryReader:
         if not value.strip():
             self.fail(key, "empty; leave the key out to use the default text")
         try:
+            check_characters(value, multiline=True)
             check_text(value)
         except RuleError as exc:
             self.fail(key, exc.message)

@@ -20,6 +20,7 @@ __all__ = [
     "MAX_URL",
     "RuleError",
     "canonical_kodelinje",
+    "check_characters",
     "check_name",
     "check_payment_overview_url",
     "check_text",
@@ -33,6 +34,12 @@ MAX_URL = 500
 MAX_TEXT = 20_000
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost"})
+# Characters no library setting may hold: C0 controls, DEL and C1 controls (invisible on the page;
+# NUL cannot even be stored in PostgreSQL's text columns), and what text that was not valid UTF-8
+# turns into on its way in: U+FFFD replacement characters and lone surrogates (U+D800–U+DFFF).
+# Multi-line texts may keep tab, line feed and carriage return; one-line values have none of them.
+_REFUSED_IN_TEXTS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffd\ud800-\udfff]")
+_REFUSED_IN_ONE_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\ufffd\ud800-\udfff]")
 
 
 class RuleError(ValueError):
@@ -42,6 +49,28 @@ class RuleError(ValueError):
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+def check_characters(text: str, multiline: bool) -> str:
+    """`text` unchanged, or RuleError "characters" naming the first character that cannot be stored.
+
+    `multiline`: a library text, which may hold tabs and line breaks; one-line values (name,
+    cut-off date, kodelinje, link) may not. Checked before a field's own rule, on every way in.
+    """
+    found = (_REFUSED_IN_TEXTS if multiline else _REFUSED_IN_ONE_LINE).search(text)
+    if found is None:
+        return text
+    char = found.group()
+    if char == "\ufffd":
+        what, why = "a replacement character", ", left where text was not valid UTF-8"
+    elif "\ud800" <= char <= "\udfff":
+        what, why = "half of a broken character", ", left where text was not valid UTF-8"
+    elif char in "\t\n\r":
+        what, why = "a tab or line break", ", which a one-line value cannot have"
+    else:
+        what, why = "a control character", ""
+    where = f"(U+{ord(char):04X}) at position {found.start() + 1}"
+    raise RuleError("characters", f"contains {what} {where}{why}; remove it")
 
 
 def check_name(name: str) -> str:

@@ -13,10 +13,12 @@ from typing import Any
 
 from portal.domain.claims import Claim, ClaimStatus
 from portal.domain.fees import FeeType
+from portal.domain.money import MAX_AMOUNT
 from portal.providers.json_fields import JsonFields
 
 PROVIDER = "debtor"
-# Amounts are decimal strings in kroner with at most two decimals: "60", "60.5", "60.00".
+# Amounts are decimal strings in kroner with at most two decimals: "60", "60.5", "60.00". The
+# digit limit keeps absurd strings out cheaply; the plausibility bound is money.MAX_AMOUNT.
 _AMOUNT = re.compile(r"\d{1,9}(\.\d{1,2})?")
 _CLAIM_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 _CENT = Decimal("0.01")
@@ -43,7 +45,10 @@ def _amount(obj: dict[str, Any], key: str, what: str, default: str | None = None
     # Strings only: a JSON number may have passed through a float somewhere upstream.
     if not isinstance(value, str) or not _AMOUNT.fullmatch(value):
         _bad(f'{what}: {key} is not an amount (a decimal string like "60.00")')
-    return Decimal(value).quantize(_CENT)
+    amount = Decimal(value).quantize(_CENT)
+    if amount > MAX_AMOUNT:
+        _bad(f"{what}: {key} is above the plausible maximum of {MAX_AMOUNT} kr.")
+    return amount
 
 
 def _fee_id(obj: dict[str, Any], what: str) -> int | None:

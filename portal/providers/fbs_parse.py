@@ -13,6 +13,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from portal.domain.fees import Block, BlockReason, Fee, FeeType, Material, Patron
+from portal.domain.money import MAX_AMOUNT
 from portal.providers.json_fields import JsonFields
 
 PROVIDER = "fbs"
@@ -75,6 +76,8 @@ def _amount(obj: dict[str, Any], what: str) -> Decimal:
         _bad(f"{what}: amount is not a finite number")
     if amount < 0:
         _bad(f"{what}: amount is negative")
+    if amount > MAX_AMOUNT:
+        _bad(f"{what}: amount is above the plausible maximum of {MAX_AMOUNT} kr.")
     try:
         exact = amount.quantize(_CENT)
     except InvalidOperation:

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from urllib.parse import quote
 
 import pytest
 from flask import Flask
+from sqlalchemy import select, update
 from werkzeug.test import TestResponse
 
-from tests.editor.helpers import LONE, EditorBrowser, fingerprint, form_of, state
+from portal import db
+from portal.libraries.models import DraftRow, RevisionRow
+from tests.editor.helpers import LONE, EditorBrowser, draft, fingerprint, form_of, save_draft, state
 
 # A valid +71 line (Rødovre's demo line) and the same with one thing broken.
 GOOD_71 = "+71< 000000002000016+86021447<"
@@ -89,7 +93,7 @@ def test_the_good_code_lines_pass(portal: Flask, browser_for: Callable[..., Edit
     lone = browser_for(LONE)
     for line in (GOOD_71, "+73< +86836084<", "  +73<+86836084<  "):
         assert lone.send("/editor/lyngby/", form_of(portal, kodelinje=line)).status_code == 303
-    assert state(portal).draft.kodelinje == "+73< +86836084<"  # stored in its canonical spelling
+    assert draft(portal).kodelinje == "+73< +86836084<"  # stored in its canonical spelling
 
 
 def test_all_problems_are_shown_at_once(portal: Flask, browser_for: Callable[..., EditorBrowser]) -> None:
@@ -117,7 +121,7 @@ def test_unsafe_html_is_removed_on_save(portal: Flask, browser_for: Callable[...
     lone = browser_for(LONE)
     text = '<p onclick="steal()">Betal <strong>senest</strong> {cutoff_date}</p><script>alert(1)</script>'
     assert lone.send("/editor/lyngby/", form_of(portal, **{"text.da.intro": text})).status_code == 303
-    assert state(portal).draft.texts["da"]["intro"] == "<p>Betal <strong>senest</strong> {cutoff_date}</p>"
+    assert draft(portal).texts["da"]["intro"] == "<p>Betal <strong>senest</strong> {cutoff_date}</p>"
     preview = lone.get("/editor/lyngby/preview/da").get_data(as_text=True)
     assert "<p>Betal <strong>senest</strong> 15. juni 2021</p>" in preview
     assert "alert(1)" not in preview and "steal()" not in preview
@@ -169,3 +173,157 @@ def test_the_form_explains_formatting_placeholder_and_defaults(
     assert "See the default text (Danish)" in page and "Gebyrer og erstatninger er flyttet" in page
     # Every text field in both languages, marked with its language.
     assert page.count('lang="da"') >= 9 and page.count(' lang="en"') >= 9
+
+
+# -- characters that cannot be saved, in a body built byte by byte -----------------------------------
+
+CHARACTERS_MESSAGE = "This field contains characters that cannot be saved (control characters or broken text)."
+
+
+def urlencoded(form: Mapping[str, str], field: str, raw: bytes) -> bytes:
+    """The form as a browser encodes it, with `raw` appended as is to the encoded value of `field`."""
+    return b"&".join(
+        quote(name).encode() + b"=" + quote(value).encode() + (raw if name == field else b"")
+        for name, value in form.items()
+    )
+
+
+def multipart(form: Mapping[str, str], field: str, raw: bytes) -> bytes:
+    """The form as multipart/form-data (boundary "b0undary"), with `raw` bytes appended to `field`."""
+    parts = [
+        b'--b0undary\r\nContent-Disposition: form-data; name="%s"\r\n\r\n%s%s\r\n'
+        % (name.encode(), value.encode(), raw if name == field else b"")
+        for name, value in form.items()
+    ]
+    return b"".join(parts) + b"--b0undary--\r\n"
+
+
+def post_bytes(browser: EditorBrowser, body: bytes, content_type: str) -> TestResponse:
+    return browser.portal.post("/editor/lyngby/", data=body, content_type=content_type)
+
+
+@pytest.mark.parametrize(
+    "field,field_id,raw",
+    [
+        ("name", "field-name", b"\x00"),  # a NUL byte as it is
+        ("name", "field-name", b"%00"),  # a NUL byte percent-encoded
+        ("kodelinje", "field-kodelinje", b"%1B"),
+        ("payment_overview_url", "field-payment-overview-url", b"%7F"),
+        ("cutoff_date", "field-cutoff-date", b"%C2%9B"),  # U+009B, a C1 control
+        ("text.da.intro", "field-text-da-intro", b"\x00"),
+        ("text.en.extra_info", "field-text-en-extra-info", b"%EF%BF%BD"),  # U+FFFD: text broken upstream
+    ],
+)
+def test_control_characters_are_refused_next_to_the_field(
+    portal: Flask, browser_for: Callable[..., EditorBrowser], field: str, field_id: str, raw: bytes
+) -> None:
+    lone = browser_for(LONE)
+    form = {**form_of(portal, **{"text.en.extra_info": "Extra"}), "csrf_token": lone.csrf_token()}
+    before = fingerprint(portal)
+    response = post_bytes(lone, urlencoded(form, field, raw), "application/x-www-form-urlencoded")
+    assert response.status_code == 422
+    assert_error_next_to(response, field_id, CHARACTERS_MESSAGE)
+    assert response.get_data(as_text=True).count('class="form-group form-error"') == 1
+    assert fingerprint(portal) == before
+    # The same body without the character saves.
+    assert post_bytes(lone, urlencoded(form, field, b""), "application/x-www-form-urlencoded").status_code == 303
+    assert state(portal).draft is not None
+
+
+def test_invalid_utf8_in_a_field_is_refused_next_to_it(
+    portal: Flask, browser_for: Callable[..., EditorBrowser]
+) -> None:
+    """In multipart/form-data Werkzeug decodes each field with U+FFFD for bytes that are not UTF-8."""
+    lone = browser_for(LONE)
+    form = {**form_of(portal), "csrf_token": lone.csrf_token()}
+    before = fingerprint(portal)
+    content_type = "multipart/form-data; boundary=b0undary"
+    response = post_bytes(lone, multipart(form, "name", b" \xff\xfe Bibliotek"), content_type)
+    assert response.status_code == 422
+    assert_error_next_to(response, "field-name", CHARACTERS_MESSAGE)
+    assert fingerprint(portal) == before
+    # The same body with valid UTF-8 saves.
+    assert post_bytes(lone, multipart(form, "name", b" Bibliotek"), content_type).status_code == 303
+    assert draft(portal).name == "Lyngby-Taarbæk Bibliotekerne Bibliotek"
+
+
+def test_invalid_utf8_in_a_urlencoded_body_saves_nothing(
+    portal: Flask, browser_for: Callable[..., EditorBrowser]
+) -> None:
+    """Werkzeug drops a url-encoded body that is not UTF-8 as a whole: no CSRF token, so refused."""
+    lone = browser_for(LONE)
+    form = {**form_of(portal), "csrf_token": lone.csrf_token()}
+    before = fingerprint(portal)
+    response = post_bytes(lone, urlencoded(form, "name", b"\xff"), "application/x-www-form-urlencoded")
+    assert response.status_code == 400
+    assert fingerprint(portal) == before
+    assert post_bytes(lone, urlencoded(form, "name", b""), "application/x-www-form-urlencoded").status_code == 303
+
+
+def test_the_characters_message_is_danish_by_default(portal: Flask, browser_for: Callable[..., EditorBrowser]) -> None:
+    lone = browser_for(LONE)
+    lone.portal.delete_cookie("gebyrportal_lang")
+    form = {**form_of(portal), "csrf_token": lone.csrf_token()}
+    response = post_bytes(lone, urlencoded(form, "name", b"%00"), "application/x-www-form-urlencoded")
+    assert response.status_code == 422
+    assert "Feltet indeholder tegn, der ikke kan gemmes" in field_group(response.get_data(as_text=True), "field-name")
+
+
+def _draft_with_name(portal: Flask, name: str) -> str:
+    """A draft whose name is `name`, written straight into the table (as saved before the rule)."""
+    save_draft(portal, name="placeholder")
+    with portal.app_context():
+        session = db.session()
+        draft = session.scalars(select(DraftRow)).one()
+        data = {"fields": {**draft.data["fields"], "name": name}, "base": draft.data["base"]}
+        session.execute(update(DraftRow).where(DraftRow.id == draft.id).values(data=data))
+        session.commit()
+    return state(portal).version
+
+
+def test_publishing_a_stored_draft_with_such_characters_is_refused(
+    portal: Flask, browser_for: Callable[..., EditorBrowser]
+) -> None:
+    lone = browser_for(LONE)
+    version = _draft_with_name(portal, "Lyngby\x00Bibliotek")
+    before = fingerprint(portal)
+    response = lone.send("/editor/lyngby/publish", version=version)
+    assert response.status_code == 422
+    assert CHARACTERS_MESSAGE in html.unescape(response.get_data(as_text=True))
+    assert_error_next_to(response, "field-name", "")  # at the field to correct
+    assert fingerprint(portal) == before  # nothing published, the draft is kept
+    assert draft(portal).name == "Lyngby\x00Bibliotek"
+    # The same draft without the character publishes.
+    response = lone.send("/editor/lyngby/publish", version=_draft_with_name(portal, "Lyngby Bibliotek"))
+    assert response.status_code == 303
+    assert state(portal).published.name == "Lyngby Bibliotek"
+
+
+def test_restoring_a_version_with_such_characters_is_refused(
+    portal: Flask, browser_for: Callable[..., EditorBrowser]
+) -> None:
+    lone = browser_for(LONE)
+
+    def stored_name(name: str) -> None:
+        # Version 1 as stored before the rule existed (written straight into the table).
+        with portal.app_context():
+            session = db.session()
+            first = session.scalars(select(RevisionRow).where(RevisionRow.number == 1)).first()
+            assert first is not None
+            session.execute(
+                update(RevisionRow).where(RevisionRow.id == first.id).values(snapshot={**first.snapshot, "name": name})
+            )
+            session.commit()
+
+    stored_name("Lyngby\x00Bibliotek")
+    before = fingerprint(portal)
+    response = lone.send("/editor/lyngby/history/1/restore", version=state(portal).version)
+    assert response.status_code == 422
+    page = html.unescape(response.get_data(as_text=True))
+    assert CHARACTERS_MESSAGE in page and "Lyngby\x00" not in page
+    assert fingerprint(portal) == before  # nothing restored
+    # The same version without the character restores.
+    stored_name("Lyngby Bibliotek")
+    response = lone.send("/editor/lyngby/history/1/restore", version=state(portal).version)
+    assert response.status_code == 303
+    assert state(portal).published.name == "Lyngby Bibliotek"

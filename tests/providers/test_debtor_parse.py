@@ -13,6 +13,7 @@ import pytest
 from portal.devtools import demo_data
 from portal.domain.claims import ClaimStatus
 from portal.domain.fees import FeeType
+from portal.domain.money import MAX_AMOUNT
 from portal.providers.debtor_parse import parse_claims
 from portal.providers.errors import UpstreamBadResponse
 
@@ -162,6 +163,39 @@ def test_a_claim_id_or_fee_id_twice_is_refused() -> None:
 def test_amount_without_decimals_gets_two() -> None:
     [claim] = parse_claims(answer(claim_with(originalAmount="60", outstandingAmount="59.5")), AGENCY)
     assert str(claim.original_amount) == "60.00" and str(claim.outstanding) == "59.50"
+
+
+@pytest.mark.parametrize("key", ["originalAmount", "outstandingAmount", "paidAmount"])
+def test_the_plausibility_bound_itself_is_accepted(key: str) -> None:
+    [claim] = parse_claims(answer(claim_with(**{key: "1000000.00"})), AGENCY)
+    amounts = {
+        "originalAmount": claim.original_amount,
+        "outstandingAmount": claim.outstanding,
+        "paidAmount": claim.paid_amount,
+    }
+    assert amounts[key] == MAX_AMOUNT == Decimal("1000000.00")
+
+
+@pytest.mark.parametrize("key", ["originalAmount", "outstandingAmount", "paidAmount"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "1000000.01",  # one øre above the bound
+        "999999999.99",  # what the digit limit alone let through
+        "100000000000000000000",  # 10^20 kr.
+        100000000000000000000,  # the same as a JSON number
+    ],
+)
+def test_implausible_amounts_are_refused_naming_the_field(key: str, value: Any) -> None:
+    with pytest.raises(UpstreamBadResponse) as info:
+        parse_claims(answer(claim_with(**{key: value})), AGENCY)
+    assert info.value.provider == "debtor"
+    assert f"claim LTK-1: {key} is " in info.value.message
+    if value in ("1000000.01", "999999999.99"):  # a well-formed amount, refused by the bound alone
+        assert info.value.message == f"claim LTK-1: {key} is above the plausible maximum of 1000000.00 kr."
+    assert str(value) not in str(info.value)  # the field is named, not the value
+    # The same answer with a plausible amount is accepted: the amount is the cause.
+    assert parse_claims(answer(claim_with(**{key: "60.00"})), AGENCY)
 
 
 def test_messages_contain_no_values() -> None:

@@ -12,6 +12,7 @@ import pytest
 
 from portal.devtools import demo_data
 from portal.domain.fees import BlockReason, Fee, FeeType, Material
+from portal.domain.money import MAX_AMOUNT
 from portal.providers.errors import UpstreamBadResponse
 from portal.providers.fbs_parse import (
     loads,
@@ -127,7 +128,8 @@ def test_empty_fee_list() -> None:
         ("1e2", "100.00"),
         ("30.000", "30.00"),
         ("-0", "0.00"),
-        ("12345678901234.99", "12345678901234.99"),
+        ("1000000", "1000000.00"),  # the plausibility bound itself
+        ('"1000000.00"', "1000000.00"),
     ],
 )
 def test_amounts(text: str, expected: str) -> None:
@@ -173,6 +175,35 @@ def test_bad_amounts(text: str) -> None:
     with pytest.raises(UpstreamBadResponse) as info:
         parse_fees(body)
     assert "amount" in info.value.message or "JSON" in info.value.message
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1000000.01",  # one øre above the bound
+        '"1000000.01"',
+        "100000000000000000000",  # 10^20 kr. as a JSON number
+        "1e20",
+        '"100000000000000000000"',
+        "12345678901234.99",
+    ],
+)
+def test_implausible_amounts_are_refused_naming_the_field(text: str) -> None:
+    body = json.dumps([fee_with(amount="PLACEHOLDER")]).replace('"PLACEHOLDER"', text)
+    with pytest.raises(UpstreamBadResponse) as info:
+        parse_fees(body)
+    assert info.value.message == "fee 7: amount is above the plausible maximum of 1000000.00 kr."
+    digits = text.strip('"')
+    assert digits not in str(info.value)  # the field is named, not the value
+    # The same answer with a plausible amount is accepted: the amount is the cause.
+    assert one_fee(fee_with(amount=30)).amount == Decimal("30.00")
+
+
+def test_the_bound_is_the_shared_one() -> None:
+    assert MAX_AMOUNT == Decimal("1000000.00")
+    assert one_fee(fee_with(amount=str(MAX_AMOUNT))).amount == MAX_AMOUNT
+    with pytest.raises(UpstreamBadResponse, match="plausible maximum"):
+        one_fee(fee_with(amount=str(MAX_AMOUNT + Decimal("0.01"))))
 
 
 def test_negative_amount_says_so() -> None:

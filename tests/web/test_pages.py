@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 import re
 
 import httpx
 import pytest
 
+from portal.kvstore import store
 from tests.support.login import http_login
 from tests.support.stack import Stack
 
@@ -62,3 +64,27 @@ def test_english_formats_amounts_and_dates(client: httpx.Client, stack: Stack) -
 def test_what_cannot_be_a_slug_is_a_plain_404(client: httpx.Client, stack: Stack, path: str) -> None:
     response = client.get(stack.url + path)
     assert response.status_code == 404
+
+
+def test_an_implausible_fbs_amount_shows_no_figures(client: httpx.Client, stack: Stack) -> None:
+    """FBS says Anne owes 10^20 kr. on fee 501: the "we can't show your debts" page, no amount at all."""
+    anne_fees = "fbs:DK-717300:1001:fees"
+    plausible = copy.deepcopy(stack.fbs_state.fees[1001])
+    with stack.fbs_state.lock:
+        stack.fbs_state.fees[1001][0]["amount"] = 10**20  # a JSON number in the answer
+    try:
+        with stack.app.app_context():
+            store.delete_many(anne_fees)  # fetched again, not served from an earlier test's cache
+        page = http_login(client, stack.url, "demo-anne")
+    finally:
+        with stack.fbs_state.lock:
+            stack.fbs_state.fees[1001] = plausible
+    assert page.status_code == 503
+    assert "Vi kan ikke vise dine mellemværender lige nu" in page.text
+    assert "kr." not in page.text and "100000000000000000000" not in page.text and "1E+20" not in page.text
+    # The same request with FBS's own amount shows Anne's debts: the amount was the cause.
+    with stack.app.app_context():
+        store.delete_many(anne_fees)
+    page = client.get(f"{stack.url}/lyngby/")
+    assert page.status_code == 200
+    assert "469,75\xa0kr." in page.text or "469,75 kr." in page.text
