@@ -6,6 +6,7 @@ import logging
 import sys
 
 from flask import Flask
+from jinja2 import StrictUndefined
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal.config import INSTANCE_DIR, PROJECT_ROOT, ConfigError, Settings, load_settings
@@ -40,6 +41,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         SESSION_COOKIE_NAME="gebyrportal_session",
         PERMANENT_SESSION_LIFETIME=settings.session_lifetime,
     )
+    # A misspelt or missing template variable is an error, never an empty string on a page about money.
+    app.jinja_env.undefined = StrictUndefined
     from portal.web.converters import SlugConverter
 
     app.url_map.converters["slug"] = SlugConverter
