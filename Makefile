@@ -5,13 +5,19 @@ PIP    := $(VENV)/bin/pip
 PYBABEL := $(VENV)/bin/pybabel
 CATALOGS := $(wildcard translations/*/LC_MESSAGES/messages.po)
 
-.PHONY: run test bench setup translations extract-messages system-packages clean
+.PHONY: run test lint bench setup translations extract-messages system-packages clean
 
 run: setup
 	$(VENV)/bin/flask --app 'portal.devtools.demo:create_demo_app()' run --host 127.0.0.1 --port 5000
 
-test: setup system-packages
+test: setup system-packages lint
 	$(PY) -m pytest
+
+# Lint, formatting and types: part of `make test`, and quicker on their own.
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 bench: setup
 	$(PY) -m benchmarks

@@ -34,11 +34,13 @@ def init_oidc(app: Flask, settings: Settings) -> None:
 
 
 def oidc_client() -> FlaskOAuth2App:
-    return current_app.extensions[_EXTENSION].create_client(CLIENT_NAME)
+    client: FlaskOAuth2App = current_app.extensions[_EXTENSION].create_client(CLIENT_NAME)
+    return client
 
 
 def _settings() -> Settings:
-    return current_app.config["PORTAL_SETTINGS"]
+    settings: Settings = current_app.config["PORTAL_SETTINGS"]
+    return settings
 
 
 def start_login(redirect_uri: str) -> tuple[str, str]:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any
+from typing import Any, cast
 
 from flask import Blueprint, Flask, abort, current_app, redirect, render_template, request, session, url_for
+from werkzeug.local import LocalProxy
 from werkzeug.wrappers import Response
 
 from portal import signals
@@ -80,8 +81,10 @@ def logout(slug: str) -> Response:
     if get_library(slug) is None:
         abort(404)
     citizen = current_citizen()
-    # Before the session goes: listeners drop what they cached for these patrons.
-    signals.citizen_logged_out.send(current_app._get_current_object(), patrons=session_patrons())
+    # Before the session goes: listeners drop what they cached for these patrons. The sender is
+    # the app itself, not the proxy (which flask types as Flask).
+    app = cast("LocalProxy[Flask]", current_app)._get_current_object()
+    signals.citizen_logged_out.send(app, patrons=session_patrons())
     kept = _other_areas()
     destroy_session()
     session.update(kept)  # stored under a new id

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from flask import Response, abort, current_app, g, redirect, render_template, request, url_for
 from werkzeug.exceptions import NotFound as HttpNotFound
+from werkzeug.wrappers import Response as BaseResponse
 
 from portal.editor.blueprint import bp
 from portal.editor.csrf import FIELD, check_csrf
@@ -25,7 +26,7 @@ _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 @bp.before_request
-def guard() -> Response | tuple[str, int] | None:
+def guard() -> BaseResponse | tuple[str, int] | None:
     editor = current_editor()
     g.editor = editor
     if request.endpoint in PUBLIC_ENDPOINTS:
@@ -42,18 +43,19 @@ def guard() -> Response | tuple[str, int] | None:
 
 def request_editor() -> Editor | None:
     """The editor of this request, or None (for the public views)."""
-    return g.get("editor")
+    editor: Editor | None = g.get("editor")
+    return editor
 
 
 def signed_in_editor() -> Editor:
     """The editor of this request; views behind the guard can rely on one."""
-    editor = g.get("editor")
+    editor: Editor | None = g.get("editor")
     if editor is None:  # only reachable if a public view calls this by mistake
         abort(401)
     return editor
 
 
-def _sign_in_required() -> Response | tuple[str, int]:
+def _sign_in_required() -> BaseResponse | tuple[str, int]:
     if request.method in _SAFE_METHODS:
         # Back to this page after signing in; only the path (portal.editor.signin checks it again).
         return redirect(url_for("editor.login", next=request.path))

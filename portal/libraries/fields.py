@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date
+from typing import cast
 
 from portal.libraries.defaults import LANGUAGES, TEXT_KEYS
 from portal.libraries.library import Library
@@ -92,7 +93,10 @@ def with_fields(library: Library, fields: Mapping[str, str | None], names: tuple
         kodelinje=merged[KODELINJE],
         payment_overview_url=merged[PAYMENT_OVERVIEW_URL],
         texts=texts,
-        **{name: merged[name] for name in OPERATOR_FIELDS},
+        # The OPERATOR_FIELDS; agency_id is always set: flatten() copied it from `library`.
+        agency_id=cast(str, merged["agency_id"]),
+        fbs_username_env=merged["fbs_username_env"],
+        fbs_password_env=merged["fbs_password_env"],
     )
 
 

@@ -38,7 +38,7 @@ _FIELDS = (
 )
 
 
-def library_query() -> Select[tuple[LibraryRow]]:
+def library_query() -> Select[LibraryRow]:
     """Libraries with their texts and scheduled dates, freshly read (not a stale identity map)."""
     return (
         select(LibraryRow)

@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import current_app, request, url_for
 
+from portal.config import Settings
 from portal.i18n import LANGUAGES
 
 __all__ = ["language_url", "public_url"]
@@ -21,7 +22,8 @@ def public_url(endpoint: str, **values: Any) -> str:
     """The absolute URL of `endpoint` at the portal's public address (Settings.base_url)."""
     path = url_for(endpoint, **values)
     # url_for's path starts with the script root where the app is mounted; the base URL includes it.
-    return current_app.config["PORTAL_SETTINGS"].base_url + path.removeprefix(request.script_root)
+    settings: Settings = current_app.config["PORTAL_SETTINGS"]
+    return settings.base_url + path.removeprefix(request.script_root)
 
 
 def language_url(code: str) -> str:

@@ -21,7 +21,7 @@ def login(make_portal: Callable[..., Flask], idp: DevIdp, sub: str = "demo-anne"
 
 def test_cpr_only_in_userinfo(make_portal: Callable[..., Flask], start_idp: Callable[..., DevIdp]) -> None:
     visitor = login(make_portal, start_idp(cpr_in_id_token=False))
-    citizen = visitor.stored()["citizen"]
+    citizen = visitor.stored_data()["citizen"]
     assert "cpr" not in jwt_claims(citizen["id_token"])  # so it came from userinfo
     assert citizen["cpr"] == "0101901111"
     # Without the CPR inside, the ID token may go back to the IdP as logout hint.
@@ -34,7 +34,7 @@ def test_id_token_with_cpr_is_never_kept_for_a_url(
     make_portal: Callable[..., Flask], start_idp: Callable[..., DevIdp]
 ) -> None:
     visitor = login(make_portal, start_idp())
-    assert visitor.stored()["citizen"]["id_token"] is None
+    assert visitor.stored_data()["citizen"]["id_token"] is None
     location = visitor.post("/lyngby/logout").headers["Location"]
     assert "id_token_hint" not in location and "0101901111" not in location
     visitor.close()
@@ -55,14 +55,14 @@ CLAIM = "dk:gov:saml:attribute:CprNumberIdentifier"
 def test_custom_cpr_claim(make_portal: Callable[..., Flask], start_idp: Callable[..., DevIdp]) -> None:
     idp = start_idp(cpr_claim=CLAIM)
     visitor = login(make_portal, idp, PORTAL_OIDC_CPR_CLAIM=CLAIM)
-    assert visitor.stored()["citizen"]["cpr"] == "0101901111"
+    assert visitor.stored_data()["citizen"]["cpr"] == "0101901111"
     visitor.close()
 
 
 def test_custom_cpr_claim_from_userinfo(make_portal: Callable[..., Flask], start_idp: Callable[..., DevIdp]) -> None:
     idp = start_idp(cpr_claim=CLAIM, cpr_in_id_token=False)
     visitor = login(make_portal, idp, PORTAL_OIDC_CPR_CLAIM=CLAIM)
-    assert visitor.stored()["citizen"]["cpr"] == "0101901111"
+    assert visitor.stored_data()["citizen"]["cpr"] == "0101901111"
     visitor.close()
 
 
@@ -79,7 +79,7 @@ def test_cpr_under_another_claim_than_configured_is_not_found(
 def test_cpr_is_normalised(make_portal: Callable[..., Flask], start_idp: Callable[..., DevIdp], sent: str) -> None:
     idp = start_idp(citizens=[DemoCitizen("demo-x", "X", sent, "")])
     visitor = login(make_portal, idp, sub="demo-x")
-    assert visitor.stored()["citizen"]["cpr"] == "0101901111"
+    assert visitor.stored_data()["citizen"]["cpr"] == "0101901111"
     visitor.close()
 
 

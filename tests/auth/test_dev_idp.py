@@ -52,8 +52,8 @@ class Flow:
         params = {k: v for k, v in {**self.params, **changes}.items() if v is not None}
         return self.http.post(f"{self.idp.issuer}/authorize", params=params, data={"sub": sub})
 
-    def code(self, **changes: str | None) -> str:
-        answer = self.authorize(**changes)
+    def code(self, sub: str = "demo-anne", **changes: str | None) -> str:
+        answer = self.authorize(sub, **changes)
         assert answer.status_code == 302, answer.text
         return query(answer.headers["location"])["code"]
 
@@ -301,7 +301,8 @@ def test_userinfo_needs_a_valid_token(idp: DevIdp, http: httpx.Client) -> None:
 
 def logged_in_tokens(idp: DevIdp, http: httpx.Client) -> dict[str, str]:
     flow = Flow(idp, http)
-    return flow.token(flow.code()).json()
+    tokens: dict[str, str] = flow.token(flow.code()).json()
+    return tokens
 
 
 def test_end_session_redirects_to_a_registered_uri_and_revokes(idp: DevIdp, http: httpx.Client) -> None:

@@ -20,7 +20,7 @@ def test_login_keeps_the_citizen_server_side(visitor: Browser, idp: DevIdp) -> N
 
     assert response.status_code == 302
     assert response.headers["Location"] == "/lyngby/"
-    citizen = visitor.stored()["citizen"]
+    citizen = visitor.stored_data()["citizen"]
     assert citizen["sub"] == "demo-anne"
     assert citizen["name"] == "Anne Andersen"
     assert citizen["cpr"] == "0101901111"
@@ -52,7 +52,7 @@ def test_session_id_is_renewed_at_login(visitor: Browser) -> None:
     after = visitor.session_id()
     assert after is not None and after != before
     assert visitor.stored(before) is None
-    assert visitor.stored(after)["citizen"]["sub"] == "demo-anne"
+    assert visitor.stored_data(after)["citizen"]["sub"] == "demo-anne"
 
 
 def test_already_signed_in_goes_straight_to_the_library(visitor: Browser) -> None:

@@ -29,7 +29,7 @@ def test_login_against_oidc_provider_mock(make_portal: Callable[..., Flask], moc
     response = visitor.get(visitor.choose(authorize_url, {"sub": "mock-anne"}))
 
     assert response.status_code == 302 and response.headers["Location"] == "/lyngby/"
-    citizen = visitor.stored()["citizen"]
+    citizen = visitor.stored_data()["citizen"]
     assert (citizen["sub"], citizen["name"], citizen["cpr"]) == ("mock-anne", "Anne Mock", "0101901111")
     assert citizen["issuer"] == mock_issuer
 

@@ -103,7 +103,9 @@ def _expired(self: IdToken, client: Any) -> dict[str, Any]:
 
 def _foreign_key(self: IdToken, client: Any) -> RSAKey:
     # Same key id as the IdP's published key, but not its key: the signature cannot verify.
-    return RSAKey.generate_key(2048, parameters={"kid": self.state.key.kid})
+    kid = self.state.key.kid
+    assert kid is not None  # the IdP's key is generated with auto_kid
+    return RSAKey.generate_key(2048, parameters={"kid": kid})
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -16,7 +17,7 @@ AXE = Axe()
 WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]}}
 
 
-def violations(page: Page) -> list[dict]:
+def violations(page: Page) -> list[dict[str, Any]]:
     """axe's violations on the current page, as a list a failing assert prints in full."""
     results = AXE.run(page, options=WCAG)
     return [

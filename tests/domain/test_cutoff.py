@@ -17,8 +17,8 @@ MARCH = ScheduledDate(date(2027, 3, 1), date(2024, 1, 1))
 APRIL = ScheduledDate(date(2027, 4, 1), date(2025, 1, 1))
 
 
-def _at(*args: int) -> datetime:
-    return datetime(*args, tzinfo=TIMEZONE)
+def _at(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=TIMEZONE)
 
 
 def test_without_schedules_the_published_date_holds() -> None:

@@ -14,6 +14,7 @@ from portal import db
 from portal.devtools.idp import IdpClient
 from portal.libraries import editing
 from portal.libraries.editing import EditorState
+from portal.libraries.library import Library
 from tests.auth.helpers import CLIENT_ID, CLIENT_SECRET, PORTAL_URL, Browser
 
 EDITOR_CLIENT_ID = "gebyrportal-editor-test"
@@ -51,7 +52,8 @@ class EditorBrowser(Browser):
     def csrf_token(self) -> str:
         """The signed-in editor's token, as the pages put it in their forms."""
         stored = self.stored() or {}
-        return stored.get("editor", {}).get("csrf_token", "")
+        token: str = stored.get("editor", {}).get("csrf_token", "")
+        return token
 
     def send(
         self, path: str, data: Mapping[str, str] | None = None, *, csrf: str | None = None, version: str | None = None
@@ -67,6 +69,13 @@ class EditorBrowser(Browser):
 def state(app: Flask, slug: str = "lyngby") -> EditorState:
     with app.app_context():
         found = editing.load_state(db.session(), slug)
+    assert found is not None
+    return found
+
+
+def draft(app: Flask, slug: str = "lyngby") -> Library:
+    """The library's saved draft; there must be one."""
+    found = state(app, slug).draft
     assert found is not None
     return found
 

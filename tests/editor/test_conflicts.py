@@ -8,7 +8,7 @@ from datetime import date, datetime
 from flask import Flask
 
 from portal import clock
-from tests.editor.helpers import ADA, LONE, EditorBrowser, fingerprint, loaded_form, page_text, schedule, state
+from tests.editor.helpers import ADA, LONE, EditorBrowser, draft, fingerprint, loaded_form, page_text, schedule, state
 
 CONFLICT = "Another editor changed this library while you were working"
 
@@ -27,12 +27,12 @@ def test_the_second_save_gets_a_conflict_and_keeps_its_typing(
     page = response.get_data(as_text=True)
     assert CONFLICT in page and 'role="alert"' in page
     assert "Adas tekst" in page  # her typing is still in the form
-    assert state(portal).draft.texts["da"]["intro"] == "Lones tekst"  # Lone's draft is intact
+    assert draft(portal).texts["da"]["intro"] == "Lones tekst"  # Lone's draft is intact
     # Ada's form now carries the new version: saving again is her informed choice.
     assert f'name="version" value="{state(portal).version}"' in page
     again = {**adas, "text.da.intro": "Adas tekst", "version": state(portal).version}
     assert ada.send("/editor/lyngby/", again).status_code == 303
-    assert state(portal).draft.texts["da"]["intro"] == "Adas tekst"
+    assert draft(portal).texts["da"]["intro"] == "Adas tekst"
 
 
 def test_publishing_a_stale_draft_is_refused(portal: Flask, browser_for: Callable[..., EditorBrowser]) -> None:

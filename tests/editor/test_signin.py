@@ -42,7 +42,7 @@ def test_sign_in_keeps_the_editor_server_side(
     response = browser.get(browser.choose(browser.start_editor_login(), {"sub": sub}))
 
     assert response.status_code == 302 and response.headers["Location"] == "/editor/"
-    stored = browser.stored()["editor"]
+    stored = browser.stored_data()["editor"]
     assert (stored["sub"], stored["issuer"]) == (sub, idp.issuer)
     assert (stored["administrator"], tuple(stored["libraries"])) == (administrator, libraries)
     session_id = browser.session_id()
@@ -138,13 +138,13 @@ def test_the_libraries_claim_name_is_configurable(make_portal: Callable[..., Fla
     try:
         browser = EditorBrowser(make_portal(idp.issuer, PORTAL_EDITOR_LIBRARIES_CLAIM=CLAIM))
         browser.editor_login(RASMUS)
-        assert tuple(browser.stored()["editor"]["libraries"]) == ("rodovre",)
+        assert tuple(browser.stored_data()["editor"]["libraries"]) == ("rodovre",)
         assert browser.get("/editor/rodovre/").status_code == 200
         browser.close()
         # The portal looking for the default claim name finds nothing: no libraries.
         browser = EditorBrowser(make_portal(idp.issuer))
         browser.editor_login(RASMUS)
-        assert tuple(browser.stored()["editor"]["libraries"]) == ()
+        assert tuple(browser.stored_data()["editor"]["libraries"]) == ()
         assert browser.get("/editor/rodovre/").status_code == 404
         browser.close()
     finally:
@@ -212,7 +212,7 @@ def test_editor_logout_ends_it_at_the_idp_and_keeps_the_citizen(
     browser = browser_for()
     assert browser.login(ANNE).status_code == 302  # a citizen with MitID...
     browser.editor_login(LONE)  # ...and an editor, same browser
-    stored = browser.stored()
+    stored = browser.stored_data()
     assert stored["citizen"]["sub"] == ANNE and stored["editor"]["sub"] == LONE
     old_id = browser.session_id()
 
@@ -225,7 +225,7 @@ def test_editor_logout_ends_it_at_the_idp_and_keeps_the_citizen(
     assert params["client_id"] == EDITOR_CLIENT_ID and params["id_token_hint"]
     back = browser.http.get(location)  # the IdP accepts and sends back
     assert back.status_code == 302 and back.headers["location"] == f"{PORTAL_URL}/editor/"
-    after = browser.stored()
+    after = browser.stored_data()
     assert "editor" not in after and after["citizen"]["sub"] == ANNE
     assert browser.session_id() != old_id and browser.stored(old_id) is None
     assert browser.get("/editor/lyngby/").status_code == 302  # no longer an editor
@@ -234,7 +234,7 @@ def test_editor_logout_ends_it_at_the_idp_and_keeps_the_citizen(
 def test_citizen_logout_and_login_keep_the_editor(browser_for: Callable[..., EditorBrowser]) -> None:
     browser = browser_for(LONE)
     assert browser.login(ANNE).status_code == 302
-    assert browser.stored()["editor"]["sub"] == LONE  # the citizen's login kept the editor
+    assert browser.stored_data()["editor"]["sub"] == LONE  # the citizen's login kept the editor
     browser.post("/lyngby/logout")
     stored = browser.stored()
     assert stored is not None and "citizen" not in stored and stored["editor"]["sub"] == LONE

@@ -75,6 +75,7 @@ def test_texts_are_replaced_and_dropped_ones_fall_back_to_default(app: Flask) ->
         assert upsert_libraries(db.session(), [new_texts]).updated == ["lyngby"]
     with app.app_context():
         library = get_library("lyngby")
+        assert library is not None
         assert library.text(INTRO, "da") == "<p>Ny tekst</p>"
         assert library.text(DELAY_NOTICE, "da") == "Snart."
         assert library.text(DELAY_NOTICE, "en") == DEFAULT_TEXTS["en"][DELAY_NOTICE]
@@ -91,7 +92,8 @@ def test_text_only_change_bumps_updated_at(app: Flask) -> None:
 
 
 def test_one_transaction_a_failing_second_library_rolls_back_the_first(app: Flask) -> None:
-    broken = replace(RODOVRE, cutoff_date=None)  # NOT NULL violated when flushed
+    # Deliberately ill-typed: the NOT NULL constraint is violated when flushed.
+    broken = replace(RODOVRE, cutoff_date=None)  # type: ignore[arg-type]
     with app.app_context():
         with pytest.raises(IntegrityError):
             upsert_libraries(db.session(), [LYNGBY, broken])

@@ -11,6 +11,7 @@ from sqlalchemy import update
 
 from portal import db
 from portal.libraries.editing import form_values, history, load_state, publish, save_draft
+from portal.libraries.library import Library
 from portal.libraries.models import LibraryRow
 from portal.libraries.repository import get_library, list_libraries
 from portal.libraries.sync import sync_libraries_file
@@ -18,6 +19,13 @@ from portal.libraries.toml_loader import LibraryFileError
 from tests.libraries.snippets import LYNGBY, RODOVRE
 
 BAD_RODOVRE = RODOVRE.replace('"DK-717500"', '"DK-7175"')
+
+
+def _library(slug: str) -> Library:
+    """The library `slug` as citizens see it; it must exist."""
+    library = get_library(slug)
+    assert library is not None, slug
+    return library
 
 
 def _slugs_and_names(app: Flask) -> list[tuple[str, str]]:
@@ -45,7 +53,7 @@ def test_cli_load_prints_created_then_updated_and_unchanged(app: Flask, write_to
     result = runner.invoke(args=["libraries", "load", str(changed)])
     assert result.output.splitlines() == ["updated: lyngby", "unchanged: rodovre"]
     with app.app_context():
-        assert get_library("lyngby").name == "Lyngby"
+        assert _library("lyngby").name == "Lyngby"
 
 
 def test_cli_load_bad_file_exits_non_zero_with_one_line(app: Flask, write_toml: Callable[..., Path]) -> None:
@@ -80,7 +88,7 @@ def test_startup_loads_the_libraries_file(make_app: Callable[..., Flask], write_
     path = write_toml(LYNGBY + '[library.texts.da]\nintro = "<p>Egen</p>"\n')
     app = make_app(path)
     with app.app_context():
-        assert get_library("lyngby").text("intro", "da") == "<p>Egen</p>"
+        assert _library("lyngby").text("intro", "da") == "<p>Egen</p>"
     make_app(path)  # a restart on the same DB is fine (upsert, not insert)
     assert _slugs_and_names(app) == [("lyngby", "Lyngby-Taarbæk Bibliotekerne")]
 
@@ -165,7 +173,7 @@ def test_a_restart_applies_only_the_entries_changed_in_the_file(
         assert lyngby is not None
         # The operator changed lyngby's entry: the file wins there, and the history says so.
         assert (lyngby.name, lyngby.cutoff_date.isoformat()) == ("Lyngby-Taarbæk Bibliotekerne", "2022-02-01")
-        assert get_library("rodovre").name == "Rødovre Edited"
+        assert _library("rodovre").name == "Rødovre Edited"
     assert _actions(app)[0] == ("load", "file:libraries.toml")
     assert _actions(app, "rodovre")[0] == ("publish", "anna")
 
@@ -235,7 +243,7 @@ def test_startup_checks_libraries_loaded_earlier_too(
 ) -> None:
     app = make_app(write_toml(LYNGBY + OWN_LOGIN), **BOTH_SET)
     with app.app_context():
-        assert get_library("rodovre").fbs_username_env == "RODOVRE_FBS_USER"
+        assert _library("rodovre").fbs_username_env == "RODOVRE_FBS_USER"
     # Restarted without the file (the library is in the database) and without the password.
     with pytest.raises(SystemExit) as caught:
         make_app(None, RODOVRE_FBS_USER="rodovre")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import cast
 
 from authlib.oauth2.rfc6749 import OAuth2Error
+from authlib.oidc.rpinitiated import EndSessionRequest
 from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request
 from joserfc.jwk import RSAKey
 
@@ -63,15 +65,28 @@ def create_idp_app(
 
 def idp_state(app: Flask) -> IdpState:
     """The state of a dev IdP app (tests use it to reach the store and the key)."""
-    return app.extensions[EXTENSION][0]
+    return _parts(app)[0]
 
 
 def _state() -> IdpState:
-    return current_app.extensions[EXTENSION][0]
+    return _parts(current_app)[0]
 
 
 def _server() -> IdpAuthorizationServer:
-    return current_app.extensions[EXTENSION][1]
+    return _parts(current_app)[1]
+
+
+def _parts(app: Flask) -> tuple[IdpState, IdpAuthorizationServer]:
+    parts: tuple[IdpState, IdpAuthorizationServer] = app.extensions[EXTENSION]
+    return parts
+
+
+def _flask_response(answer: object) -> Response:
+    """What authlib's Flask server answers (through its handle_response): a flask Response.
+
+    The stubs can only type the framework-neutral server's answers.
+    """
+    return cast(Response, answer)
 
 
 @bp.get("/.well-known/openid-configuration")
@@ -131,24 +146,25 @@ def authorize_decision() -> Response | tuple[str, int]:
     # No button for a person (the cancel button, or a sub this client cannot sign in) means "denied".
     people = _state().people(grant.client)
     person = None if "cancel" in request.form else people.get(request.form.get("sub", ""))
-    return server.create_authorization_response(grant_user=person, grant=grant)
+    return _flask_response(server.create_authorization_response(grant_user=person, grant=grant))
 
 
 @bp.post("/token")
 def token() -> Response:
-    return _server().create_token_response()
+    return _flask_response(_server().create_token_response())
 
 
 @bp.route("/userinfo", methods=["GET", "POST"])
 def userinfo() -> Response:
-    return _server().create_endpoint_response("userinfo")
+    return _flask_response(_server().create_endpoint_response("userinfo"))
 
 
 @bp.route("/end_session", methods=["GET", "POST"])
 def end_session() -> Response | tuple[str, int]:
     server = _server()
     try:
-        validated = server.validate_endpoint_request("end_session")
+        # The end-session endpoint validates into its own kind of request.
+        validated = cast(EndSessionRequest, server.validate_endpoint_request("end_session"))
     except OAuth2Error as error:
         return _message(error.description or error.error or "invalid_request", 400)
     asked_for = request.values.get("post_logout_redirect_uri")
@@ -157,13 +173,14 @@ def end_session() -> Response | tuple[str, int]:
         # instead of silently stopping here, so a misconfigured RP is noticed.
         return _message(f"post_logout_redirect_uri er ikke registreret for klienten: {asked_for}", 400)
     response = server.create_endpoint_response("end_session", validated)
-    return response if response is not None else _message(None, 200)
+    return _flask_response(response) if response is not None else _message(None, 200)
 
 
 def _authorization_error(error: OAuth2Error) -> Response | tuple[str, int]:
     if error.redirect_uri:
         # Client and redirect URI are known good: report the error to the client (RFC 6749 4.1.2.1).
-        return _server().handle_error_response(None, error)
+        # No request to pass: the Flask server's get_error_uri does not look at it.
+        return _flask_response(_server().handle_error_response(None, error))  # type: ignore[arg-type]
     return _message(error.description or error.error or "invalid_request", 400)
 
 

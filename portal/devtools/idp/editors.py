@@ -7,9 +7,9 @@ all libraries — the shape the portal expects from the organisation's IdP.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Final, Literal
 
-ALL_LIBRARIES = "*"
+ALL_LIBRARIES: Final = "*"
 
 
 @dataclass(frozen=True)

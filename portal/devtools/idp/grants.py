@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import cast
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer, ResourceProtector
-from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Request
+from authlib.oauth2.rfc6749 import ClientMixin, InvalidRequestError, OAuth2Request
 from authlib.oauth2.rfc6749.grants import AuthorizationCodeGrant
+from authlib.oauth2.rfc6749.requests import OAuth2Payload
 from authlib.oauth2.rfc6750 import BearerTokenValidator
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core import OpenIDCode, UserInfoEndpoint
+from authlib.oidc.core import UserInfo as UserInfoClaims
 from authlib.oidc.rpinitiated import EndSessionEndpoint, EndSessionRequest
 from flask import Flask
-from joserfc.jwk import KeySet, RSAKey
+from joserfc.jwk import KeySet, KeySetSerialization, RSAKey
 
 from portal.devtools.demo_data import DemoCitizen
 from portal.devtools.idp.editors import DemoEditor
@@ -64,8 +67,24 @@ class IdpState:
             claims[self.editor_claim] = editor.libraries_claim()
         return claims
 
-    def public_jwks(self) -> dict[str, list[dict[str, object]]]:
+    def public_jwks(self) -> KeySetSerialization:
         return {"keys": [self.key.as_dict(private=False)]}
+
+
+# authlib's requests carry what this IdP gave it: its clients (query_client) and its people
+# (grant_user); the stubs can only say ClientMixin and Any.
+def _client(request: OAuth2Request) -> IdpClient:
+    return cast(IdpClient, request.client)
+
+
+def _person(request: OAuth2Request) -> Person:
+    return cast(Person, request.user)
+
+
+def _payload(request: OAuth2Request) -> OAuth2Payload:
+    # Set by the Flask integration for every request it hands to grants and extensions.
+    assert request.payload is not None
+    return request.payload
 
 
 class IdpAuthorizationServer(AuthorizationServer):
@@ -73,16 +92,16 @@ class IdpAuthorizationServer(AuthorizationServer):
         self.idp = state
         super().__init__(app, query_client=state.clients.get, save_token=self._store_token)
 
-    def _store_token(self, token: dict[str, object], request: OAuth2Request) -> None:
+    def _store_token(self, token: dict[str, str | int], request: OAuth2Request) -> None:
         self.idp.store.add_token(
             AccessToken(
                 access_token=str(token["access_token"]),
-                client=request.client,
-                citizen=request.user,
+                client=_client(request),
+                citizen=_person(request),
                 scope=str(token["scope"]),
                 expires_in=int(token["expires_in"]),
             )
-        )  # type: ignore[call-overload]
+        )
 
 
 class S256CodeChallenge(CodeChallenge):
@@ -91,7 +110,7 @@ class S256CodeChallenge(CodeChallenge):
     SUPPORTED_CODE_CHALLENGE_METHOD = ["S256"]
 
     def validate_code_challenge(self, grant: AuthorizationCodeGrant, redirect_uri: str) -> None:
-        data = grant.request.payload.data
+        data = _payload(grant.request).data
         if not data.get("code_challenge"):
             raise InvalidRequestError("Missing 'code_challenge': PKCE is required.")
         if data.get("code_challenge_method") != "S256":
@@ -104,17 +123,19 @@ class CodeGrant(AuthorizationCodeGrant):
 
     @property
     def idp(self) -> IdpState:
-        return self.server.idp
+        server: IdpAuthorizationServer = self.server
+        return server.idp
 
     def save_authorization_code(self, code: str, request: OAuth2Request) -> None:
-        data = request.payload.data
+        payload = _payload(request)
+        data = payload.data
         self.idp.store.add_code(
             AuthorizationCode(
                 code=code,
-                client_id=request.client.client_id,
-                redirect_uri=request.payload.redirect_uri,
+                client_id=_client(request).client_id,
+                redirect_uri=payload.redirect_uri,
                 scope=request.scope,
-                citizen=request.user,
+                citizen=_person(request),
                 nonce=data.get("nonce"),
                 code_challenge=data["code_challenge"],
                 code_challenge_method=data["code_challenge_method"],
@@ -122,8 +143,8 @@ class CodeGrant(AuthorizationCodeGrant):
             )
         )
 
-    def query_authorization_code(self, code: str, client: IdpClient) -> AuthorizationCode | None:
-        return self.idp.store.take_code(code, client.client_id)
+    def query_authorization_code(self, code: str, client: ClientMixin) -> AuthorizationCode | None:
+        return self.idp.store.take_code(code, client.get_client_id())
 
     def delete_authorization_code(self, authorization_code: AuthorizationCode) -> None:
         """Nothing to do: `query_authorization_code` already took the code out."""
@@ -140,7 +161,7 @@ class IdToken(OpenIDCode):
         self.state = state
 
     def exists_nonce(self, nonce: str, request: OAuth2Request) -> bool:
-        return self.state.store.nonce_seen(request.payload.client_id, nonce)
+        return self.state.store.nonce_seen(_payload(request).client_id, nonce)
 
     def resolve_client_private_key(self, client: IdpClient) -> RSAKey:
         return self.state.key
@@ -154,8 +175,8 @@ class IdToken(OpenIDCode):
     def get_client_claims(self, client: IdpClient) -> dict[str, object]:
         return {"iss": self.state.issuer, "aud": client.client_id}
 
-    def generate_user_info(self, user: Person, scope: str) -> dict[str, object]:
-        return self.state.claims(user, in_id_token=True)
+    def generate_user_info(self, user: Person, scope: str) -> UserInfoClaims:
+        return UserInfoClaims(self.state.claims(user, in_id_token=True))
 
 
 class _TokenValidator(BearerTokenValidator):
@@ -174,8 +195,8 @@ class UserInfo(UserInfoEndpoint):
         super().__init__(resource_protector=protector)
         self.state = state
 
-    def generate_user_info(self, user: Person, scope: str) -> dict[str, object]:  # type: ignore[override]
-        return self.state.claims(user, in_id_token=False)
+    def generate_user_info(self, user: Person, scope: str) -> UserInfoClaims:
+        return UserInfoClaims(self.state.claims(user, in_id_token=False))
 
     def get_issuer(self) -> str:
         return self.state.issuer
@@ -194,10 +215,10 @@ class EndSession(EndSessionEndpoint):
 
     def is_post_logout_redirect_uri_legitimate(
         self,
-        request,
-        post_logout_redirect_uri,
-        client,  # type: ignore[no-untyped-def, override]
-        logout_hint,
+        request: OAuth2Request,
+        post_logout_redirect_uri: str,
+        client: IdpClient | None,
+        logout_hint: str | None,
     ) -> bool:
         # Reached only for a URI registered for this client_id. The portal leaves out
         # id_token_hint when the token carries a CPR number (URLs end up in logs), so
@@ -215,6 +236,7 @@ class EndSession(EndSessionEndpoint):
 def build_server(app: Flask, state: IdpState) -> IdpAuthorizationServer:
     server = IdpAuthorizationServer(app, state)
     server.register_grant(CodeGrant, [S256CodeChallenge(required=True), IdToken(state)])
-    server.register_endpoint(UserInfo(state))
+    # authlib registers its UserInfoEndpoint like this, though the class is no `Endpoint`.
+    server.register_endpoint(UserInfo(state))  # type: ignore[arg-type]
     server.register_endpoint(EndSession(state))
     return server

@@ -75,11 +75,13 @@ class IdpClient(ClientMixin):
     def get_client_id(self) -> str:
         return self.client_id
 
-    def get_default_redirect_uri(self) -> None:
+    # The stubs say str; authlib takes a missing default as "redirect_uri is required".
+    def get_default_redirect_uri(self) -> None:  # type: ignore[override]
         # OpenID Connect requires redirect_uri in every authorization request.
         return None
 
-    def get_allowed_scope(self, scope: str | None) -> str | None:
+    # The stubs say str -> str; authlib passes the request's scope (maybe None) and refuses on None.
+    def get_allowed_scope(self, scope: str | None) -> str | None:  # type: ignore[override]
         # Only OpenID Connect: a plain OAuth request (no "openid") gets no ID token and no nonce check.
         if not scope or "openid" not in scope.split():
             return None
@@ -129,7 +131,8 @@ class AuthorizationCode(AuthorizationCodeMixin):
     def get_auth_time(self) -> int:
         return self.auth_time
 
-    def get_acr(self) -> str | None:
+    # The stubs say str; authlib's own default returns None and leaves acr out for a falsy value.
+    def get_acr(self) -> str | None:  # type: ignore[override]
         # MitID's assurance level is a citizen's; an editor signs in at the organisation's IdP.
         return NSIS_SUBSTANTIAL if isinstance(self.citizen, DemoCitizen) else None
 

@@ -33,7 +33,7 @@ def upgrade() -> None:
     _record_baselines()
 
 
-def _library_fk(table: str) -> sa.Column:
+def _library_fk(table: str) -> sa.Column[int]:
     return sa.Column(
         "library_id",
         sa.Integer(),
