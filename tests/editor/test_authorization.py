@@ -3,6 +3,8 @@
 Lone edits Lyngby, Rasmus edits Rødovre, Ada administers all; Anne is a citizen signed in
 with MitID (no editor sign-in); the anonymous visitor has no session at all. A foreign library
 answers exactly like a library that does not exist (404), and a refused request changes nothing.
+Lyngby's children's library `lyngby-boern` shares Lyngby's slug as a prefix: being allowed to
+edit `lyngby` must not open it.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import pytest
 from flask import Flask
 
 from portal import clock, create_app
+from portal.devtools.demo import DEMO_LIBRARIES_FILE
 from portal.devtools.idp import DevIdp
 from portal.editor.guard import PUBLIC_ENDPOINTS
 from tests.editor.conftest import portal_settings
@@ -33,7 +36,14 @@ from tests.editor.helpers import (
     state,
 )
 
-LIBRARIES = ("lyngby", "rodovre")
+LIBRARIES = ("lyngby", "lyngby-boern", "rodovre")
+PREFIXED_LIBRARY = """
+[[library]]
+slug = "lyngby-boern"
+name = "Lyngby-Taarbæk Bibliotekerne, børn"
+agency_id = "DK-717301"
+cutoff_date = 2022-01-01
+"""
 UNKNOWN = "nowhere"
 CITIZEN, ANONYMOUS = "citizen", "anonymous"
 VISITORS = (LONE, RASMUS, ADA, CITIZEN, ANONYMOUS)
@@ -43,7 +53,10 @@ MAY_EDIT = {LONE: {"lyngby"}, RASMUS: {"rodovre"}, ADA: set(LIBRARIES), CITIZEN:
 @pytest.fixture(scope="module")
 def app(idp: DevIdp, tmp_path_factory: pytest.TempPathFactory) -> Flask:
     # One portal for the whole matrix: every case prepares what it needs and compares before/after.
-    app = create_app(portal_settings(idp.issuer, Path(tmp_path_factory.mktemp("matrix")) / "portal.sqlite3"))
+    folder = Path(tmp_path_factory.mktemp("matrix"))
+    libraries = folder / "libraries.toml"
+    libraries.write_text(DEMO_LIBRARIES_FILE.read_text(encoding="utf-8") + PREFIXED_LIBRARY, encoding="utf-8")
+    app = create_app(portal_settings(idp.issuer, folder / "portal.sqlite3", PORTAL_LIBRARIES_FILE=str(libraries)))
     app.config["TESTING"] = True
     return app
 

@@ -113,3 +113,22 @@ def test_fbs_down_is_503_without_figures(client: httpx.Client, stack: Stack) -> 
     body = response.json()
     assert body["providers"] == {"fbs": "error"}
     assert "total" not in body and "payable_here" not in body
+
+
+def test_where_the_debtor_system_says_less_than_fbs_its_figure_is_what_is_owed(
+    client: httpx.Client, stack: Stack
+) -> None:
+    # Bent's fee 523 is 30.00 in FBS; 10.00 of it was paid in Mit Betalingsoverblik, 20.00 is left.
+    http_login(client, stack.url, "demo-bent")
+    body = overview(client, stack).json()
+    [row] = [fee for fee in body["handed_over"]["fees"] if fee["fee_id"] == 523]
+    assert (row["amount"], row["fbs_amount"], row["claim_id"], row["counted"]) == (
+        "20.00",
+        "30.00",
+        "LTK-2024-0523",
+        True,
+    )
+    assert body["handed_over"]["total"] == "20.00"
+    # 650.00 + 60.00 still payable here, plus the debtor's 20.00 — never FBS's 30.00.
+    assert body["payable_here"]["total"] == "710.00"
+    assert body["total"] == "730.00"

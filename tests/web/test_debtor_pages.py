@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from decimal import Decimal
 
@@ -109,3 +110,57 @@ def test_no_cpr_number_in_any_debtor_url(client: httpx.Client, stack: Stack) -> 
     anne(client, stack)
     requests = stack.debtor_state.requests
     assert requests and all("0101901111" not in path + query for _method, path, query in requests)
+
+
+def summary_lines(html: str) -> list[str]:
+    """The summary's lines as a reader sees them: 'Betales her: 314,75 kr.'."""
+    summary = html[html.index('id="debt-summary"') :]
+    summary = summary[: summary.index("</div>")]
+    items = re.findall(r"<li>(.*?)</li>", summary, re.S)
+    # Only ASCII whitespace collapses: the no-break space between amount and "kr." is part of the text.
+    return [re.sub(r"[ \t\n]+", " ", re.sub(r"<[^>]+>", " ", item)).strip().replace(" :", ":") for item in items]
+
+
+@pytest.mark.parametrize(
+    ("person", "lines", "banner"),
+    [
+        # Anne: 314,75 payable here, 155,00 in Mit Betalingsoverblik.
+        ("demo-anne", ["Betales her: 314,75\xa0kr.", "Betales i Mit Betalingsoverblik: 155,00\xa0kr."], None),
+        # Bent, blocked: 710,00 payable here; only the debtor's 20,00 left in Mit Betalingsoverblik.
+        (
+            "demo-bent",
+            ["Betales her: 710,00\xa0kr.", "Betales i Mit Betalingsoverblik: 20,00\xa0kr."],
+            "Du kan betale 710,00\xa0kr. her med det samme.",
+        ),
+    ],
+)
+def test_each_summary_line_shows_its_own_sections_total(
+    client: httpx.Client, stack: Stack, person: str, lines: list[str], banner: str | None
+) -> None:
+    http_login(client, stack.url, person)
+    html = client.get(f"{stack.url}/lyngby/").text
+    assert summary_lines(html) == lines
+    if banner is not None:
+        assert banner in html
+
+
+@pytest.mark.parametrize(
+    ("code", "blocked_for_debts"),
+    [("O", False), ("U", False), ("E", True)],  # card reported stolen, excluded; over the debt limit
+)
+def test_only_a_debt_block_is_explained_as_one(
+    client: httpx.Client, stack: Stack, code: str, blocked_for_debts: bool
+) -> None:
+    block = {"blockedReason": code, "blockedSince": "2024-03-12", "message": "x"}
+    with stack.fbs_state.lock:
+        stack.fbs_state.blocks[1001] = [block]
+    try:
+        page = anne(client, stack).text
+        api = client.get(f"{stack.url}/api/v1/libraries/lyngby/overview").json()
+    finally:
+        with stack.fbs_state.lock:
+            del stack.fbs_state.blocks[1001]
+    assert ("Dit lånerkort er spærret på grund af ubetalte mellemværender" in page) is blocked_for_debts
+    assert ("Du kan betale 314,75\xa0kr. her med det samme." in page) is blocked_for_debts
+    assert api["blocked_for_fees"] is blocked_for_debts
+    assert 'data-total="all">469,75' in page  # the debts themselves are shown either way
