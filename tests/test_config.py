@@ -125,16 +125,20 @@ def test_the_environment_is_read_once() -> None:
     assert "LATE_VARIABLE" not in settings.environment
 
 
-def test_start_up_fails_with_one_line(tmp_path: Path) -> None:
-    env = {**os.environ, **PRODUCTION, "PORTAL_CACHE_TTL": "soon"}
-    result = subprocess.run(
+def start_up(env: dict[str, str], folder: Path) -> subprocess.CompletedProcess[str]:
+    """`portal.create_app()` in a process of its own, with exactly the environment `env`."""
+    return subprocess.run(
         [sys.executable, "-c", "import portal; portal.create_app()"],
         env=env,
         capture_output=True,
         text=True,
         timeout=60,
-        cwd=tmp_path,
+        cwd=folder,
     )
+
+
+def test_start_up_fails_with_one_line(tmp_path: Path) -> None:
+    result = start_up({**os.environ, **PRODUCTION, "PORTAL_CACHE_TTL": "soon"}, tmp_path)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         "gebyrportal: configuration error: PORTAL_CACHE_TTL: expected a whole number of seconds, got 'soon'"
@@ -143,14 +147,7 @@ def test_start_up_fails_with_one_line(tmp_path: Path) -> None:
 
 def test_start_up_without_configuration_names_the_missing_variable(tmp_path: Path) -> None:
     env = {name: value for name, value in os.environ.items() if not name.startswith("PORTAL_")}
-    result = subprocess.run(
-        [sys.executable, "-c", "import portal; portal.create_app()"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=tmp_path,
-    )
+    result = start_up(env, tmp_path)
     assert result.returncode == 2
     [line] = result.stderr.strip().splitlines()
     assert line.startswith("gebyrportal: configuration error: PORTAL_SECRET_KEY: required")

@@ -153,18 +153,21 @@ def test_not_a_borrower_is_remembered_as_none(monkeypatch: pytest.MonkeyPatch) -
     assert debtor.asked == []
 
 
+# A library logging in to FBS as a client of its own.
+OWN_LOGIN = Library(
+    slug="x",
+    name="X",
+    agency_id="DK-717300",
+    cutoff_date=date(2021, 6, 15),
+    fbs_username_env="X_FBS_USER",
+    fbs_password_env="X_FBS_PASSWORD",
+)
+
+
 def test_library_credentials_come_from_its_variables_as_read_at_start_up(monkeypatch: pytest.MonkeyPatch) -> None:
     up = use(FakeFbs([]), X_FBS_USER="xuser", X_FBS_PASSWORD="xpass")
-    library = Library(
-        slug="x",
-        name="X",
-        agency_id="DK-717300",
-        cutoff_date=date(2021, 6, 15),
-        fbs_username_env="X_FBS_USER",
-        fbs_password_env="X_FBS_PASSWORD",
-    )
     monkeypatch.setenv("X_FBS_PASSWORD", "changed after start-up")  # never read at request time
-    citizen_debts(up, library, CPR, memo()[0])
+    citizen_debts(up, OWN_LOGIN, CPR, memo()[0])
     citizen_debts(up, LIBRARY, CPR, memo()[0])
     assert up.logins == [
         ("DK-717300", FbsLogin("xuser", "xpass")),
@@ -174,17 +177,9 @@ def test_library_credentials_come_from_its_variables_as_read_at_start_up(monkeyp
 
 def test_unset_library_variable_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     up = use(FakeFbs([]), X_FBS_USER="xuser")
-    library = Library(
-        slug="x",
-        name="X",
-        agency_id="DK-717300",
-        cutoff_date=date(2021, 6, 15),
-        fbs_username_env="X_FBS_USER",
-        fbs_password_env="X_FBS_PASSWORD",
-    )
     monkeypatch.setenv("X_FBS_PASSWORD", "set only after start-up")
     with pytest.raises(UpstreamError, match="library x: environment variable X_FBS_PASSWORD"):
-        citizen_debts(up, library, CPR, memo()[0])
+        citizen_debts(up, OWN_LOGIN, CPR, memo()[0])
     assert up.logins == []
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 
 import httpx
 import pytest
@@ -86,20 +87,28 @@ def test_the_debtor_trickling_leaves_fbs_figures_and_the_note(citizen: httpx.Cli
     assert elapsed < TRICKLE_AT_LEAST / 2
 
 
-def test_pages_stuck_on_fbs_do_not_stall_another_page(citizen: httpx.Client, slow: Stack) -> None:
-    """More stuck overviews than the database pool has connections (each holds one while it waits)."""
-    stuck = 20
-    http_login(citizen, slow.url, "demo-anne")  # signed in, patron looked up: only fees remain
-    with slow.app.app_context():
+@contextmanager
+def stuck_overviews(
+    stack: Stack, citizen: httpx.Client, count: int, reached: int
+) -> Iterator[list[Future[httpx.Response]]]:
+    """`count` of Anne's overviews asked for at once, FBS trickling its fees; yields once `reached` wait on it."""
+    http_login(citizen, stack.url, "demo-anne")  # signed in, patron looked up: only fees remain
+    with stack.app.app_context():
         store.delete_many("fbs:DK-717300:1001:fees", "fbs:DK-717300:1001:patron", "debtor:DK-717300:1001:claims")
-    slow.fbs_state.trickle_answers(PAUSE, endpoint="fees")
-    fees_before = slow.fbs_state.call_count("fees")
-    with ThreadPoolExecutor(max_workers=stuck) as pool:
-        overviews = [pool.submit(citizen.get, f"{slow.url}/lyngby/") for _ in range(stuck)]
+    stack.fbs_state.trickle_answers(PAUSE, endpoint="fees")
+    fees_before = stack.fbs_state.call_count("fees")
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        overviews = [pool.submit(citizen.get, f"{stack.url}/lyngby/") for _ in range(count)]
         waited = time.monotonic()
-        while slow.fbs_state.call_count("fees") < fees_before + stuck // 2:
-            assert time.monotonic() - waited < TRICKLE_AT_LEAST / 4, "the overviews never reached FBS"
+        while stack.fbs_state.call_count("fees") < fees_before + reached:
+            assert time.monotonic() - waited < 5, "the overviews never reached FBS"
             time.sleep(0.01)
+        yield overviews
+
+
+def test_pages_stuck_on_fbs_do_not_stall_another_page(citizen: httpx.Client, slow: Stack) -> None:
+    """More stuck overviews than the database pool has connections."""
+    with stuck_overviews(slow, citizen, count=20, reached=10) as overviews:
         # Now at least half of them wait on a trickling FBS answer: another visitor's pages.
         with httpx.Client(timeout=TRICKLE_AT_LEAST) as visitor:
             started = time.monotonic()
@@ -138,24 +147,12 @@ def test_a_page_waiting_on_fbs_holds_no_database_connection(patient: Stack) -> N
     Were each overview holding its connection while FBS trickles, the index would wait for one to
     come free, that is until the stuck pages run out of their 10 s.
     """
-    stuck = 30
-    with httpx.Client(timeout=30) as citizen:
-        http_login(citizen, patient.url, "demo-anne")
-        with patient.app.app_context():
-            store.delete_many("fbs:DK-717300:1001:fees", "fbs:DK-717300:1001:patron", "debtor:DK-717300:1001:claims")
-        patient.fbs_state.trickle_answers(PAUSE, endpoint="fees")
-        fees_before = patient.fbs_state.call_count("fees")
-        with ThreadPoolExecutor(max_workers=stuck) as pool:
-            overviews = [pool.submit(citizen.get, f"{patient.url}/lyngby/") for _ in range(stuck)]
-            waited = time.monotonic()
-            while patient.fbs_state.call_count("fees") < fees_before + stuck:
-                assert time.monotonic() - waited < 5, "the overviews never reached FBS"
-                time.sleep(0.01)
-            with httpx.Client(timeout=30) as visitor:
-                started = time.monotonic()
-                index = visitor.get(f"{patient.url}/")
-                elapsed = time.monotonic() - started
-            assert index.status_code == 200 and "/lyngby/" in index.text
-            assert elapsed < 5  # half the budget the stuck pages hold out for
-            assert all(overview.result(timeout=30).status_code == 503 for overview in overviews)
-        patient.fbs_state.reset_faults()
+    with httpx.Client(timeout=30) as citizen, stuck_overviews(patient, citizen, count=30, reached=30) as overviews:
+        with httpx.Client(timeout=30) as visitor:
+            started = time.monotonic()
+            index = visitor.get(f"{patient.url}/")
+            elapsed = time.monotonic() - started
+        assert index.status_code == 200 and "/lyngby/" in index.text
+        assert elapsed < 5  # half the budget the stuck pages hold out for
+        assert all(overview.result(timeout=30).status_code == 503 for overview in overviews)
+    patient.fbs_state.reset_faults()
