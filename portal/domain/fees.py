@@ -91,3 +91,32 @@ class Patron:
     @property
     def blocked_for_fees(self) -> bool:
         return any(b.reason is BlockReason.DEBT_LIMIT for b in self.blocks)
+
+
+class PaymentStatus(str, Enum):
+    """FBS's answer for one fee of a registered payment; any other answer means not registered."""
+
+    REGISTERED = "paymentRegistered"
+    REGISTERED_BY_DIFFERENT_ORDER = "paymentRegisteredByDifferentOrderId"  # paid elsewhere meanwhile
+    NOT_ALLOWED_BY_CLIENT = "paymentNotAllowedByClient"  # handed over, or not payable here
+    UNKNOWN = "unknown"  # anything else FBS answered, or no answer for the fee
+
+    @classmethod
+    def from_fbs(cls, raw: object) -> PaymentStatus:
+        for member in cls:
+            if member.value == raw and member is not cls.UNKNOWN:
+                return member
+        return cls.UNKNOWN
+
+
+@dataclass(frozen=True)
+class PaymentConfirmation:
+    """FBS's confirmation of one fee of a payment order. Only REGISTERED for our order means paid by us."""
+
+    fee_id: int
+    status: PaymentStatus
+    confirmation_id: str | None = None
+
+    @property
+    def registered(self) -> bool:
+        return self.status is PaymentStatus.REGISTERED

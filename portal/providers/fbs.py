@@ -8,6 +8,7 @@ message names the operation and the agency — never a CPR number or session key
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -17,7 +18,7 @@ from urllib.parse import quote
 import httpx
 
 from portal.domain.cpr import require_cpr
-from portal.domain.fees import Fee, Patron
+from portal.domain.fees import Fee, Patron, PaymentConfirmation
 from portal.providers import fbs_parse
 from portal.providers.errors import UpstreamBadResponse, UpstreamError, UpstreamTimeout
 from portal.providers.http import budget_left, send
@@ -26,6 +27,8 @@ log = logging.getLogger(__name__)
 
 PROVIDER = "fbs"
 SESSION_HEADER = "X-Session"
+# Our order ids as FBS and the card gateway see them (the gateway's order reference, too).
+ORDER_ID = re.compile(r"[A-Za-z0-9-]{1,64}")
 T = TypeVar("T")
 
 # (base_url, agency id, username): whoever shares these may share a session key.
@@ -103,6 +106,22 @@ class FbsClient:
         params = {"includepaid": "true", "includenonpayable": "true"}
         data = self._call("fees", "GET", f"/external/{self._agency}/patron/{_id(patron_id)}/fees/v2", params=params)
         return self._parse("fees", fbs_parse.parse_fees, data)
+
+    def register_payment(self, patron_id: int, order_id: str, fee_ids: list[int]) -> dict[int, PaymentConfirmation]:
+        """Tell FBS the patron paid `fee_ids` in full under our `order_id`; FBS's answer per fee.
+
+        Idempotent per order id in FBS: repeating the call (after a crash or a timeout) gets the
+        same answers. Only a fee answered REGISTERED is paid by this order; never cached (a write).
+        """
+        if not ORDER_ID.fullmatch(order_id):
+            raise ValueError("order_id must be 1-64 characters A-Z, a-z, 0-9 or '-'")
+        if not fee_ids or len(set(fee_ids)) != len(fee_ids):
+            raise ValueError("fee_ids must be a non-empty list without repeats")
+        body = {"orderId": order_id, "feeId": [_id(fee_id) for fee_id in fee_ids]}
+        data = self._call(
+            "payment", "POST", f"/external/v1/{self._agency}/patron/{_id(patron_id)}/payment", json_body=body
+        )
+        return self._parse("payment", lambda raw: fbs_parse.parse_payment_confirmations(raw, order_id, fee_ids), data)
 
     # -- transport and session ----------------------------------------------
 

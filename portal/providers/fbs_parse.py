@@ -12,7 +12,16 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from portal.domain.fees import Block, BlockReason, Fee, FeeType, Material, Patron
+from portal.domain.fees import (
+    Block,
+    BlockReason,
+    Fee,
+    FeeType,
+    Material,
+    Patron,
+    PaymentConfirmation,
+    PaymentStatus,
+)
 from portal.domain.money import MAX_AMOUNT
 from portal.providers.json_fields import JsonFields
 
@@ -177,3 +186,31 @@ def parse_authenticated_patron(data: Any) -> int | None:
     if patron is None:
         return None
     return _int(_object(patron, "preauthenticated patron"), "patronId", "preauthenticated patron")
+
+
+def parse_payment_confirmations(data: Any, order_id: str, fee_ids: list[int]) -> dict[int, PaymentConfirmation]:
+    """A `PaymentConfirmation[]` answer to registering `fee_ids` under `order_id` -> one per fee asked for.
+
+    An answer about another order or another fee, or about a fee twice, is a bad answer: acting on it
+    could charge a citizen for what FBS did not register for us. A fee FBS leaves out of its answer
+    counts as not registered (UNKNOWN), like any status other than the three FBS documents.
+    """
+    items = _list(_decoded(data), "payment answer")
+    found: dict[int, PaymentConfirmation] = {}
+    for i, item in enumerate(items):
+        obj = _object(item, f"payment confirmation #{i}")
+        fee_id = _int(obj, "feeId", f"payment confirmation #{i}")
+        what = f"payment confirmation of fee {fee_id}"
+        if obj.get("orderId") != order_id:
+            _bad(f"{what}: orderId is not the order registered")
+        if fee_id not in fee_ids:
+            _bad(f"{what}: the fee was not part of the order")
+        if fee_id in found:
+            _bad(f"{what}: the fee is confirmed twice")
+        confirmation_id = obj.get("confirmationId")
+        found[fee_id] = PaymentConfirmation(
+            fee_id=fee_id,
+            status=PaymentStatus.from_fbs(obj.get("paymentStatus")),
+            confirmation_id=str(confirmation_id) if isinstance(confirmation_id, str | int) else None,
+        )
+    return {fee_id: found.get(fee_id, PaymentConfirmation(fee_id, PaymentStatus.UNKNOWN)) for fee_id in fee_ids}

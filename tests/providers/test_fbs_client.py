@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections.abc import Callable
@@ -13,7 +14,8 @@ import pytest
 
 from portal.devtools.demo_data import LYNGBY, RODOVRE
 from portal.devtools.fbs_sim import SimState
-from portal.domain.fees import BlockReason, FeeType
+from portal.domain.fees import BlockReason, FeeType, PaymentStatus
+from portal.providers import fbs_parse
 from portal.providers.errors import UpstreamBadResponse, UpstreamError, UpstreamTimeout
 from portal.providers.fbs import FbsClient, FbsCredentialsRejected, SessionKeyStore
 from portal.providers.http import make_timeout
@@ -290,3 +292,76 @@ def test_cpr_never_in_errors_or_logs(make_fbs: MakeFbs, sim_state: SimState, cap
         assert ANNE_CPR not in str(failure) and ANNE_CPR not in repr(failure.__cause__)
     assert caplog.records, "the failures should have been logged"
     assert ANNE_CPR not in caplog.text
+
+
+# -- registering a card payment ---------------------------------------------------------------
+
+
+def test_a_payment_is_registered_per_fee_and_the_fees_then_show_as_paid(fbs: FbsClient) -> None:
+    answer = fbs.register_payment(1001, "GP-1001-A", [501, 503])
+    assert {fee_id: c.status for fee_id, c in answer.items()} == {
+        501: PaymentStatus.REGISTERED,
+        503: PaymentStatus.REGISTERED,
+    }
+    assert all(c.registered for c in answer.values())
+    paid = {fee.fee_id: fee.paid for fee in fbs.get_fees(1001)}
+    assert paid[501] is not None and paid[503] is not None and paid[502] is None
+
+
+def test_registering_the_same_order_again_gets_the_same_answer(fbs: FbsClient, sim_state: SimState) -> None:
+    # After a crash or a timeout the same order id is sent again: FBS answers as the first time.
+    first = fbs.register_payment(1001, "GP-1001-B", [502])
+    again = fbs.register_payment(1001, "GP-1001-B", [502])
+    assert first == again and first[502].registered
+    assert sim_state.calls["payment"] == 2
+
+
+def test_a_fee_paid_by_another_order_meanwhile_is_not_registered_for_ours(fbs: FbsClient) -> None:
+    fbs.register_payment(1001, "GP-COUNTER", [504])  # paid elsewhere (at the counter, another tab)
+    answer = fbs.register_payment(1001, "GP-1001-C", [504, 501])
+    assert answer[504].status is PaymentStatus.REGISTERED_BY_DIFFERENT_ORDER and not answer[504].registered
+    assert answer[501].registered
+
+
+def test_a_handed_over_fee_is_not_allowed(fbs: FbsClient) -> None:
+    answer = fbs.register_payment(1001, "GP-1001-D", [505])
+    assert answer[505].status is PaymentStatus.NOT_ALLOWED_BY_CLIENT and not answer[505].registered
+
+
+@pytest.mark.parametrize(
+    ("confirmations", "problem"),
+    [
+        ([{"orderId": "someone-else", "feeId": 501, "paymentStatus": "paymentRegistered"}], "orderId"),
+        ([{"orderId": "GP-X", "feeId": 999, "paymentStatus": "paymentRegistered"}], "not part of the order"),
+        (
+            [
+                {"orderId": "GP-X", "feeId": 501, "paymentStatus": "paymentRegistered"},
+                {"orderId": "GP-X", "feeId": 501, "paymentStatus": "paymentRegistered"},
+            ],
+            "twice",
+        ),
+        ({"orderId": "GP-X"}, "not a list"),
+    ],
+)
+def test_an_answer_about_another_order_or_fee_is_a_bad_answer(confirmations: object, problem: str) -> None:
+    with pytest.raises(UpstreamBadResponse, match=problem):
+        fbs_parse.parse_payment_confirmations(json.dumps(confirmations), "GP-X", [501])
+
+
+def test_an_unknown_status_or_a_missing_fee_counts_as_not_registered() -> None:
+    raw = [{"orderId": "GP-X", "feeId": 501, "paymentStatus": "paymentPending"}]
+    answer = fbs_parse.parse_payment_confirmations(json.dumps(raw), "GP-X", [501, 502])
+    assert answer[501].status is PaymentStatus.UNKNOWN and answer[502].status is PaymentStatus.UNKNOWN
+    assert not any(c.registered for c in answer.values())
+    # The same answer with the documented status is registered: the status is what decides.
+    raw[0]["paymentStatus"] = "paymentRegistered"
+    assert fbs_parse.parse_payment_confirmations(json.dumps(raw), "GP-X", [501])[501].registered
+
+
+@pytest.mark.parametrize(("order_id", "fee_ids"), [("", [501]), ("GP 1", [501]), ("x" * 65, [501]), ("GP-1", [])])
+def test_a_malformed_order_is_refused_before_fbs_is_asked(
+    fbs: FbsClient, sim_state: SimState, order_id: str, fee_ids: list[int]
+) -> None:
+    with pytest.raises(ValueError):
+        fbs.register_payment(1001, order_id, fee_ids)
+    assert sim_state.calls["payment"] == 0
