@@ -1,6 +1,8 @@
 """The text keys of a library's page and their default wording (Danish and English).
 
-Adapted from Lyngby-Taarbæk Bibliotekerne's payment page. Texts are safe HTML
+Adapted from Lyngby-Taarbæk Bibliotekerne's payment page, less its promise of card payment on the page:
+the portal takes no card payments yet, so no default may offer it (the kodelinje and Mit
+Betalingsoverblik ways stand). Texts are safe HTML
 fragments; `{cutoff_date}` is replaced by the library's current cut-off date,
 formatted for the reader's language, wherever the page shows a text. The seed
 said NemID; today it is MitID.
@@ -42,8 +44,7 @@ _DA: dict[str, str] = {
         "<p>Her på siden kan du se, om du har mellemværender med biblioteket, og hvor de ligger:</p>"
         "<ul>"
         "<li>Mellemværender oprettet før {cutoff_date} ligger i bibliotekssystemet. Du kan betale dem "
-        "her på siden med betalingskort eller i (net)banken med indbetalingskort – kodelinjen står "
-        "nedenfor.</li>"
+        "i (net)banken med indbetalingskort – kodelinjen står nedenfor.</li>"
         "<li>Mellemværender oprettet fra og med {cutoff_date} er overført til kommunens økonomisystem. "
         "Du betaler dem i Mit Betalingsoverblik med betalingskort, MobilePay eller indbetalingskort i "
         "(net)banken – kodelinjen finder du i Mit Betalingsoverblik.</li>"
@@ -52,7 +53,7 @@ _DA: dict[str, str] = {
     ),
     PAYABLE_HERE_TITLE: "Betales her",
     PAYABLE_HERE_TEXT: (
-        "Mellemværender oprettet før {cutoff_date} kan betales her med betalingskort eller i "
+        "Mellemværender oprettet før {cutoff_date} ligger stadig i bibliotekssystemet og betales i "
         "(net)banken med indbetalingskort og kodelinjen nedenfor."
     ),
     HANDED_OVER_TITLE: "Betales i Mit Betalingsoverblik",
@@ -84,9 +85,8 @@ _EN: dict[str, str] = {
         "in Mit Betalingsoverblik.</p>"
         "<p>This page shows whether you owe the library anything, and where each debt is held:</p>"
         "<ul>"
-        "<li>Debts created before {cutoff_date} are held in the library system. You can pay them here "
-        "by payment card, or in your (online) bank with a payment slip – the code line is shown "
-        "below.</li>"
+        "<li>Debts created before {cutoff_date} are held in the library system. You can pay them in your "
+        "(online) bank with a payment slip – the code line is shown below.</li>"
         "<li>Debts created on or after {cutoff_date} have been transferred to the municipality's "
         "finance system. You pay them in Mit Betalingsoverblik by payment card, MobilePay or a payment "
         "slip in your (online) bank – you will find the code line in Mit Betalingsoverblik.</li>"
@@ -95,8 +95,8 @@ _EN: dict[str, str] = {
     ),
     PAYABLE_HERE_TITLE: "Pay here",
     PAYABLE_HERE_TEXT: (
-        "Debts created before {cutoff_date} can be paid here by payment card, or in your (online) "
-        "bank with a payment slip and the code line below."
+        "Debts created before {cutoff_date} are still held in the library system and are paid in your "
+        "(online) bank with a payment slip and the code line below."
     ),
     HANDED_OVER_TITLE: "Pay in Mit Betalingsoverblik",
     HANDED_OVER_TEXT: (

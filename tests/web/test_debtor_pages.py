@@ -130,7 +130,7 @@ def summary_lines(html: str) -> list[str]:
         (
             "demo-bent",
             ["Betales her: 710,00\xa0kr.", "Betales i Mit Betalingsoverblik: 20,00\xa0kr."],
-            "Du kan betale 710,00\xa0kr. her med det samme.",
+            "Du kan betale 710,00\xa0kr. til biblioteket med det samme i (net)banken med kodelinjen nedenfor.",
         ),
     ],
 )
@@ -161,6 +161,6 @@ def test_only_a_debt_block_is_explained_as_one(
         with stack.fbs_state.lock:
             del stack.fbs_state.blocks[1001]
     assert ("Dit lånerkort er spærret på grund af ubetalte mellemværender" in page) is blocked_for_debts
-    assert ("Du kan betale 314,75\xa0kr. her med det samme." in page) is blocked_for_debts
+    assert ("Du kan betale 314,75\xa0kr. til biblioteket med det samme" in page) is blocked_for_debts
     assert api["blocked_for_fees"] is blocked_for_debts
     assert 'data-total="all">469,75' in page  # the debts themselves are shown either way
