@@ -48,3 +48,25 @@ def _checked(amount: Decimal) -> Decimal:
     if not amount.is_finite():
         raise ValueError(f"amount must be a finite number, got {amount}")
     return amount
+
+
+# -- whole øre, as card gateways count (Nexi Checkout: integers in minor units) -----------------
+# `to_ore` above rounds kroner to two decimals; these convert exactly between Decimal kroner and an
+# int of øre, and refuse what is not a whole number of øre instead of rounding it.
+
+
+def as_ore(amount: Decimal) -> int:
+    """`amount` kroner as whole øre: Decimal('0.29') -> 29. Raises ValueError for a fraction of an øre."""
+    with localcontext() as ctx:
+        ctx.prec = _SUM_PRECISION
+        ore = _checked(amount) * 100
+    if ore != ore.to_integral_value():
+        raise ValueError(f"amount has a fraction of an øre: {amount}")
+    return int(ore)
+
+
+def from_ore(ore: int) -> Decimal:
+    """Whole øre as Decimal kroner with two decimals: 29 -> Decimal('0.29')."""
+    if not isinstance(ore, int) or isinstance(ore, bool):
+        raise TypeError(f"øre must be an int, got {type(ore).__name__}")
+    return Decimal(ore).scaleb(-2)

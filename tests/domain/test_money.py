@@ -40,3 +40,27 @@ def test_float_is_refused() -> None:
 def test_non_finite_amounts_are_refused(amount: str) -> None:
     with pytest.raises(ValueError, match="finite"):
         money.total([Decimal("1.00"), Decimal(amount)])
+
+
+@pytest.mark.parametrize(
+    ("amount", "ore"), [("0.29", 29), ("0.1", 10), ("60", 6000), ("60.50", 6050), ("0", 0), ("-1.01", -101)]
+)
+def test_as_ore_is_exact(amount: str, ore: int) -> None:
+    assert money.as_ore(Decimal(amount)) == ore
+    assert money.from_ore(ore) == Decimal(amount)
+
+
+def test_as_ore_refuses_a_fraction_of_an_ore() -> None:
+    with pytest.raises(ValueError, match="fraction of an øre"):
+        money.as_ore(Decimal("0.295"))
+    with pytest.raises(TypeError):
+        money.as_ore(0.29)  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        money.as_ore(Decimal("NaN"))
+
+
+def test_from_ore_has_two_decimals() -> None:
+    assert str(money.from_ore(29)) == "0.29"
+    assert str(money.from_ore(6000)) == "60.00"
+    with pytest.raises(TypeError):
+        money.from_ore(True)

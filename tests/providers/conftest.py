@@ -3,23 +3,28 @@
 from __future__ import annotations
 
 import socket
+import threading
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 import pytest
-from flask import Flask
+from flask import Flask, request
 
 import portal.kvstore
 from portal.config import Settings
-from portal.devtools import debtor_sim
+from portal.devtools import debtor_sim, nexi_sim
 from portal.devtools.demo import DEV_FBS_PASSWORD, DEV_FBS_USERNAME
 from portal.devtools.demo_data import LYNGBY
 from portal.devtools.fbs_sim import SimState, start_fbs_sim, stop_fbs_sim
+from portal.devtools.simulators import serve_in_thread
 from portal.providers import setup
 from portal.providers.cache import CachedDebtor, CachedFbs
 from portal.providers.credentials import FbsLogin
 from portal.providers.fbs import FbsClient, SessionKeyStore
 from portal.providers.http import make_timeout
+from portal.providers.nexi import NexiClient
 from tests.support.settings import test_settings
 
 
@@ -131,3 +136,59 @@ def debtor_for(agency_id: str) -> CachedDebtor | None:
 
 def forget_patron(agency_id: str, patron_id: int) -> None:
     setup.upstreams().cache.forget_patron(agency_id, patron_id)
+
+
+# -- the Nexi simulator, its client, and a receiver for its webhooks ---------------------------
+
+
+@pytest.fixture
+def nexi_state() -> nexi_sim.SimState:
+    return nexi_sim.SimState()
+
+
+@pytest.fixture
+def nexi_url(nexi_state: nexi_sim.SimState) -> Iterator[str]:
+    server = nexi_sim.start_nexi_sim("127.0.0.1", 0, nexi_state)
+    yield f"http://127.0.0.1:{server.port}"
+    nexi_sim.stop_nexi_sim(server)
+
+
+@pytest.fixture
+def nexi(http: httpx.Client, nexi_url: str) -> NexiClient:
+    return NexiClient(http, nexi_url, nexi_sim.DEV_NEXI_SECRET_KEY)
+
+
+@dataclass
+class WebhookReceiver:
+    """A loopback endpoint recording the webhooks posted to it; `statuses` answer the next ones (then 200)."""
+
+    url: str = ""
+    received: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (Authorization, body)
+    statuses: list[int] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def app(self) -> Flask:
+        app = Flask("webhook-receiver")
+
+        @app.post("/hook")
+        def hook() -> tuple[str, int]:
+            with self.lock:
+                self.received.append((request.headers.get("Authorization", ""), request.get_json(force=True)))
+                status = self.statuses.pop(0) if self.statuses else 200
+            return "", status
+
+        return app
+
+    def events(self) -> list[str]:
+        with self.lock:
+            return [body["event"] for _, body in self.received]
+
+
+@pytest.fixture
+def webhook_receiver() -> Iterator[WebhookReceiver]:
+    receiver = WebhookReceiver()
+    server = serve_in_thread(receiver.app(), "127.0.0.1", 0, "webhook-receiver")
+    receiver.url = f"http://127.0.0.1:{server.port}/hook"
+    yield receiver
+    server.shutdown()
+    server.server_close()
