@@ -9,6 +9,8 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page
 
+from portal.web import citizen
+from portal.web.security import LAST_RESORT_PAGE
 from tests.browser.conftest import sign_in
 from tests.support.stack import Stack
 
@@ -64,5 +66,23 @@ def test_login_failed_page(page: Page, stack: Stack) -> None:
     page.goto(f"{stack.url}/lyngby/login")
     page.get_by_role("button", name="Afbryd login").click()
     assert page.get_by_role("alert").count() == 1
+    found = violations(page)
+    assert found == [], json.dumps(found, indent=1)
+
+
+def test_the_last_resort_page(page: Page) -> None:
+    """The fixed page served when even the error handling fails."""
+    page.set_content(LAST_RESORT_PAGE.decode("utf-8"))
+    found = violations(page)
+    assert found == [], json.dumps(found, indent=1)
+
+
+def test_the_friendly_500_page(page: Page, stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(slug: str) -> None:
+        raise RuntimeError("a bug, for the test")
+
+    monkeypatch.setattr(citizen, "library_or_404", broken)
+    response = page.goto(f"{stack.url}/lyngby/")
+    assert response is not None and response.status == 500
     found = violations(page)
     assert found == [], json.dumps(found, indent=1)
