@@ -62,6 +62,8 @@ class Settings:
     # The municipality's debtor-status API (issue 3); None: not configured, FBS data only.
     debtor_base_url: str | None = None
     debtor_api_key: str | None = field(default=None, repr=False)
+    # Nexi Checkout's API (card payment, issue 8); None: not configured. Keys are per library.
+    nexi_base_url: str | None = None
     # The environment as it was at start-up: libraries name their FBS credentials' variables.
     environment: Mapping[str, str] = field(default_factory=dict, repr=False)
 
@@ -195,6 +197,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         session_lifetime=_number(env, "PORTAL_SESSION_LIFETIME", 1800, int),
         trusted_proxies=_proxies(env),
         environment=env,
+        nexi_base_url=_nexi_base_url(env),
         **_debtor_settings(env),
         **_editor_settings(env),
     )
@@ -223,6 +226,21 @@ def _editor_settings(env: Mapping[str, str]) -> dict[str, Any]:
     }
 
 
+def _https_url(env: Mapping[str, str], name: str, what: str, why: str) -> str:
+    """An http(s) URL that is https:// unless it points at this machine."""
+    url = _url(env, name, what)
+    if urlparse(url).scheme != "https" and urlparse(url).hostname not in LOOPBACK_HOSTS:
+        raise ConfigError(f"{name}: must be https:// ({why}), got {url!r}")
+    return url
+
+
+def _nexi_base_url(env: Mapping[str, str]) -> str | None:
+    """Nexi Checkout's API base URL, or None when PORTAL_NEXI_BASE_URL is unset."""
+    if not env.get("PORTAL_NEXI_BASE_URL", "").strip():
+        return None
+    return _https_url(env, "PORTAL_NEXI_BASE_URL", "Nexi Checkout's API", "payments and secret keys are sent")
+
+
 def _debtor_settings(env: Mapping[str, str]) -> dict[str, Any]:
     """The debtor-status API, only when PORTAL_DEBTOR_BASE_URL is set."""
     url = env.get("PORTAL_DEBTOR_BASE_URL", "").strip()
@@ -231,10 +249,8 @@ def _debtor_settings(env: Mapping[str, str]) -> dict[str, Any]:
         if key:
             raise ConfigError("PORTAL_DEBTOR_API_KEY: set PORTAL_DEBTOR_BASE_URL too, or remove the key")
         return {}
-    url = _url(env, "PORTAL_DEBTOR_BASE_URL", "the debtor-status API")
     # Every call carries a CPR number in its body: plain HTTP only on this machine.
-    if urlparse(url).scheme != "https" and urlparse(url).hostname not in LOOPBACK_HOSTS:
-        raise ConfigError(f"PORTAL_DEBTOR_BASE_URL: must be https:// (CPR numbers are sent), got {url!r}")
+    url = _https_url(env, "PORTAL_DEBTOR_BASE_URL", "the debtor-status API", "CPR numbers are sent")
     if not key:
         raise ConfigError("PORTAL_DEBTOR_API_KEY: required with PORTAL_DEBTOR_BASE_URL")
     return {"debtor_base_url": url, "debtor_api_key": key}

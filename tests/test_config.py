@@ -110,6 +110,18 @@ def test_plain_http_base_url_only_on_this_machine() -> None:
         assert settings.base_url == url.rstrip("/") and not settings.secure
 
 
+def test_nexi_base_url_is_optional_and_https_unless_on_this_machine() -> None:
+    assert load_settings(PRODUCTION).nexi_base_url is None
+    assert load_settings({**PRODUCTION, "PORTAL_NEXI_BASE_URL": "  "}).nexi_base_url is None
+    settings = load_settings({**PRODUCTION, "PORTAL_NEXI_BASE_URL": "https://api.dibspayment.eu/"})
+    assert settings.nexi_base_url == "https://api.dibspayment.eu"
+    local = load_settings({**PRODUCTION, "PORTAL_NEXI_BASE_URL": "http://127.0.0.1:5004"})
+    assert local.nexi_base_url == "http://127.0.0.1:5004"
+    for bad in ("http://api.dibspayment.eu", "api.dibspayment.eu"):
+        with pytest.raises(ConfigError, match="^PORTAL_NEXI_BASE_URL: "):
+            load_settings({**PRODUCTION, "PORTAL_NEXI_BASE_URL": bad})
+
+
 def test_secrets_stay_out_of_the_settings_repr() -> None:
     settings = load_settings({**PRODUCTION, "LYNGBY_FBS_PASSWORD": "library-secret"})
     assert settings.environment["LYNGBY_FBS_PASSWORD"] == "library-secret"  # the snapshot, for libraries

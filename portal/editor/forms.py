@@ -1,7 +1,7 @@
 """The editor form's fields, their labels, and the storage's refusals as messages next to them.
 
 Field names follow docs/editing-contract.md: `name`, `cutoff_date`, `kodelinje`,
-`payment_overview_url` and `text.<language>.<key>`. The storage checks the values (the same
+`payment_overview_url`, `payment_terms_url` and `text.<language>.<key>`. The storage checks the values (the same
 rules as the libraries file); this module only says, in the editor's language, what was wrong.
 """
 
@@ -19,7 +19,7 @@ from portal.libraries.defaults import LANGUAGES, TEXT_KEYS
 from portal.libraries.texts import KNOWN_PLACEHOLDERS, find_placeholders
 from portal.libraries.validation import RuleError, parse_iso_date
 
-PLAIN_FIELDS = ("name", "cutoff_date", "kodelinje", "payment_overview_url")
+PLAIN_FIELDS = ("name", "cutoff_date", "kodelinje", "payment_overview_url", "payment_terms_url")
 # The schedule form's own fields (its cut-off date must not share the main form's error slot).
 EFFECTIVE_FROM, SCHEDULED_CUTOFF = "effective_from", "scheduled_cutoff_date"
 
@@ -53,12 +53,14 @@ PLAIN_LABELS: dict[str, LazyString] = {
     "cutoff_date": _l("Cut-off date"),
     "kodelinje": _l("Code line (kodelinje)"),
     "payment_overview_url": _l("Address of Mit Betalingsoverblik"),
+    "payment_terms_url": _l("Address of the terms for card payment"),
     EFFECTIVE_FROM: _l("From"),
     SCHEDULED_CUTOFF: _l("New cut-off date"),
     # Only the libraries file sets these; they appear in the history of a load.
     "agency_id": _l("FBS agency"),
     "fbs_username_env": _l("Variable with the FBS user name"),
     "fbs_password_env": _l("Variable with the FBS password"),
+    "nexi_secret_key_env": _l("Variable with the Nexi secret key"),
 }
 
 _MESSAGES: dict[str, LazyString] = {

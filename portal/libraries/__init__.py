@@ -11,11 +11,11 @@ log = logging.getLogger(__name__)
 
 
 def init_app(app: Flask) -> None:
-    """Register the `libraries` CLI, load PORTAL_LIBRARIES_FILE, check every library's FBS login.
+    """Register the `libraries` CLI, load PORTAL_LIBRARIES_FILE, check every library's variables.
 
     Start-up applies only the libraries whose entry changed since it was last applied, so a
     restart never undoes what editors published. A bad file, or a library naming an FBS
-    credentials variable that is not set, stops start-up with one line naming it.
+    credentials or Nexi secret key variable that is not set, stops start-up with one line naming it.
     """
     from portal.libraries.cli import libraries_cli
 
@@ -43,11 +43,13 @@ def _load_at_startup(app: Flask, path: Path) -> None:
 
 def _check_logins(app: Flask) -> None:
     from portal.libraries.repository import stored_libraries
-    from portal.providers.credentials import MissingCredentials, check_logins
+    from portal.providers.credentials import MissingCredentials, check_logins, check_nexi_keys
 
     with app.extensions["portal.db"]() as session:
         libraries = stored_libraries(session)
+    environment = app.config["PORTAL_SETTINGS"].environment
     try:
-        check_logins((library.login_variables() for library in libraries), app.config["PORTAL_SETTINGS"].environment)
+        check_logins((library.login_variables() for library in libraries), environment)
+        check_nexi_keys((library.nexi_variables() for library in libraries), environment)
     except MissingCredentials as exc:
         raise SystemExit(f"gebyrportal: configuration error: {exc}") from None

@@ -15,6 +15,7 @@ from portal.libraries.fields import (
     KODELINJE,
     NAME,
     PAYMENT_OVERVIEW_URL,
+    PAYMENT_TERMS_URL,
     TEXT_FIELDS,
     Fields,
     flatten,
@@ -30,7 +31,7 @@ from portal.libraries.validation import (
     parse_iso_date,
 )
 
-__all__ = ["ValidationFailed", "check_stored_characters", "form_values", "parse_form"]
+__all__ = ["ValidationFailed", "check_card_payment_terms", "check_stored_characters", "form_values", "parse_form"]
 
 
 class ValidationFailed(Exception):
@@ -75,6 +76,8 @@ _PARSERS: dict[str, Callable[[str], str | None]] = {
     CUTOFF_DATE: _required(_iso_date),
     KODELINJE: _optional(canonical_kodelinje),
     PAYMENT_OVERVIEW_URL: _optional(check_payment_overview_url),
+    # The same URL rule: https://, no user or password (issue 8, card payment's terms).
+    PAYMENT_TERMS_URL: _optional(check_payment_overview_url),
     **dict.fromkeys(TEXT_FIELDS, clean_text),
 }
 
@@ -118,3 +121,14 @@ def check_stored_characters(fields: Mapping[str, str | None]) -> None:
             problems[name] = problem
     if problems:
         raise ValidationFailed(problems)
+
+
+def check_card_payment_terms(library: Library) -> None:
+    """Refuse, at `payment_terms_url`, a library that names a Nexi secret key but has no payment terms.
+
+    The libraries file refuses that combination too: card payment needs terms the citizen can read.
+    """
+    if library.nexi_secret_key_env is not None and not library.payment_terms_url:
+        raise ValidationFailed.one(
+            PAYMENT_TERMS_URL, "required", "is required: this library takes card payment, which needs its terms"
+        )

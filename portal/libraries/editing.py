@@ -16,7 +16,13 @@ from sqlalchemy import CursorResult, Table, select, update
 from sqlalchemy.orm import Session
 
 from portal import clock
-from portal.libraries.edit_input import ValidationFailed, check_stored_characters, form_values, parse_form
+from portal.libraries.edit_input import (
+    ValidationFailed,
+    check_card_payment_terms,
+    check_stored_characters,
+    form_values,
+    parse_form,
+)
 from portal.libraries.editor_state import (
     EditorState,
     NotFound,
@@ -66,7 +72,9 @@ def save_draft(session: Session, slug: str, form: Mapping[str, str], editor: str
     """Replace the library's draft with the submitted form (all fields checked first)."""
     fields = parse_form(form)  # ValidationFailed before the database is touched
     with _change(session, slug, version) as row:
-        base = flatten(visible_library(row, clock.now()))
+        current = visible_library(row, clock.now())
+        check_card_payment_terms(with_fields(current, fields, EDITABLE_FIELDS))
+        base = flatten(current)
         draft = find_draft(session, row.id) or DraftRow(library_id=row.id)
         draft.data = {"fields": sparse(fields), "base": sparse({name: base[name] for name in EDITABLE_FIELDS})}
         draft.saved_by, draft.saved_at = editor, clock.now()
@@ -96,6 +104,7 @@ def publish(session: Session, slug: str, editor: str, version: str) -> Revision:
         current = visible_library(row, clock.now())
         published = merged_draft(current, draft.data)
         check_stored_characters(flatten(published))  # before the database refuses them (NUL on PostgreSQL)
+        check_card_payment_terms(published)  # the file may have named a Nexi key since the draft was saved
         revision = publish_library(session, row, published, before=flatten(current), action="publish", by=editor)
         session.delete(draft)
         session.flush()
@@ -117,6 +126,7 @@ def restore(session: Session, slug: str, number: int, editor: str, version: str)
         current = visible_library(row, clock.now())
         restored = with_fields(current, source.snapshot, EDITABLE_FIELDS)
         check_stored_characters(flatten(restored))  # a version stored before the rule existed
+        check_card_payment_terms(restored)  # a version from before the library took card payment
         revision = publish_library(
             session, row, restored, before=flatten(current), action="restore", by=editor, restored_from=number
         )

@@ -1,10 +1,10 @@
 """A library as flat fields named like the editor form: for drafts, history and comparisons.
 
-`name`, `cutoff_date` (ISO), `kodelinje`, `payment_overview_url`, `text.<language>.<key>`, and
-the operator's fields only the libraries file sets (`agency_id`, `fbs_username_env`,
-`fbs_password_env`). A value is a string, or None when unset (a text then uses its default).
-One flat shape makes "what changed" a plain dictionary comparison and lets history store a
-library as JSON.
+`name`, `cutoff_date` (ISO), `kodelinje`, `payment_overview_url`, `payment_terms_url`,
+`text.<language>.<key>`, and the operator's fields only the libraries file sets (`agency_id`,
+`fbs_username_env`, `fbs_password_env`, `nexi_secret_key_env`). A value is a string, or None
+when unset (a text then uses its default). One flat shape makes "what changed" a plain
+dictionary comparison and lets history store a library as JSON.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ __all__ = [
 Fields = dict[str, str | None]
 
 NAME, CUTOFF_DATE, KODELINJE, PAYMENT_OVERVIEW_URL = ("name", "cutoff_date", "kodelinje", "payment_overview_url")
+PAYMENT_TERMS_URL = "payment_terms_url"
 
 
 def text_field(language: str, key: str) -> str:
@@ -41,9 +42,9 @@ def text_field(language: str, key: str) -> str:
 
 TEXT_FIELDS: tuple[str, ...] = tuple(text_field(language, key) for language in LANGUAGES for key in TEXT_KEYS)
 # What editors may change (and a restore brings back).
-EDITABLE_FIELDS: tuple[str, ...] = (NAME, CUTOFF_DATE, KODELINJE, PAYMENT_OVERVIEW_URL) + TEXT_FIELDS
-# Which FBS agency and credentials a library uses are the operator's business, set in the file.
-OPERATOR_FIELDS: tuple[str, ...] = ("agency_id", "fbs_username_env", "fbs_password_env")
+EDITABLE_FIELDS: tuple[str, ...] = (NAME, CUTOFF_DATE, KODELINJE, PAYMENT_OVERVIEW_URL, PAYMENT_TERMS_URL) + TEXT_FIELDS
+# Which FBS agency, FBS credentials and Nexi key a library uses are the operator's business, set in the file.
+OPERATOR_FIELDS: tuple[str, ...] = ("agency_id", "fbs_username_env", "fbs_password_env", "nexi_secret_key_env")
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ def flatten(library: Library) -> Fields:
         CUTOFF_DATE: _iso(library.cutoff_date),
         KODELINJE: library.kodelinje,
         PAYMENT_OVERVIEW_URL: library.payment_overview_url,
+        PAYMENT_TERMS_URL: library.payment_terms_url,
     }
     for language in LANGUAGES:
         own = library.explicit_texts(language)
@@ -92,11 +94,13 @@ def with_fields(library: Library, fields: Mapping[str, str | None], names: tuple
         cutoff_date=date.fromisoformat(cutoff) if cutoff else library.cutoff_date,
         kodelinje=merged[KODELINJE],
         payment_overview_url=merged[PAYMENT_OVERVIEW_URL],
+        payment_terms_url=merged[PAYMENT_TERMS_URL],
         texts=texts,
         # The OPERATOR_FIELDS; agency_id is always set: flatten() copied it from `library`.
         agency_id=cast(str, merged["agency_id"]),
         fbs_username_env=merged["fbs_username_env"],
         fbs_password_env=merged["fbs_password_env"],
+        nexi_secret_key_env=merged["nexi_secret_key_env"],
     )
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from portal.libraries.defaults import TEXT_KEYS, default_text
-from portal.providers.credentials import LoginVariables
+from portal.providers.credentials import LoginVariables, NexiVariables, resolve_nexi_secret_key
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,10 @@ class Library:
     payment_overview_url: str | None = None
     fbs_username_env: str | None = None
     fbs_password_env: str | None = None
+    # Card payment (issue 8): the variable holding the library's own Nexi secret key, and the
+    # terms a citizen accepts; the loader refuses the variable without the terms.
+    nexi_secret_key_env: str | None = None
+    payment_terms_url: str | None = None
     # A dict is not hashable; leave it out of the generated __hash__.
     texts: Mapping[str, Mapping[str, str]] = field(default_factory=dict, hash=False)
 
@@ -51,3 +55,14 @@ class Library:
     def login_variables(self) -> LoginVariables:
         """The variables naming this library's own FBS login (both None: the deployment's)."""
         return LoginVariables(self.slug, self.fbs_username_env, self.fbs_password_env)
+
+    def nexi_variables(self) -> NexiVariables:
+        """The variable naming this library's Nexi secret key (None: no card payment)."""
+        return NexiVariables(self.slug, self.nexi_secret_key_env)
+
+    def nexi_secret_key(self, environment: Mapping[str, str]) -> str | None:
+        """The library's Nexi secret key from `environment` (`Settings.environment`), None without one.
+
+        Raises MissingCredentials when the library names a variable that is unset or empty.
+        """
+        return resolve_nexi_secret_key(self.nexi_variables(), environment)

@@ -59,6 +59,9 @@ class LibraryRow(Base):
     payment_overview_url: Mapped[str | None] = mapped_column(String(500))
     fbs_username_env: Mapped[str | None] = mapped_column(String(100))
     fbs_password_env: Mapped[str | None] = mapped_column(String(100))
+    # Card payment (issue 8): the variable holding the library's Nexi secret key, and its terms.
+    nexi_secret_key_env: Mapped[str | None] = mapped_column(String(100))
+    payment_terms_url: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=_now)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=_now, onupdate=_now)
     # Bumped by every change (publish, draft, schedule, load): a form carrying an older

@@ -35,6 +35,8 @@ _FIELDS = (
     "payment_overview_url",
     "fbs_username_env",
     "fbs_password_env",
+    "nexi_secret_key_env",
+    "payment_terms_url",
 )
 
 

@@ -32,8 +32,17 @@ ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 SECRET_KEY = re.compile(r"pass(word|wd)?|pwd|secret|token|api[-_]?key|credential|private", re.IGNORECASE)
 
 REQUIRED_KEYS = ("slug", "name", "agency_id", "cutoff_date")
-OPTIONAL_KEYS = ("kodelinje", "payment_overview_url", "fbs_username_env", "fbs_password_env", "texts")
-ALLOWED_SECRET_LIKE = frozenset({"fbs_password_env"})  # names a variable; holds no secret
+OPTIONAL_KEYS = (
+    "kodelinje",
+    "payment_overview_url",
+    "fbs_username_env",
+    "fbs_password_env",
+    "nexi_secret_key_env",
+    "payment_terms_url",
+    "texts",
+)
+# These name a variable; they hold no secret.
+ALLOWED_SECRET_LIKE = frozenset({"fbs_password_env", "nexi_secret_key_env"})
 MAX_ENV_NAME = 100
 
 
@@ -99,7 +108,7 @@ def _check_keys(file: str, library: str | None, prefix: str, table: dict[str, An
                 library,
                 prefix + key,
                 "looks like a secret; secrets do not belong in this file — put them in an environment"
-                " variable and name it with fbs_username_env / fbs_password_env",
+                " variable and name it with fbs_username_env / fbs_password_env / nexi_secret_key_env",
             )
         if key not in allowed:
             raise LibraryFileError(file, library, prefix + key, f"unknown key; expected one of: {', '.join(allowed)}")
@@ -133,6 +142,7 @@ class _LibraryReader:
             if key not in self.table:
                 self.fail(key, "missing; required keys are " + ", ".join(REQUIRED_KEYS))
         username_env, password_env = self._env_names()
+        nexi_secret_key_env, payment_terms_url = self._card_payment()
         return Library(
             slug=self._slug(),
             name=self._name(),
@@ -142,6 +152,8 @@ class _LibraryReader:
             payment_overview_url=self._payment_overview_url(),
             fbs_username_env=username_env,
             fbs_password_env=password_env,
+            nexi_secret_key_env=nexi_secret_key_env,
+            payment_terms_url=payment_terms_url,
             texts=self._texts(),
         )
 
@@ -203,25 +215,37 @@ class _LibraryReader:
             self.fail("kodelinje", exc.message)
 
     def _payment_overview_url(self) -> str | None:
-        url = self._string("payment_overview_url")
+        return self._url("payment_overview_url")
+
+    def _url(self, key: str) -> str | None:
+        url = self._string(key)
         if url is None:
             return None
         try:
             return check_payment_overview_url(url)
         except RuleError as exc:
-            self.fail("payment_overview_url", exc.message)
+            self.fail(key, exc.message)
+
+    def _env_name(self, key: str, example: str) -> str | None:
+        name = self._string(key)
+        if name is not None and (not ENV_NAME.match(name) or len(name) > MAX_ENV_NAME):
+            self.fail(
+                key,
+                f"{name!r} is not an environment variable name (A–Z, 0–9, _),"
+                f" e.g. {example!r}; the secret itself goes in that variable",
+            )
+        return name
+
+    def _card_payment(self) -> tuple[str | None, str | None]:
+        secret_key_env = self._env_name("nexi_secret_key_env", "LYNGBY_NEXI_SECRET_KEY")
+        terms_url = self._url("payment_terms_url")
+        # A citizen paying by card must be able to read the terms first.
+        if secret_key_env is not None and terms_url is None:
+            self.fail("payment_terms_url", "missing; nexi_secret_key_env is set, so card payment needs its terms")
+        return secret_key_env, terms_url
 
     def _env_names(self) -> tuple[str | None, str | None]:
-        names = {}
-        for key in ("fbs_username_env", "fbs_password_env"):
-            name = self._string(key)
-            if name is not None and (not ENV_NAME.match(name) or len(name) > MAX_ENV_NAME):
-                self.fail(
-                    key,
-                    f"{name!r} is not an environment variable name (A–Z, 0–9, _),"
-                    " e.g. 'LYNGBY_FBS_PASSWORD'; the secret itself goes in that variable",
-                )
-            names[key] = name
+        names = {key: self._env_name(key, "LYNGBY_FBS_PASSWORD") for key in ("fbs_username_env", "fbs_password_env")}
         # The FBS client needs both or neither (then the deployment-wide credentials apply).
         for key, other in (("fbs_username_env", "fbs_password_env"), ("fbs_password_env", "fbs_username_env")):
             if names[key] is not None and names[other] is None:

@@ -9,6 +9,7 @@ from datetime import date, datetime
 from flask import Flask
 
 from portal import clock
+from portal.editor.forms import field_label
 from tests.editor.helpers import ADA, LONE, EditorBrowser, loaded_form, page_text, state
 
 
@@ -90,3 +91,15 @@ def test_schedules_appear_in_the_history(portal: Flask, browser_for: Callable[..
 def test_unknown_version_cannot_be_restored(portal: Flask, browser_for: Callable[..., EditorBrowser]) -> None:
     response = browser_for(LONE).send("/editor/lyngby/history/99/restore", version=state(portal).version)
     assert response.status_code == 404
+
+
+def test_the_card_payment_fields_have_history_labels(portal: Flask, browser_for: Callable[..., EditorBrowser]) -> None:
+    # nexi_secret_key_env only the libraries file sets; its changes appear in a load's history.
+    with portal.test_request_context("/?lang=en"):
+        assert field_label("nexi_secret_key_env") == "Variable with the Nexi secret key"
+    with portal.test_request_context("/?lang=da"):
+        assert field_label("nexi_secret_key_env") == "Variabel med den hemmelige Nexi-nøgle"
+    lone = browser_for(LONE)
+    publish_via_web(lone, portal, payment_terms_url="https://www.ltk.dk/betingelser")
+    text = page_text(lone.get("/editor/lyngby/history"))
+    assert "Address of the terms for card payment (not set) https://www.ltk.dk/betingelser" in text

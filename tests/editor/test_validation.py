@@ -73,6 +73,8 @@ def assert_error_next_to(response: TestResponse, field_id: str, message: str) ->
         ("cutoff_date", "", "field-cutoff-date", "Fill in this field."),
         ("name", "   ", "field-name", "Fill in this field."),
         ("payment_overview_url", "http://www.ltk.dk/", "field-payment-overview-url", "starts with https://"),
+        ("payment_terms_url", "http://www.ltk.dk/betingelser", "field-payment-terms-url", "starts with https://"),
+        ("payment_terms_url", "www.ltk.dk/betingelser", "field-payment-terms-url", "starts with https://"),
         ("text.en.extra_info", "x" * 20_001, "field-text-en-extra-info", "The text is too long."),
     ],
 )
@@ -94,6 +96,16 @@ def test_the_good_code_lines_pass(portal: Flask, browser_for: Callable[..., Edit
     for line in (GOOD_71, "+73< +86836084<", "  +73<+86836084<  "):
         assert lone.send("/editor/lyngby/", form_of(portal, kodelinje=line)).status_code == 303
     assert draft(portal).kodelinje == "+73< +86836084<"  # stored in its canonical spelling
+
+
+def test_a_good_payment_terms_url_is_saved(portal: Flask, browser_for: Callable[..., EditorBrowser]) -> None:
+    lone = browser_for(LONE)
+    url = "https://www.ltk.dk/betingelser"
+    assert lone.send("/editor/lyngby/", form_of(portal, payment_terms_url=f" {url} ")).status_code == 303
+    assert draft(portal).payment_terms_url == url
+    page = lone.get("/editor/lyngby/").get_data(as_text=True)
+    group = field_group(page, "field-payment-terms-url")
+    assert "Address of the terms for card payment" in group and f'value="{url}"' in group
 
 
 def test_all_problems_are_shown_at_once(portal: Flask, browser_for: Callable[..., EditorBrowser]) -> None:

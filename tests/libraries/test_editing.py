@@ -55,7 +55,9 @@ def test_load_state_of_a_library_without_changes(seeded: Session) -> None:
 def test_form_values_are_the_explicit_values_only() -> None:
     values = form_values(LYNGBY)
     text_fields = {f"text.{language}.{key}" for language in ("da", "en") for key in TEXT_KEYS}
-    assert set(values) == {"name", "cutoff_date", "kodelinje", "payment_overview_url"} | text_fields
+    assert (
+        set(values) == {"name", "cutoff_date", "kodelinje", "payment_overview_url", "payment_terms_url"} | text_fields
+    )
     assert values["cutoff_date"] == "2021-06-15"
     assert values["kodelinje"] == "+73< +86836084<"
     assert values["text.da.intro"] == "<p>Før {cutoff_date}</p>"
@@ -142,6 +144,10 @@ REFUSALS = [
     ("payment_overview_url", "javascript:alert(1)", "url"),
     ("payment_overview_url", "https://user:pw@www.ltk.dk/", "url"),
     ("payment_overview_url", "https://www.ltk.dk/" + "a" * 500, "too_long"),
+    ("payment_terms_url", "http://www.ltk.dk/betingelser", "url"),
+    ("payment_terms_url", "javascript:alert(1)", "url"),
+    ("payment_terms_url", "https://user:pw@www.ltk.dk/", "url"),
+    ("payment_terms_url", "https://www.ltk.dk/" + "a" * 500, "too_long"),
     ("text.da.intro", "Før {cutoff}", "placeholder"),
     ("text.en.payable_here_title", "Before {CUTOFF_DATE}", "placeholder"),
     ("text.en.extra_info", "x" * 20_001, "too_long"),
@@ -226,6 +232,44 @@ def test_publish_makes_the_draft_what_citizens_see_and_records_it(
     assert after.draft is None
     assert after.published == state.draft
     assert history(seeded, "lyngby")[0] == revision
+
+
+def test_payment_terms_are_edited_and_the_nexi_variable_stays_the_operators(
+    session: Session, frozen_clock: clock.FrozenClock, new_session: Callable[[], Session]
+) -> None:
+    terms = "https://www.ltk.dk/betingelser"
+    seed(session, replace(LYNGBY, nexi_secret_key_env="LYNGBY_NEXI_SECRET_KEY", payment_terms_url=terms))
+    assert form_values(state_of(session).published)["payment_terms_url"] == terms
+    assert "nexi_secret_key_env" not in form_values(state_of(session).published)
+    new_terms = "https://www.ltk.dk/kortbetaling"
+    form = {**edited(state_of(session).published, {"payment_terms_url": f"  {new_terms} "}), "nexi_secret_key_env": "X"}
+    state = save_draft(session, "lyngby", form, "anna", state_of(session).version)
+    assert state.draft is not None and state.draft.payment_terms_url == new_terms
+    revision = publish(session, "lyngby", "bo", state.version)
+    assert revision.changes == (Change("payment_terms_url", terms, new_terms),)
+    published = state_of(new_session()).published
+    assert (published.payment_terms_url, published.nexi_secret_key_env) == (new_terms, "LYNGBY_NEXI_SECRET_KEY")
+    # A restore brings the editable field back; the operator's variable stays as it is.
+    restored = editing.restore(session, "lyngby", 1, "bo", state_of(session).version)
+    assert restored.changes == (Change("payment_terms_url", new_terms, terms),)
+    after = state_of(new_session()).published
+    assert (after.payment_terms_url, after.nexi_secret_key_env) == (terms, "LYNGBY_NEXI_SECRET_KEY")
+
+
+def test_a_library_taking_card_payment_keeps_its_payment_terms(
+    session: Session, frozen_clock: clock.FrozenClock
+) -> None:
+    seed(session, LYNGBY)  # revision 1: no card payment, no terms
+    paying = replace(LYNGBY, nexi_secret_key_env="LYNGBY_NEXI_SECRET_KEY", payment_terms_url="https://www.ltk.dk/b")
+    seed(session, paying)  # revision 2: the file names a Nexi key, with terms
+    before = state_of(session)
+    with pytest.raises(ValidationFailed) as caught:
+        save_draft(session, "lyngby", edited(paying, {"payment_terms_url": ""}), "anna", before.version)
+    assert caught.value.codes == {"payment_terms_url": "required"}
+    with pytest.raises(ValidationFailed) as caught:
+        editing.restore(session, "lyngby", 1, "anna", before.version)
+    assert caught.value.codes == {"payment_terms_url": "required"}
+    assert state_of(session) == before  # nothing changed
 
 
 def test_publish_without_a_draft_is_refused(seeded: Session) -> None:

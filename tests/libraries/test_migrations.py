@@ -98,3 +98,27 @@ def test_downgrading_the_editing_migration_keeps_the_libraries_and_their_texts(b
     with bare_engine.connect() as conn:
         # On SQLite a table rebuild would have cascade-deleted the texts.
         assert conn.scalar(text("SELECT count(*) FROM library_texts")) == 1
+
+
+CARD_PAYMENT_COLUMNS = {"nexi_secret_key_env", "payment_terms_url"}
+
+
+def _library_columns(engine: Engine) -> set[str]:
+    return {column["name"] for column in inspect(engine).get_columns("libraries")}
+
+
+def test_the_card_payment_migration_adds_two_empty_columns_and_its_downgrade_drops_them(bare_engine: Engine) -> None:
+    _migrate(bare_engine, "0002_editing")
+    assert not CARD_PAYMENT_COLUMNS & _library_columns(bare_engine)
+    _insert_library_at_0001(bare_engine)
+    _migrate(bare_engine, "0003_card_payment_settings")
+    assert CARD_PAYMENT_COLUMNS <= _library_columns(bare_engine)
+    with Session(bare_engine) as session:
+        state = load_state(session, "lyngby")
+        assert state is not None
+        assert (state.published.nexi_secret_key_env, state.published.payment_terms_url) == (None, None)
+    _migrate(bare_engine, "0002_editing", down=True)
+    assert not CARD_PAYMENT_COLUMNS & _library_columns(bare_engine)
+    with bare_engine.connect() as conn:
+        assert conn.scalar(text("SELECT count(*) FROM libraries")) == 1
+        assert conn.scalar(text("SELECT count(*) FROM library_texts")) == 1

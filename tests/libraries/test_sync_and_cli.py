@@ -252,3 +252,56 @@ def test_startup_checks_libraries_loaded_earlier_too(
         "RODOVRE_FBS_PASSWORD (its FBS credentials) is not set"
     )
     make_app(None, **BOTH_SET)  # with both set it starts
+
+
+OWN_NEXI = RODOVRE.replace(
+    'agency_id = "DK-717500"',
+    'agency_id = "DK-717500"\nnexi_secret_key_env = "RODOVRE_NEXI_SECRET_KEY"\n'
+    'payment_terms_url = "https://rodovre.bibliotek.dk/betingelser"',
+)
+NEXI_SET = {"RODOVRE_NEXI_SECRET_KEY": "live-secret-key"}
+
+
+def test_cli_load_refuses_a_library_whose_nexi_variable_is_not_set(
+    make_app: Callable[..., Flask], write_toml: Callable[..., Path]
+) -> None:
+    path = write_toml(LYNGBY + OWN_NEXI)
+    for variables in ({}, {"RODOVRE_NEXI_SECRET_KEY": "  "}):  # unset or empty
+        app = make_app(**variables)
+        result = app.test_cli_runner().invoke(args=["libraries", "load", str(path)])
+        assert result.exit_code != 0
+        [line] = result.output.strip().splitlines()
+        assert "library 'rodovre'" in line and "RODOVRE_NEXI_SECRET_KEY" in line and "'nexi_secret_key_env'" in line
+        assert _slugs_and_names(app) == []  # nothing loaded, Lyngby neither
+
+
+def test_startup_stops_naming_the_library_and_the_unset_nexi_variable(
+    make_app: Callable[..., Flask], write_toml: Callable[..., Path]
+) -> None:
+    with pytest.raises(SystemExit) as caught:
+        make_app(write_toml(LYNGBY + OWN_NEXI))
+    message = str(caught.value)
+    assert "\n" not in message
+    assert "library 'rodovre'" in message and "RODOVRE_NEXI_SECRET_KEY" in message
+    assert "'nexi_secret_key_env'" in message
+
+
+def test_startup_checks_the_nexi_variable_of_libraries_loaded_earlier_too(
+    make_app: Callable[..., Flask], write_toml: Callable[..., Path]
+) -> None:
+    app = make_app(write_toml(LYNGBY + OWN_NEXI), **NEXI_SET)
+    with app.app_context():
+        rodovre = _library("rodovre")
+        assert rodovre.nexi_secret_key_env == "RODOVRE_NEXI_SECRET_KEY"
+        assert rodovre.payment_terms_url == "https://rodovre.bibliotek.dk/betingelser"
+        # Resolved from the environment snapshot taken at start-up, for the payment flow later.
+        assert rodovre.nexi_secret_key(app.config["PORTAL_SETTINGS"].environment) == "live-secret-key"
+        assert _library("lyngby").nexi_secret_key(app.config["PORTAL_SETTINGS"].environment) is None
+    # Restarted without the file (the library is in the database) and without the variable.
+    with pytest.raises(SystemExit) as caught:
+        make_app(None)
+    assert str(caught.value) == (
+        "gebyrportal: configuration error: library rodovre: environment variable "
+        "RODOVRE_NEXI_SECRET_KEY (its Nexi secret key) is not set"
+    )
+    make_app(None, **NEXI_SET)  # with the variable set it starts

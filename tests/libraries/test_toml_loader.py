@@ -21,6 +21,8 @@ kodelinje = "+73<+86836084<"
 payment_overview_url = "https://www.ltk.dk/"
 fbs_username_env = "LYNGBY_FBS_USERNAME"
 fbs_password_env = "LYNGBY_FBS_PASSWORD"
+nexi_secret_key_env = "LYNGBY_NEXI_SECRET_KEY"
+payment_terms_url = "https://www.ltk.dk/betingelser"
 
 [library.texts.da]
 intro = "<p>Før {cutoff_date}</p>"
@@ -41,6 +43,8 @@ payment_overview_url = "http://127.0.0.1:5000/betaling"
     assert lyngby.kodelinje == "+73< +86836084<"  # stored in canonical form
     assert lyngby.payment_overview_url == "https://www.ltk.dk/"
     assert (lyngby.fbs_username_env, lyngby.fbs_password_env) == ("LYNGBY_FBS_USERNAME", "LYNGBY_FBS_PASSWORD")
+    assert lyngby.nexi_secret_key_env == "LYNGBY_NEXI_SECRET_KEY"
+    assert lyngby.payment_terms_url == "https://www.ltk.dk/betingelser"
     assert lyngby.texts == {
         "da": {"intro": "<p>Før {cutoff_date}</p>"},
         "en": {"payable_here_title": "Pay on this page"},
@@ -48,6 +52,12 @@ payment_overview_url = "http://127.0.0.1:5000/betaling"
     assert rodovre.cutoff_date == date(2019, 7, 1)  # an ISO string works too
     assert rodovre.kodelinje is None and rodovre.texts == {}
     assert rodovre.payment_overview_url == "http://127.0.0.1:5000/betaling"
+    assert rodovre.nexi_secret_key_env is None and rodovre.payment_terms_url is None
+
+
+def test_payment_terms_without_card_payment_are_allowed(write_toml: Callable[..., Path]) -> None:
+    [library] = load_libraries_file(write_toml(_add(LYNGBY, 'payment_terms_url = "https://www.ltk.dk/betingelser"')))
+    assert library.payment_terms_url == "https://www.ltk.dk/betingelser" and library.nexi_secret_key_env is None
 
 
 def test_demo_file_loads() -> None:
@@ -119,6 +129,29 @@ for key in ("fbs_username_env", "fbs_password_env"):
     for bad_env in ['"lyngby_user"', '"1ABC"', '"A-B"', '"hunter2"', '""']:
         REFUSALS.append((f"{key} {bad_env}", LYNGBY + f'{key} = {bad_env}\n{other} = "OK_NAME"\n', "'lyngby'", key))
     REFUSALS.append((f"only {key}", _add(LYNGBY, f'{key} = "LYNGBY_FBS"'), "'lyngby'", other))
+    REFUSALS.append(
+        (
+            f"payment_terms_url {bad_url}",
+            _add(LYNGBY, f"payment_terms_url = {bad_url}"),
+            "'lyngby'",
+            "payment_terms_url",
+        )
+    )
+for bad_env in ['"lyngby_nexi"', '"1ABC"', '"A-B"', '"hunter2"', '""', "5"]:
+    REFUSALS.append(
+        (
+            f"nexi_secret_key_env {bad_env}",
+            LYNGBY + f'nexi_secret_key_env = {bad_env}\npayment_terms_url = "https://www.ltk.dk/betingelser"\n',
+            "'lyngby'",
+            "nexi_secret_key_env",
+        )
+    )
+REFUSALS.append(
+    ("nexi without terms", _add(LYNGBY, 'nexi_secret_key_env = "LYNGBY_NEXI"'), "'lyngby'", "payment_terms_url")
+)
+REFUSALS.append(
+    ("nexi_secret_key at library", _add(LYNGBY, 'nexi_secret_key = "hunter2"'), "'lyngby'", "nexi_secret_key")
+)
 for secret_key, where in [
     ("password", "library"),
     ("fbs_password", "library"),
