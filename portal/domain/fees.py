@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import Enum
+from typing import TypeVar
 
 
 class FeeType(str, Enum):
@@ -66,10 +67,7 @@ class BlockReason(str, Enum):
 
     @classmethod
     def from_fbs(cls, code: str | None) -> BlockReason:
-        for member in cls:
-            if member.value == code and member is not cls.OTHER:
-                return member
-        return cls.OTHER
+        return _known(cls, code, cls.OTHER)
 
 
 @dataclass(frozen=True)
@@ -103,10 +101,7 @@ class PaymentStatus(str, Enum):
 
     @classmethod
     def from_fbs(cls, raw: object) -> PaymentStatus:
-        for member in cls:
-            if member.value == raw and member is not cls.UNKNOWN:
-                return member
-        return cls.UNKNOWN
+        return _known(cls, raw, cls.UNKNOWN)
 
 
 @dataclass(frozen=True)
@@ -120,3 +115,14 @@ class PaymentConfirmation:
     @property
     def registered(self) -> bool:
         return self.status is PaymentStatus.REGISTERED
+
+
+E = TypeVar("E", bound=Enum)
+
+
+def _known(kind: type[E], raw: object, fallback: E) -> E:
+    """The member of `kind` whose value FBS sent, or `fallback` for anything FBS does not document.
+
+    The fallback's own value never matches: "?" or "unknown" from FBS is not a known answer.
+    """
+    return next((member for member in kind if member.value == raw and member is not fallback), fallback)

@@ -74,7 +74,11 @@ def _begin(endpoint: str) -> tuple[Response, int] | None:
     return None
 
 
-def _payment_or_404(payment_id: str) -> Payment | tuple[Response, int]:
+def _payment_call(endpoint: str, payment_id: str) -> Payment | tuple[Response, int]:
+    """`_begin`, then the payment the call is about: the payment, or the answer to give instead."""
+    refused = _begin(endpoint)
+    if refused is not None:
+        return refused
     payment = _state().payment(payment_id)
     if payment is None:
         return jsonify({"message": "payment not found"}), 404
@@ -174,10 +178,7 @@ def _webhook_url_allowed(url: str) -> bool:
 
 
 def retrieve(payment_id: str) -> Any:
-    refused = _begin("retrieve")
-    if refused is not None:
-        return refused
-    payment = _payment_or_404(payment_id)
+    payment = _payment_call("retrieve", payment_id)
     if not isinstance(payment, Payment):
         return payment
     state = _state()
@@ -188,10 +189,7 @@ def retrieve(payment_id: str) -> Any:
 
 
 def charge(payment_id: str) -> Any:
-    refused = _begin("charge")
-    if refused is not None:
-        return refused
-    payment = _payment_or_404(payment_id)
+    payment = _payment_call("charge", payment_id)
     if not isinstance(payment, Payment):
         return payment
     amount = _amount(request.get_json(silent=True))
@@ -231,10 +229,7 @@ def charge(payment_id: str) -> Any:
 
 
 def cancel(payment_id: str) -> Any:
-    refused = _begin("cancel")
-    if refused is not None:
-        return refused
-    payment = _payment_or_404(payment_id)
+    payment = _payment_call("cancel", payment_id)
     if not isinstance(payment, Payment):
         return payment
     amount = _amount(request.get_json(silent=True))
@@ -257,10 +252,7 @@ def cancel(payment_id: str) -> Any:
 
 
 def terminate(payment_id: str) -> Any:
-    refused = _begin("terminate")
-    if refused is not None:
-        return refused
-    payment = _payment_or_404(payment_id)
+    payment = _payment_call("terminate", payment_id)
     if not isinstance(payment, Payment):
         return payment
     with _state().lock:
