@@ -62,6 +62,7 @@ def _init_extensions(app: Flask) -> None:
     from portal.auth import init_app as init_auth
     from portal.editor import init_app as init_editor
     from portal.libraries import init_app as init_libraries
+    from portal.payments.setup import init_app as init_payments
     from portal.providers.setup import init_app as init_providers
     from portal.web import init_app as init_web
 
@@ -70,6 +71,7 @@ def _init_extensions(app: Flask) -> None:
     i18n.init_app(app)
     init_libraries(app)
     init_providers(app)
+    init_payments(app)
     init_auth(app)
     init_web(app)
     init_editor(app)

@@ -64,6 +64,12 @@ class Settings:
     debtor_api_key: str | None = field(default=None, repr=False)
     # Nexi Checkout's API (card payment, issue 8); None: not configured. Keys are per library.
     nexi_base_url: str | None = None
+    # The payment task queue (Huey): sqlite:///file (default, beside a SQLite database), redis://…
+    # when scaled out, memory:// for one process. "embedded": its worker runs in the portal's
+    # process; "external": `flask payments worker` runs it (see docs/payments.md).
+    queue_url: str = field(default="memory://", repr=False)
+    queue_worker: str = "embedded"
+    payment_retention_days: int = 90
     # The environment as it was at start-up: libraries name their FBS credentials' variables.
     environment: Mapping[str, str] = field(default_factory=dict, repr=False)
 
@@ -198,6 +204,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         trusted_proxies=_proxies(env),
         environment=env,
         nexi_base_url=_nexi_base_url(env),
+        **_queue_settings(env),
         **_debtor_settings(env),
         **_editor_settings(env),
     )
@@ -239,6 +246,29 @@ def _nexi_base_url(env: Mapping[str, str]) -> str | None:
     if not env.get("PORTAL_NEXI_BASE_URL", "").strip():
         return None
     return _https_url(env, "PORTAL_NEXI_BASE_URL", "Nexi Checkout's API", "payments and secret keys are sent")
+
+
+def _queue_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    """Where card payments' background work queues, who runs it, how long finished orders stay."""
+    url = env.get("PORTAL_QUEUE_URL", "").strip()
+    if not url:
+        database = _database_url(env)
+        if not database.startswith("sqlite:///") or database == "sqlite:///:memory:":
+            if env.get("PORTAL_NEXI_BASE_URL", "").strip():
+                raise ConfigError("PORTAL_QUEUE_URL: required with card payment on this database (redis://…)")
+            url = "memory://"
+        else:
+            url = f"{database}.queue"
+    elif urlparse(url).scheme not in ("sqlite", "redis", "rediss", "unix", "memory"):
+        raise ConfigError(f"PORTAL_QUEUE_URL: expected sqlite:///…, redis://… or memory://, got {url!r}")
+    worker = env.get("PORTAL_QUEUE_WORKER", "").strip() or "embedded"
+    if worker not in ("embedded", "external"):
+        raise ConfigError(f"PORTAL_QUEUE_WORKER: expected 'embedded' or 'external', got {worker!r}")
+    return {
+        "queue_url": url,
+        "queue_worker": worker,
+        "payment_retention_days": _number(env, "PORTAL_PAYMENT_RETENTION_DAYS", 90, int),
+    }
 
 
 def _debtor_settings(env: Mapping[str, str]) -> dict[str, Any]:

@@ -10,7 +10,9 @@ from babel.numbers import format_currency
 from flask import Flask, request
 from flask_babel import Babel, get_locale
 
+from portal import clock
 from portal.config import PROJECT_ROOT
+from portal.domain.money import from_ore
 
 LANGUAGES = ("da", "en")
 DEFAULT_LANGUAGE = "da"
@@ -71,6 +73,9 @@ def init_app(app: Flask) -> None:
         return response
 
     app.jinja_env.filters["money"] = lambda amount: money(amount, current_language())
+    app.jinja_env.filters["ore_money"] = lambda ore: money(from_ore(ore), current_language())
+    # An aware moment as the Danish calendar day it fell on.
+    app.jinja_env.filters["local_date"] = lambda moment: clock.local(moment).date()
     app.jinja_env.filters["long_date"] = lambda value: long_date(value, current_language())
     app.jinja_env.filters["short_date"] = lambda value: short_date(value, current_language())
     app.jinja_env.globals["current_language"] = current_language

@@ -34,6 +34,7 @@ FLASK_SETUP_MODULES = frozenset(
         "portal.kvstore",  # the app's key-value store (flask-caching)
         "portal.i18n",  # Flask-Babel, the language of the request
         "portal.providers.setup",  # the upstreams into app.extensions
+        "portal.payments.setup",  # the payment runtime, its queue and worker command
         "portal.libraries",  # start-up load of the libraries file
         "portal.libraries.cli",  # `flask libraries …`
     }

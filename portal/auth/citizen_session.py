@@ -7,6 +7,7 @@ the patron in FBS; it ends with the session.
 from __future__ import annotations
 
 import enum
+import secrets
 from dataclasses import asdict, dataclass
 from typing import Literal
 
@@ -69,3 +70,15 @@ def remembered_patron(agency_id: str) -> PatronMemo:
 def session_patrons() -> dict[str, int]:
     """{agency_id: patron_id} of the libraries where the citizen was found as a patron."""
     return {agency: patron for agency, patron in session.get(_PATRONS, {}).items() if patron is not None}
+
+
+_CSRF = "csrf"
+
+
+def csrf_token() -> str:
+    """The signed-in citizen's token for POST forms (made on first use; a new sign-in makes a new one)."""
+    token = session.get(_CSRF)
+    if not isinstance(token, str) or not token:
+        token = secrets.token_urlsafe(32)
+        session[_CSRF] = token
+    return token

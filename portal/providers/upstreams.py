@@ -16,6 +16,7 @@ from portal.providers.debtor import DebtorClient
 from portal.providers.errors import UpstreamError
 from portal.providers.fbs import FbsClient, SessionKeyStore
 from portal.providers.http import create_http_client
+from portal.providers.nexi import NexiClient
 
 __all__ = ["Upstreams"]
 
@@ -39,10 +40,19 @@ class Upstreams:
 
     def fbs(self, agency_id: str, login: FbsLogin) -> CachedFbs:
         """FBS of one library (agency), logged in as `login`, cached."""
-        client = FbsClient(
+        return CachedFbs(self.fbs_client(agency_id, login), self.cache)
+
+    def fbs_client(self, agency_id: str, login: FbsLogin) -> FbsClient:
+        """FBS of one library, uncached: for payments, which must see and change what FBS holds now."""
+        return FbsClient(
             self.http, self._settings.fbs_base_url, agency_id, login.username, login.password, self._fbs_sessions
         )
-        return CachedFbs(client, self.cache)
+
+    def nexi(self, secret_key: str) -> NexiClient:
+        """Nexi Checkout with one library's secret key (PORTAL_NEXI_BASE_URL must be set)."""
+        if not self._settings.nexi_base_url:
+            raise UpstreamError("nexi", "PORTAL_NEXI_BASE_URL is not set")
+        return NexiClient(self.http, self._settings.nexi_base_url, secret_key)
 
     def fbs_login(self, names: LoginVariables) -> FbsLogin:
         """The library's FBS login: its own (named variables, read at start-up) or the deployment's.

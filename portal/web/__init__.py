@@ -8,9 +8,10 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     """Register blueprints, error pages and the security headers."""
     # Imported here: other web-facing packages import portal.web.urls without the views.
-    from portal.web import api, citizen, errors, security
+    from portal.web import api, citizen, errors, payments, security
 
     app.register_blueprint(citizen.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(payments.bp)
     errors.init_app(app)
     security.init_app(app)

@@ -11,6 +11,7 @@ from portal.i18n import current_language
 from portal.libraries.library import Library
 from portal.services.debts import CitizenDebts
 from portal.web.libraries import library_kodelinje, rendered_texts
+from portal.web.payments import card_payment_context
 
 
 def overview_context(library: Library, debts: CitizenDebts, *, preview: bool = False) -> dict[str, Any]:
@@ -27,6 +28,7 @@ def overview_context(library: Library, debts: CitizenDebts, *, preview: bool = F
         "preview": preview,
         "texts": rendered_texts(library, current_language()),
         "kodelinje": library_kodelinje(library),
+        "card_payment": None if preview else card_payment_context(library, debts.overview),
     }
 
 

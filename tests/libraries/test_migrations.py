@@ -11,13 +11,17 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Engine, inspect, text
 from sqlalchemy.orm import Session
 
-import portal.libraries.models  # noqa: F401  (registers the tables on Base)
+# Both register their tables on Base.
+import portal.libraries.models
+import portal.payments.models  # noqa: F401
 from portal.db import Base, make_engine, migrate, upgrade
 from portal.libraries.editing import Change, history, load_state, restore
 from tests.libraries.pg import downgrade_to_base
 
-OUR_TABLES = {"libraries", "library_texts", "library_drafts", "library_revisions", "scheduled_cutoffs"}
-EDITING_TABLES = OUR_TABLES - {"libraries", "library_texts"}
+LIBRARY_TABLES = {"libraries", "library_texts", "library_drafts", "library_revisions", "scheduled_cutoffs"}
+EDITING_TABLES = LIBRARY_TABLES - {"libraries", "library_texts"}
+PAYMENT_TABLES = {"payment_orders", "payment_order_fees", "payment_events", "payment_webhooks"}
+OUR_TABLES = LIBRARY_TABLES | PAYMENT_TABLES
 
 
 def _ours(name: str | None, type_: str, _parent: object) -> bool:

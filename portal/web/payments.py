@@ -1,0 +1,154 @@
+"""Card payment pages: start a payment, follow it, the receipt; and Nexi's webhook.
+
+Views orchestrate only: the order's rules are in `portal.payments` and `portal.domain.payment`.
+Every order page answers 404 unless the order is the signed-in citizen's at that library, so
+another citizen's order id (or payment id on the return URL) shows nothing.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+
+from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response as BaseResponse
+
+from portal import db
+from portal.auth import citizen_session
+from portal.domain.overview import DebtOverview
+from portal.domain.payment import NotPayable
+from portal.libraries.library import Library
+from portal.payments import checkout, store, webhooks
+from portal.payments.models import PaymentOrderRow
+from portal.payments.runtime import PaymentsUnavailable
+from portal.payments.setup import runtime
+from portal.payments.states import FINISHED, State
+from portal.payments.store import owner_of
+from portal.providers.errors import UpstreamError
+from portal.web.libraries import library_or_404
+
+log = logging.getLogger(__name__)
+bp = Blueprint("payments", __name__)
+
+Page = str | tuple[str, int] | BaseResponse
+
+
+def order_owner(library: Library) -> str | None:
+    """The signed-in citizen's owner hash at the library, or None (signed out, or not looked up there)."""
+    if citizen_session.current_citizen() is None:
+        return None
+    patron_id = citizen_session.remembered_patron(library.agency_id)
+    if not isinstance(patron_id, int):
+        return None
+    return owner_of(runtime().settings.secret_key, library.agency_id, patron_id)
+
+
+@bp.post("/<slug:slug>/betaling/")
+def start(slug: str) -> Page:
+    """ "Betal med kort": the chosen fees, from FBS now, to Nexi's hosted payment page."""
+    library = library_or_404(slug)
+    patron_id = citizen_session.remembered_patron(library.agency_id)
+    if citizen_session.current_citizen() is None or not isinstance(patron_id, int):
+        return redirect(url_for("citizen.overview", slug=slug), 303)
+    _check_csrf()
+    chosen = _chosen_fees()
+    if not chosen:
+        return _refused(library, "none_chosen", 400)
+    owner = owner_of(runtime().settings.secret_key, library.agency_id, patron_id)
+    db.release()
+    try:
+        started = checkout.start(runtime(), library, patron_id, owner, chosen)
+    except NotPayable:
+        return _refused(library, "not_payable", 409)
+    except checkout.FeesInPayment as exc:
+        return _refused(library, "in_payment", 409, exc.order_id)
+    except PaymentsUnavailable:
+        return _refused(library, "unavailable", 404)
+    except (checkout.CheckoutFailed, UpstreamError) as exc:
+        log.warning("library=%s payment could not start: %s", slug, exc)
+        return _refused(library, "failed", 503)
+    return redirect(started.redirect_url, 303)
+
+
+@bp.get("/<slug:slug>/betaling/<order_id>/")
+def order(slug: str, order_id: str) -> Page:
+    """The order: "received, being registered" until done, then the outcome and the receipt."""
+    library, row = _owned(slug, order_id)
+    if "paymentid" in request.args:  # back from the hosted page (whatever payment id it carries)
+        checkout.returned(runtime(), row)
+    return render_template(
+        "payment/order.html", library=library, order=row, lines=row.lines, State=State, finished=row.state in FINISHED
+    )
+
+
+@bp.get("/<slug:slug>/betaling/<order_id>/annuller")
+def cancelled(slug: str, order_id: str) -> Page:
+    """Nexi's cancelUrl: the citizen left the hosted page without paying."""
+    _library, row = _owned(slug, order_id)
+    checkout.cancel_requested(runtime(), row)
+    return redirect(url_for("payments.order", slug=slug, order_id=order_id), 303)
+
+
+@bp.get("/<slug:slug>/betaling/<order_id>/status")
+def status(slug: str, order_id: str) -> Page:
+    """The order's state, for the page's script that reloads it once the state changes."""
+    _library, row = _owned(slug, order_id)
+    response = jsonify(state=row.state, finished=row.state in FINISHED)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post(checkout.WEBHOOK_PATH)
+def webhook() -> Page:
+    """Nexi's webhook: verified, stored, answered; the work happens in the worker."""
+    answer = webhooks.receive(runtime(), request.headers.get("Authorization"), request.get_data(cache=False))
+    return "", answer.value
+
+
+def _owned(slug: str, order_id: str) -> tuple[Library, PaymentOrderRow]:
+    library = library_or_404(slug)
+    owner = order_owner(library)
+    row = checkout.owned_order(runtime(), order_id, owner, slug) if owner else None
+    if row is None:
+        abort(404)
+    return library, row
+
+
+def _chosen_fees() -> list[int]:
+    chosen = []
+    for raw in request.form.getlist("fee"):
+        if not raw.isdigit() or len(raw) > 12:
+            abort(400)
+        chosen.append(int(raw))
+    return chosen
+
+
+def _check_csrf() -> None:
+    sent = request.form.get("csrf_token", "")
+    if not hmac.compare_digest(sent.encode(), citizen_session.csrf_token().encode()):
+        log.warning("payment form refused: %s CSRF token", "wrong" if sent else "no")
+        abort(400)
+
+
+def _refused(library: Library, reason: str, status: int, order_id: str | None = None) -> tuple[str, int]:
+    return render_template("payment/refused.html", library=library, reason=reason, order_id=order_id), status
+
+
+def card_payment_context(library: Library, overview: DebtOverview) -> dict[str, object] | None:
+    """What the overview's "Pay by card" form needs, or None when the library takes no card payment here."""
+    rt = runtime()
+    owner = order_owner(library)
+    if owner is None or not rt.offers_card_payment(library):
+        return None
+    candidates = [
+        row.fee.fee_id
+        for row in overview.payable_here.rows
+        if row.fee is not None and row.fee.payable_by_client and not row.fee.is_paid and row.fee.amount > 0
+    ]
+    with rt.sessions() as session:
+        held = store.held_fees(session, library.agency_id, candidates)
+    return {
+        "payable": [fee_id for fee_id in candidates if fee_id not in held],
+        "live": checkout.live_orders(rt, library, owner),
+        "csrf_token": citizen_session.csrf_token(),
+    }

@@ -1,0 +1,136 @@
+"""A payment world on loopback: the portal, the FBS and Nexi simulators, and Anne at Lyngby.
+
+Anne (patron 1001) has four fees payable in FBS: 501 (30 kr.), 502 (249.50 kr.), 503 (15.25 kr.)
+and 504 (20 kr.). Nexi's webhooks reach the live portal's webhook route; the worker does not
+run (PORTAL_QUEUE_WORKER=external): a test advances orders itself with `world.advance`, so
+every step happens exactly when the test says.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from flask import Flask
+
+from portal import create_app
+from portal.devtools import nexi_sim
+from portal.devtools.demo import DEMO_LIBRARIES_FILE
+from portal.devtools.demo_data import LYNGBY
+from portal.devtools.fbs_sim import SimState, create_fbs_sim_app
+from portal.payments import checkout, machine, store
+from portal.payments.models import PaymentOrderRow
+from portal.payments.runtime import PaymentRuntime
+from portal.payments.setup import RUNTIME_KEY
+from portal.payments.states import State
+from tests.support.live import LiveServer, start_live_server
+from tests.support.settings import test_settings
+
+ANNE = 1001
+PAYABLE = (501, 502, 503, 504)
+NEXI_KEY_ENV = "LYNGBY_NEXI_SECRET_KEY"
+TERMS_URL = "https://lyngby.example/betalingsbetingelser"
+CARD_PAYMENT = f"""
+nexi_secret_key_env = "{NEXI_KEY_ENV}"
+payment_terms_url = "{TERMS_URL}"
+"""
+
+
+def libraries_with_card_payment(folder: Path) -> Path:
+    """The demo libraries, Lyngby with card payment."""
+    text = DEMO_LIBRARIES_FILE.read_text(encoding="utf-8")
+    marker = 'payment_overview_url = "https://www.ltk.dk/"\n'
+    assert marker in text
+    path = folder / "libraries.toml"
+    path.write_text(text.replace(marker, marker + CARD_PAYMENT, 1), encoding="utf-8")
+    return path
+
+
+@dataclass
+class World:
+    app: Flask
+    rt: PaymentRuntime
+    fbs: SimState
+    nexi: nexi_sim.SimState
+    portal: LiveServer
+    enqueued: list[str] = field(default_factory=list)
+
+    @property
+    def library(self):  # type: ignore[no-untyped-def]
+        with self.rt.sessions() as session:
+            return self.rt.library(session, "lyngby")
+
+    def owner(self, patron_id: int = ANNE) -> str:
+        return store.owner_of(self.rt.settings.secret_key, LYNGBY, patron_id)
+
+    def start(self, fee_ids: tuple[int, ...] = PAYABLE, patron_id: int = ANNE) -> checkout.Started:
+        return checkout.start(self.rt, self.library, patron_id, self.owner(patron_id), fee_ids)
+
+    def order(self, order_id: str) -> PaymentOrderRow:
+        with self.rt.sessions() as session:
+            row = store.get_order(session, order_id)
+        assert row is not None
+        return row
+
+    def payment(self, order_id: str) -> nexi_sim.Payment:
+        payment_id = self.order(order_id).nexi_payment_id
+        assert payment_id is not None
+        payment = self.nexi.payment(payment_id)
+        assert payment is not None
+        return payment
+
+    def pay_at_nexi(self, order_id: str, method: str = "Visa") -> None:
+        """The citizen completes the hosted payment page (the reservation is made, webhooks go out)."""
+        self.nexi.reserve(self.payment(order_id), method)
+
+    def advance(self, order_id: str, source: str = "test") -> State | None:
+        return machine.advance(self.rt, order_id, source)
+
+    def state(self, order_id: str) -> State:
+        return State(self.order(order_id).state)
+
+    # -- what happened, counted at the simulators ---------------------------------------------
+
+    def charges(self, order_id: str) -> int:
+        return len(self.payment(order_id).charges)
+
+    def charged_ore(self, order_id: str) -> int:
+        return self.payment(order_id).charged
+
+    def registrations(self, order_id: str) -> list[int]:
+        """Fee ids FBS registered as paid by this order."""
+        with self.fbs.lock:
+            return sorted(fee_id for fee_id, (paid_by, _day) in self.fbs.paid_by.items() if paid_by == order_id)
+
+    def open_reservation_ore(self, order_id: str) -> int:
+        payment = self.payment(order_id)
+        return payment.reserved - payment.charged - payment.cancelled
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    fbs_state, nexi_state = SimState(), nexi_sim.SimState()
+    fbs = start_live_server(create_fbs_sim_app(fbs_state))
+    nexi_server = nexi_sim.start_nexi_sim("127.0.0.1", 0, nexi_state)
+    portal = start_live_server()
+    settings = test_settings(
+        PORTAL_BASE_URL=portal.url,
+        PORTAL_DATABASE_URL=f"sqlite:///{tmp_path / 'portal.sqlite3'}",
+        PORTAL_LIBRARIES_FILE=str(libraries_with_card_payment(tmp_path)),
+        PORTAL_FBS_BASE_URL=fbs.url,
+        PORTAL_NEXI_BASE_URL=f"http://127.0.0.1:{nexi_server.port}",
+        PORTAL_QUEUE_WORKER="external",
+        **{NEXI_KEY_ENV: nexi_sim.DEV_NEXI_SECRET_KEY},
+    )
+    app = create_app(settings)
+    portal.set_app(app)
+    rt: PaymentRuntime = app.extensions[RUNTIME_KEY]
+    world = World(app, rt, fbs_state, nexi_state, portal)
+    rt.enqueue = world.enqueued.append
+    yield world
+    nexi_state.wake.set()
+    portal.stop()
+    nexi_sim.stop_nexi_sim(nexi_server)
+    fbs.stop()
