@@ -21,6 +21,7 @@ from urllib.parse import urlparse
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = PROJECT_ROOT / "instance"
 DEFAULT_EDITOR_LIBRARIES_CLAIM = "gebyrportal_libraries"
+DEFAULT_EDITOR_PAYMENTS_CLAIM = "gebyrportal_payments"
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 MIN_SECRET_LENGTH = 16
 
@@ -59,6 +60,8 @@ class Settings:
     editor_oidc_client_secret: str = field(default="", repr=False)
     editor_oidc_scope: str = "openid"
     editor_libraries_claim: str = DEFAULT_EDITOR_LIBRARIES_CLAIM
+    # Whose card payments an editor may review (same shape as the libraries claim, granted apart).
+    editor_payments_claim: str = DEFAULT_EDITOR_PAYMENTS_CLAIM
     # The municipality's debtor-status API (issue 3); None: not configured, FBS data only.
     debtor_base_url: str | None = None
     debtor_api_key: str | None = field(default=None, repr=False)
@@ -126,14 +129,16 @@ def _url(env: Mapping[str, str], name: str, what: str) -> str:
     return value.rstrip("/")
 
 
-def _number(env: Mapping[str, str], name: str, default: float, kind: type[int] | type[float]) -> Any:
+def _number(
+    env: Mapping[str, str], name: str, default: float, kind: type[int] | type[float], unit: str = "seconds"
+) -> Any:
     raw = env.get(name, "").strip()
     if not raw:
         return default
     try:
         value = kind(raw)
     except ValueError:
-        label = "a whole number of seconds" if kind is int else "a number of seconds"
+        label = f"a whole number of {unit}" if kind is int else f"a number of {unit}"
         raise ConfigError(f"{name}: expected {label}, got {raw!r}") from None
     if value <= 0:
         raise ConfigError(f"{name}: must be greater than 0, got {value}")
@@ -230,6 +235,7 @@ def _editor_settings(env: Mapping[str, str]) -> dict[str, Any]:
         "editor_oidc_scope": _scope(env, "PORTAL_EDITOR_OIDC_SCOPE"),
         "editor_libraries_claim": env.get("PORTAL_EDITOR_LIBRARIES_CLAIM", "").strip()
         or DEFAULT_EDITOR_LIBRARIES_CLAIM,
+        "editor_payments_claim": env.get("PORTAL_EDITOR_PAYMENTS_CLAIM", "").strip() or DEFAULT_EDITOR_PAYMENTS_CLAIM,
     }
 
 
@@ -267,7 +273,7 @@ def _queue_settings(env: Mapping[str, str]) -> dict[str, Any]:
     return {
         "queue_url": url,
         "queue_worker": worker,
-        "payment_retention_days": _number(env, "PORTAL_PAYMENT_RETENTION_DAYS", 90, int),
+        "payment_retention_days": _number(env, "PORTAL_PAYMENT_RETENTION_DAYS", 90, int, "days"),
     }
 
 

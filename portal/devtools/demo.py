@@ -1,10 +1,13 @@
-"""The demo (`make run`): the portal with the dev identity provider and both simulators.
+"""The demo (`make run`): the portal with the dev identity provider and the simulators.
 
-`create_demo_app()` starts the dev IdP, the FBS simulator and the debtor simulator in daemon
+`create_demo_app()` starts the dev IdP and the FBS, debtor and Nexi Checkout simulators in daemon
 threads on fixed loopback ports, then builds the portal with `demo_settings()`: the same
 `portal.create_app` a deployment runs, with every variable a deployment must set filled in with
 the dev services' values. Production code never imports this module; the portal itself has no
 demo mode and no fallback credentials.
+
+Card payment: Lyngby takes cards through the Nexi simulator, Rødovre does not, so the demo shows
+both. The payment worker runs inside the portal process (the embedded default).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from flask import Flask
 
 from portal import create_app
 from portal.config import INSTANCE_DIR, Settings, load_settings
+from portal.devtools.nexi_sim import DEV_NEXI_PORT, DEV_NEXI_SECRET_KEY
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +44,12 @@ DEV_EDITOR_CLIENT_SECRET = "gebyrportal-editor-dev-secret"
 DEV_FBS_USERNAME = "gebyrportal"
 DEV_FBS_PASSWORD = "simulator"
 DEV_DEBTOR_API_KEY = "debtor-simulator-key"
+DEV_NEXI_BASE_URL = f"http://127.0.0.1:{DEV_NEXI_PORT}"
 DEMO_LIBRARIES_FILE = Path(__file__).resolve().parent / "demo_libraries.toml"
+# Card payment in the demo: which library, the variable naming its Nexi key, its terms page.
+CARD_PAYMENT_LIBRARY = "lyngby"
+DEMO_NEXI_SECRET_KEY_ENV = "LYNGBY_NEXI_SECRET_KEY"
+DEMO_TERMS_PATH = "/static/demo/betalingsbetingelser.html"
 
 _started = threading.Lock()
 _done = False
@@ -62,8 +71,35 @@ def demo_environment() -> dict[str, str]:
         "PORTAL_EDITOR_OIDC_ISSUER": DEV_IDP_ISSUER,
         "PORTAL_EDITOR_OIDC_CLIENT_ID": DEV_EDITOR_CLIENT_ID,
         "PORTAL_EDITOR_OIDC_CLIENT_SECRET": DEV_EDITOR_CLIENT_SECRET,
-        "PORTAL_LIBRARIES_FILE": str(DEMO_LIBRARIES_FILE),
+        "PORTAL_NEXI_BASE_URL": DEV_NEXI_BASE_URL,
+        DEMO_NEXI_SECRET_KEY_ENV: DEV_NEXI_SECRET_KEY,
+        "PORTAL_LIBRARIES_FILE": str(libraries_with_card_payment(INSTANCE_DIR, PORTAL_URL + DEMO_TERMS_PATH)),
     }
+
+
+def libraries_with_card_payment(folder: Path, terms_url: str) -> Path:
+    """The demo libraries with card payment for Lyngby, written to `folder`; its path.
+
+    The shared demo file names no Nexi key on purpose: the loader insists that a named variable
+    is set, and the many test portals that load that file would all have to set it. So the
+    demo (and the browser tests' card-payment stack) add the two keys to a copy. The copy keeps
+    the file's name, so the history still says the demo file made the change.
+    """
+    text = DEMO_LIBRARIES_FILE.read_text(encoding="utf-8")
+    # The slug line opens Lyngby's table; keys right after it stay in that table.
+    marker = f'slug = "{CARD_PAYMENT_LIBRARY}"\n'
+    if text.count(marker) != 1:
+        raise RuntimeError(f"{DEMO_LIBRARIES_FILE.name}: expected one line {marker.strip()!r}")
+    card = f'nexi_secret_key_env = "{DEMO_NEXI_SECRET_KEY_ENV}"\npayment_terms_url = "{terms_url}"\n'
+    text = text.replace(marker, marker + card, 1)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / DEMO_LIBRARIES_FILE.name
+    if not path.exists() or path.read_text(encoding="utf-8") != text:
+        # Write beside and rename: a portal starting meanwhile never reads half a file.
+        partial = path.with_name(f".{path.name}.{os.getpid()}")
+        partial.write_text(text, encoding="utf-8")
+        partial.replace(path)
+    return path
 
 
 def demo_settings() -> Settings:
@@ -90,7 +126,7 @@ def _demo_secret_key() -> str:
 
 
 def start_dev_services() -> None:
-    """Start the dev IdP and both simulators on their loopback ports, once per process."""
+    """Start the dev IdP and the simulators on their loopback ports, once per process."""
     global _done
     with _started:
         if _done:
@@ -99,6 +135,7 @@ def start_dev_services() -> None:
     from portal.devtools.debtor_sim import start_debtor_sim
     from portal.devtools.fbs_sim import start_fbs_sim
     from portal.devtools.idp import portal_dev_client, portal_editor_dev_client, start_dev_idp
+    from portal.devtools.nexi_sim import start_nexi_sim
 
     # One dev IdP plays both MitID for citizens and the organisation's IdP for the editor area.
     clients = [portal_dev_client(PORTAL_URL), portal_editor_dev_client(PORTAL_URL)]
@@ -106,6 +143,7 @@ def start_dev_services() -> None:
         _try_start("dev identity provider", lambda: start_dev_idp("127.0.0.1", DEV_IDP_PORT, DEV_IDP_ISSUER, clients)),
         _try_start("FBS simulator", lambda: start_fbs_sim("127.0.0.1", DEV_FBS_PORT)),
         _try_start("debtor simulator", lambda: start_debtor_sim("127.0.0.1", DEV_DEBTOR_PORT)),
+        _try_start("Nexi Checkout simulator", lambda: start_nexi_sim("127.0.0.1", DEV_NEXI_PORT)),
     ]
     if all(started):
         print(banner(), file=sys.stderr, flush=True)
@@ -137,6 +175,8 @@ def banner() -> str:
     lines += [
         f"  Dev identity provider: {DEV_IDP_ISSUER}   FBS simulator: {DEV_FBS_BASE_URL}",
         f"  Debtor simulator (Mit Betalingsoverblik status): {DEV_DEBTOR_BASE_URL}",
+        f"  Card payment (Lyngby only): sign in as Anne, tick fees under 'Betales her', press 'Betal med kort',"
+        f" and pay on the Nexi simulator's page ({DEV_NEXI_BASE_URL}).",
         "",
     ]
     return "\n".join(lines)

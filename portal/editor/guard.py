@@ -5,6 +5,10 @@
 2. A route with a library (`<slug:slug>`) answers 404 unless the editor may edit that library
    — the same answer as for a library that does not exist, so a foreign library's existence
    is not revealed. Enforced here, not by hiding links: a new route cannot forget it.
+   Routes under `<slug>/betalinger/` (card payment review) need the payments claim for that
+   library instead: being its editor does not open them, nor does being its payment staff open
+   the page editing. The rule is chosen by the route's path, so a new payments route is covered
+   by being put there.
 3. Every POST must carry the sign-in's CSRF token (portal.editor.csrf).
 """
 
@@ -23,6 +27,8 @@ from portal.libraries.editing import NotFound
 # Reachable without an editor sign-in: the sign-in page itself and the OpenID Connect round trip.
 PUBLIC_ENDPOINTS = frozenset({"editor.index", "editor.login", "editor.callback"})
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# A route whose rule starts with this is a payments route (portal.editor.payments): payments claim.
+PAYMENTS_RULE_PREFIX = "/editor/<slug:slug>/betalinger/"
 
 
 @bp.before_request
@@ -34,11 +40,22 @@ def guard() -> BaseResponse | tuple[str, int] | None:
     if editor is None:
         return _sign_in_required()
     slug = (request.view_args or {}).get("slug")
-    if slug is not None and not editor.may_edit(slug):
+    if slug is not None and not _may_open(editor, slug):
         abort(404)
     if request.method not in _SAFE_METHODS:
         check_csrf(editor)
     return None
+
+
+def _may_open(editor: Editor, slug: str) -> bool:
+    """Whether this request's route, for library `slug`, is open to `editor`."""
+    if is_payments_rule(request.url_rule.rule if request.url_rule else ""):
+        return editor.may_review_payments(slug)
+    return editor.may_edit(slug)
+
+
+def is_payments_rule(rule: str) -> bool:
+    return rule.startswith(PAYMENTS_RULE_PREFIX)
 
 
 def request_editor() -> Editor | None:

@@ -15,7 +15,7 @@ from flask import Flask, current_app
 
 from portal.auth import oidc_flow
 from portal.config import Settings
-from portal.editor.identity import Editor, libraries_claim
+from portal.editor.identity import Editor, libraries_claim, payments_claim
 
 # authlib keeps a login under way in the session as `_state_<name>_<state>`; the name keeps
 # it apart from a citizen's login in the same browser.
@@ -68,6 +68,9 @@ def finish_login() -> Editor:
     claim = settings.editor_libraries_claim
     token, claims, extra = oidc_flow.authorize(editor_client(), settings.editor_oidc_client_id, claim)
     administrator, libraries = libraries_claim(claims.get(claim, extra.get(claim)))
+    # Looked up where the libraries claim was (ID token, else userinfo); missing grants nothing.
+    payments = settings.editor_payments_claim
+    all_payments, payment_libraries = payments_claim(claims.get(payments, extra.get(payments)))
     return Editor(
         sub=claims["sub"],
         name=claims.get("name") or extra.get("name") or "",
@@ -76,6 +79,8 @@ def finish_login() -> Editor:
         libraries=libraries,
         csrf_token=secrets.token_urlsafe(32),
         id_token=token["id_token"],
+        all_payments=all_payments,
+        payment_libraries=payment_libraries,
     )
 
 

@@ -31,6 +31,7 @@ from portal.libraries import editing
 from portal.libraries.defaults import LANGUAGES, default_text
 from portal.libraries.editing import EditConflict, EditorState, ValidationFailed
 from portal.libraries.repository import list_libraries
+from portal.payments.setup import runtime as payments_runtime
 
 Page = Response | tuple[str, int] | str
 
@@ -51,11 +52,15 @@ def form_helpers() -> dict[str, object]:
 
 @bp.get("/")
 def index() -> Page:
-    """Signed out: the invitation to sign in. Signed in: the libraries this editor may edit."""
+    """Signed out: the invitation to sign in. Signed in: the libraries this editor may edit or review payments of."""
     editor = request_editor()
     if editor is None:
         return render_template("editor/sign_in.html")
-    libraries = [library for library in list_libraries() if editor.may_edit(library.slug)]
+    libraries = [
+        library
+        for library in list_libraries()
+        if editor.may_edit(library.slug) or editor.may_review_payments(library.slug)
+    ]
     return render_template("editor/libraries.html", libraries=libraries)
 
 
@@ -170,6 +175,9 @@ def render_edit(
         problem=problem,
         # ?done=… after a change (Post/Redirect/Get): a fixed set, so no text from the URL is shown.
         done=done if done in DONE_MESSAGES else None,
+        # The defaults shown beside empty fields are the ones citizens get: they promise card payment
+        # only where the library takes it.
+        card_payment=payments_runtime().offers_card_payment(state.published),
     )
     return page, status
 

@@ -60,10 +60,12 @@ def callback() -> Response | tuple[str, int]:
         return _refused(refused)
     start_editor_session(editor)
     log.info(
-        "editor signed in: sub=%s administrator=%s libraries=%s",
+        "editor signed in: sub=%s administrator=%s libraries=%s all_payments=%s payment_libraries=%s",
         editor.sub,
         editor.administrator,
         ",".join(editor.libraries),
+        editor.all_payments,
+        ",".join(editor.payment_libraries),
     )
     return redirect(target)
 

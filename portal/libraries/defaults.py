@@ -1,8 +1,10 @@
 """The text keys of a library's page and their default wording (Danish and English).
 
-Adapted from Lyngby-Taarbæk Bibliotekerne's payment page, less its promise of card payment on the page:
-the portal takes no card payments yet, so no default may offer it (the kodelinje and Mit
-Betalingsoverblik ways stand). Texts are safe HTML
+Adapted from Lyngby-Taarbæk Bibliotekerne's payment page. That page promises card payment "direkte her
+på siden"; a default may promise it only where the library takes card payment here, so the texts that
+name the ways to pay come in two wordings (`CARD_PAYMENT_TEXTS` replaces them where card payment is
+offered; `default_text(..., card_payment=True)`). The kodelinje and Mit Betalingsoverblik ways stand
+in both. A library's own wording is never changed. Texts are safe HTML
 fragments; `{cutoff_date}` is replaced by the library's current cut-off date,
 formatted for the reader's language, wherever the page shows a text. The seed
 said NemID; today it is MitID.
@@ -122,16 +124,55 @@ _EN: dict[str, str] = {
     ),
 }
 
+# Where the library takes card payment on the page (Seed 000: "kan betales … med betalingskort
+# direkte her på siden"): the texts naming the ways to pay say so. Only these keys differ.
+_DA_CARD: dict[str, str] = {
+    INTRO: _DA[INTRO].replace(
+        "Du kan betale dem i (net)banken med indbetalingskort – kodelinjen står nedenfor.",
+        "De kan betales med betalingskort direkte her på siden eller i (net)banken med indbetalingskort "
+        "– kodelinjen står nedenfor.",
+    ),
+    PAYABLE_HERE_TEXT: (
+        "Mellemværender oprettet før {cutoff_date} ligger stadig i bibliotekssystemet. De kan betales med "
+        "betalingskort direkte her på siden eller i (net)banken med indbetalingskort og kodelinjen nedenfor."
+    ),
+}
+
+_EN_CARD: dict[str, str] = {
+    INTRO: _EN[INTRO].replace(
+        "You can pay them in your (online) bank with a payment slip – the code line is shown below.",
+        "They can be paid by payment card right here on this page or in your (online) bank with a payment "
+        "slip – the code line is shown below.",
+    ),
+    PAYABLE_HERE_TEXT: (
+        "Debts created before {cutoff_date} are still held in the library system. They can be paid by "
+        "payment card right here on this page or in your (online) bank with a payment slip and the code "
+        "line below."
+    ),
+}
+# A replace() that found nothing would silently leave the card-less wording in place.
+assert _DA_CARD[INTRO] != _DA[INTRO] and _EN_CARD[INTRO] != _EN[INTRO]
+
 # Read-only so no caller can change the defaults of every library by accident.
 DEFAULT_TEXTS: Mapping[str, Mapping[str, str]] = MappingProxyType(
     {"da": MappingProxyType(_DA), "en": MappingProxyType(_EN)}
 )
+# The wordings that replace DEFAULT_TEXTS' where the library offers card payment on the page.
+CARD_PAYMENT_TEXTS: Mapping[str, Mapping[str, str]] = MappingProxyType(
+    {"da": MappingProxyType(_DA_CARD), "en": MappingProxyType(_EN_CARD)}
+)
 
 
-def default_text(key: str, language: str) -> str:
-    """The default wording of `key` in `language`; KeyError/ValueError for unknown ones."""
+def default_text(key: str, language: str, *, card_payment: bool = False) -> str:
+    """The default wording of `key` in `language`; KeyError/ValueError for unknown ones.
+
+    `card_payment`: the library takes card payment on the page (`PaymentRuntime.offers_card_payment`);
+    only then may a default offer it.
+    """
     if language not in DEFAULT_TEXTS:
         raise ValueError(f"unknown language {language!r}; expected one of {', '.join(LANGUAGES)}")
     if key not in TEXT_KEYS:
         raise KeyError(f"unknown text key {key!r}")
+    if card_payment and key in CARD_PAYMENT_TEXTS[language]:
+        return CARD_PAYMENT_TEXTS[language][key]
     return DEFAULT_TEXTS[language][key]

@@ -11,20 +11,24 @@ from __future__ import annotations
 import logging
 from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
 from urllib.parse import quote
 
 from sqlalchemy.orm import Session
 
 from portal import clock
+from portal.domain import money
+from portal.domain.fees import Fee, PaymentStatus
 from portal.domain.payment import OrderSnapshot, new_order_id, snapshot_order
 from portal.libraries.library import Library
 from portal.payments import store
 from portal.payments.machine import POLL_DELAYS
 from portal.payments.models import PaymentOrderRow
 from portal.payments.runtime import PaymentRuntime, PaymentsUnavailable
-from portal.payments.states import HOLDS_FEES, Outcome, State
+from portal.payments.states import FINISHED, HOLDS_FEES, Outcome, State
 from portal.providers.errors import UpstreamError
-from portal.providers.nexi import NexiCheckout, NexiItem, NexiOrder, NexiWebhook
+from portal.providers.nexi import NexiCheckout, NexiClient, NexiItem, NexiOrder, NexiWebhook
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +100,7 @@ def start(rt: PaymentRuntime, library: Library, patron_id: int, owner: str, chos
         except UpstreamError as exc:
             _fail(session, order.order_id, f"the gateway would not open a checkout: {exc.message}")
             raise CheckoutFailed(str(exc)) from None
-        store.transition(
+        opened = store.transition(
             session,
             order.order_id,
             State.CREATED,
@@ -108,7 +112,19 @@ def start(rt: PaymentRuntime, library: Library, patron_id: int, owner: str, chos
                 "citizen",
             ),
         )
+    if not opened:
+        # The reconciler gave the order up while the gateway was slow to answer: money reserved on
+        # this page would belong to no order, so the page is closed and the citizen never sees it.
+        _close_unseen(nexi, created.payment_id)
+        raise CheckoutFailed("the order was given up while its checkout was being opened")
     return Started(order.order_id, created.hosted_payment_page_url)
+
+
+def _close_unseen(nexi: NexiClient, payment_id: str) -> None:
+    try:
+        nexi.terminate(payment_id)
+    except UpstreamError as exc:  # nobody has the page's address: nothing can be reserved on it
+        log.warning("could not terminate a checkout nobody was sent to: %s", exc.message)
 
 
 def _nexi_order(order: OrderSnapshot) -> NexiOrder:
@@ -171,3 +187,75 @@ def live_orders(rt: PaymentRuntime, library: Library, owner: str) -> list[Paymen
     """The citizen's orders at the library that still hold fees, newest first."""
     with rt.sessions() as session:
         return [row for row in store.orders_of(session, library.slug, owner) if State(row.state) in HOLDS_FEES]
+
+
+# -- read-only views of orders, for the citizen's pages ------------------------------------------
+
+RECENT = timedelta(days=30)
+# Finished orders worth a receipt or an explanation in the overview: the card was involved. A checkout
+# that never opened or was left without a reservation (CREATE_FAILED, ABANDONED) charged nothing.
+_LISTED_FINISHED = frozenset({State.COMPLETED, State.CANCELLED, State.RESOLVED})
+
+
+def recent_orders(rt: PaymentRuntime, library: Library, owner: str) -> list[PaymentOrderRow]:
+    """The citizen's orders at the library that finished in the last 30 days, newest first."""
+    since = clock.now() - RECENT
+    with rt.sessions() as session:
+        return [
+            row
+            for row in store.orders_of(session, library.slug, owner)
+            if State(row.state) in _LISTED_FINISHED and row.finished_at is not None and row.finished_at >= since
+        ]
+
+
+class FeeResult(StrEnum):
+    """What became of one fee of an order, as the receipt tells it."""
+
+    PAID = "paid"  # FBS registered it for this order, and it was charged
+    PAID_ELSEWHERE = "paid_elsewhere"  # FBS had it paid by another payment meanwhile: not charged
+    REFUSED = "refused"  # FBS would not take it here (handed over, changed): not charged
+    NOT_CHARGED = "not_charged"  # the order ended without charging it
+    PENDING = "pending"  # the order is not finished
+    WITH_STAFF = "with_staff"  # the order went to review: staff decide, and tell
+
+
+@dataclass(frozen=True)
+class FeeLine:
+    fee_id: int
+    name: str
+    amount_ore: int
+    result: FeeResult
+
+
+def fee_lines(row: PaymentOrderRow) -> list[FeeLine]:
+    """The order's fees with what became of each (charged only if FBS registered it for this order)."""
+    answers = row.fbs_answers or {}
+    state = State(row.state)
+    lines = []
+    for line in row.lines:
+        answer = answers.get(str(line["fee_id"]))
+        if state in (State.NEEDS_REVIEW, State.RESOLVED):
+            result = FeeResult.WITH_STAFF
+        elif state not in FINISHED:
+            result = FeeResult.PENDING
+        elif answer == PaymentStatus.REGISTERED.value and state == State.COMPLETED:
+            result = FeeResult.PAID
+        elif answer == PaymentStatus.REGISTERED_BY_DIFFERENT_ORDER.value:
+            result = FeeResult.PAID_ELSEWHERE
+        elif answer is not None and answer != PaymentStatus.REGISTERED.value:
+            result = FeeResult.REFUSED
+        else:
+            result = FeeResult.NOT_CHARGED
+        lines.append(FeeLine(int(line["fee_id"]), str(line["name"]), int(line["amount_ore"]), result))
+    return lines
+
+
+def payable_by_card(fee: Fee | None) -> bool:
+    """Whether the overview may offer `fee` for card payment (FBS re-checks it when the payment starts)."""
+    if fee is None or fee.is_paid or not fee.payable_by_client or fee.amount <= 0:
+        return False
+    try:
+        money.as_ore(fee.amount)
+    except ValueError:  # a fraction of an øre: no card gateway can charge it exactly
+        return False
+    return True

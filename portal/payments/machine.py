@@ -50,6 +50,7 @@ RETRY_DELAYS = tuple(timedelta(minutes=m) for m in (1, 5, 30, 120, 360, 1440))
 # a MobilePay user who never returns), and end it CHECKOUT_LIFETIME after it opened.
 POLL_DELAYS = tuple(timedelta(minutes=m) for m in (2, 5, 10, 15, 30))
 CHECKOUT_LIFETIME = timedelta(hours=1)
+GATEWAY_PATIENCE = timedelta(days=1)
 # A CREATED order older than this lost the request that was opening its checkout.
 CREATE_GRACE = timedelta(minutes=2)
 MAX_STEPS = 8
@@ -85,6 +86,8 @@ class _Step:
     def retry(self, why: str) -> bool:
         """Stay in the state and try again later; after the last delay, review."""
         attempt = self.row.attempts + 1
+        if self.state is State.CHECKOUT_OPEN:
+            return self._retry_checkout(why, attempt)
         if attempt > len(RETRY_DELAYS):
             return self.review(f"{why} (gave up after {attempt} attempts)")
         due = clock.now() + RETRY_DELAYS[attempt - 1]
@@ -93,6 +96,17 @@ class _Step:
             f"{why}; attempt {attempt} failed, next at {due.isoformat(timespec='seconds')}",
             due=due,
             attempts=attempt,
+        )
+
+    def _retry_checkout(self, why: str, attempt: int) -> bool:
+        # An open checkout keeps its poll schedule through errors (polls and failures share the
+        # count); only when the gateway could not be asked for a day after the checkout ended do
+        # staff have to find out whether money is held.
+        if clock.now() >= self.row.created_at + CHECKOUT_LIFETIME + GATEWAY_PATIENCE:
+            return self.review(f"{why} (the gateway could not be asked since the checkout ended)")
+        due = clock.now() + POLL_DELAYS[min(attempt, len(POLL_DELAYS)) - 1]
+        return self.move(
+            self.state, f"{why}; will look again at {due.isoformat(timespec='seconds')}", due=due, attempts=attempt
         )
 
 
@@ -161,9 +175,25 @@ def _checkout_open(step: _Step) -> None:
     row = step.row
     nexi = step.rt.nexi(step.library)
     assert row.nexi_payment_id is not None
-    payment = nexi.retrieve(row.nexi_payment_id)
+    expired = clock.now() >= row.created_at + CHECKOUT_LIFETIME
+    try:
+        payment = nexi.retrieve(row.nexi_payment_id)
+    except NexiPaymentNotFound:
+        # A payment the gateway does not know cannot hold money (e.g. a simulator restarted);
+        # still, wait for the checkout to end unless the citizen left it.
+        if not (row.cancel_requested or expired):
+            raise
+        step.move(
+            State.ABANDONED, "the gateway does not know the payment: nothing is held", outcome=_abandoned(row).value
+        )
+        return
     held = payment.reserved_ore - payment.cancelled_ore
     if payment.reserved_ore:
+        if payment.charged_ore:
+            # Charged at the gateway (by staff) before FBS was asked: releasing the rest and ending
+            # the order would hide money taken for fees FBS does not know are paid.
+            step.review(f"{payment.charged_ore} øre was charged at the gateway before FBS was asked")
+            return
         reservation = Reservation(held - payment.charged_ore, payment.currency, payment.reference)
         problems = reservation_problems(store.snapshot_of(row), reservation)
         if problems:
@@ -184,7 +214,6 @@ def _checkout_open(step: _Step) -> None:
     if payment.terminated:
         step.move(State.ABANDONED, "the checkout was ended at the gateway", outcome=_abandoned(row).value)
         return
-    expired = clock.now() >= row.created_at + CHECKOUT_LIFETIME
     if row.cancel_requested or expired:
         nexi.terminate(row.nexi_payment_id)
         step.move(State.ABANDONED, "checkout ended: nothing was reserved", outcome=_abandoned(row).value)

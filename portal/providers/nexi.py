@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, TypeVar
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import httpx
 
@@ -327,6 +327,22 @@ class NexiClient:
         message = f"{operation}: {what}"
         log.warning("nexi: %s", message)
         return kind(PROVIDER, message)
+
+
+# Where the hosted payment page is served, per API: the page's origin must be a form target (CSP).
+_CHECKOUT_ORIGINS = {
+    LIVE_BASE_URL: "https://checkout.dibspayment.eu",
+    TEST_BASE_URL: "https://test.checkout.dibspayment.eu",
+}
+
+
+def checkout_origin(base_url: str) -> str:
+    """The origin of the hosted payment pages of the API at `base_url` (a simulator serves its own)."""
+    base = base_url.rstrip("/")
+    if base in _CHECKOUT_ORIGINS:
+        return _CHECKOUT_ORIGINS[base]
+    parts = urlsplit(base)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _payment_path(payment_id: str) -> str:

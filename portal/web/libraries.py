@@ -7,7 +7,13 @@ from markupsafe import Markup
 
 from portal.domain.kodelinje import Kodelinje, parse_kodelinje
 from portal.i18n import long_date
-from portal.libraries.defaults import HANDED_OVER_TITLE, PAYABLE_HERE_TITLE, PAYMENT_OVERVIEW_BUTTON, TEXT_KEYS
+from portal.libraries.defaults import (
+    HANDED_OVER_TITLE,
+    PAYABLE_HERE_TITLE,
+    PAYMENT_OVERVIEW_BUTTON,
+    TEXT_KEYS,
+    default_text,
+)
 from portal.libraries.library import Library
 from portal.libraries.repository import get_library
 from portal.libraries.texts import render_plain, render_text
@@ -25,12 +31,24 @@ def library_or_404(slug: str) -> Library:
 PLAIN_KEYS = frozenset({PAYABLE_HERE_TITLE, HANDED_OVER_TITLE, PAYMENT_OVERVIEW_BUTTON})
 
 
-def rendered_texts(library: Library, language: str) -> dict[str, Markup | str]:
+def page_texts(library: Library, language: str, *, card_payment: bool) -> dict[str, str]:
+    """Every text key in `language`: the library's own wording, else the default that fits.
+
+    `card_payment`: the library takes card payment on the page. Only then may a default promise
+    it; a wording the library wrote itself is shown as written either way.
+    """
+    own = library.explicit_texts(language)
+    return {
+        key: own[key] if key in own else default_text(key, language, card_payment=card_payment) for key in TEXT_KEYS
+    }
+
+
+def rendered_texts(library: Library, language: str, *, card_payment: bool = False) -> dict[str, Markup | str]:
     """Every library text in `language`, with {cutoff_date} filled in and HTML sanitised."""
     values = {"cutoff_date": long_date(library.cutoff_date, language)}
     return {
-        key: (render_plain if key in PLAIN_KEYS else render_text)(library.text(key, language), values)
-        for key in TEXT_KEYS
+        key: (render_plain if key in PLAIN_KEYS else render_text)(text, values)
+        for key, text in page_texts(library, language, card_payment=card_payment).items()
     }
 
 

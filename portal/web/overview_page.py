@@ -11,7 +11,7 @@ from portal.i18n import current_language
 from portal.libraries.library import Library
 from portal.services.debts import CitizenDebts
 from portal.web.libraries import library_kodelinje, rendered_texts
-from portal.web.payments import card_payment_context
+from portal.web.payments import card_payment_context, card_payment_offered
 
 
 def overview_context(library: Library, debts: CitizenDebts, *, preview: bool = False) -> dict[str, Any]:
@@ -19,6 +19,9 @@ def overview_context(library: Library, debts: CitizenDebts, *, preview: bool = F
 
     Needs a request context; texts follow the current language (so `force_locale` works).
     """
+    # Whether the library takes card payment here decides which default texts and banner fit;
+    # the editor's preview shows what citizens see.
+    card_offered = card_payment_offered(library)
     return {
         "library": library,
         "citizen": None if preview else citizen_session.current_citizen(),
@@ -26,7 +29,8 @@ def overview_context(library: Library, debts: CitizenDebts, *, preview: bool = F
         "overview": debts.overview,
         "debtor_status": debts.debtor.value,
         "preview": preview,
-        "texts": rendered_texts(library, current_language()),
+        "texts": rendered_texts(library, current_language(), card_payment=card_offered),
+        "card_payment_offered": card_offered,
         "kodelinje": library_kodelinje(library),
         "card_payment": None if preview else card_payment_context(library, debts.overview),
     }

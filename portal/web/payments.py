@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import hmac
 import logging
+from dataclasses import dataclass
 
 from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from portal import db
 from portal.auth import citizen_session
-from portal.domain.overview import DebtOverview
+from portal.domain import money
+from portal.domain.overview import DebtOverview, DebtRow
 from portal.domain.payment import NotPayable
 from portal.libraries.library import Library
 from portal.payments import checkout, store, webhooks
@@ -74,10 +76,24 @@ def start(slug: str) -> Page:
 def order(slug: str, order_id: str) -> Page:
     """The order: "received, being registered" until done, then the outcome and the receipt."""
     library, row = _owned(slug, order_id)
-    if "paymentid" in request.args:  # back from the hosted page (whatever payment id it carries)
+    # Back from the hosted page (whatever payment id it carries: only this citizen's order is touched).
+    came_back = "paymentid" in request.args
+    if came_back:
         checkout.returned(runtime(), row)
-    return render_template(
-        "payment/order.html", library=library, order=row, lines=row.lines, State=State, finished=row.state in FINISHED
+    # The refresh link and the script's reload keep the query, so "came back" stays true.
+    refresh_url = url_for("payments.order", slug=slug, order_id=order_id)
+    if came_back:
+        refresh_url = url_for("payments.order", slug=slug, order_id=order_id, paymentid=request.args["paymentid"])
+    return _page(
+        "payment/order.html",
+        library,
+        order=row,
+        lines=checkout.fee_lines(row),
+        FeeResult=checkout.FeeResult,
+        State=State,
+        finished=row.state in FINISHED,
+        came_back=came_back,
+        refresh_url=refresh_url,
     )
 
 
@@ -131,7 +147,28 @@ def _check_csrf() -> None:
 
 
 def _refused(library: Library, reason: str, status: int, order_id: str | None = None) -> tuple[str, int]:
-    return render_template("payment/refused.html", library=library, reason=reason, order_id=order_id), status
+    return _page("payment/refused.html", library, reason=reason, order_id=order_id), status
+
+
+def _page(template: str, library: Library, **context: object) -> str:
+    """A payment page in the citizen's frame (the header names who is signed in)."""
+    return render_template(template, library=library, citizen=citizen_session.current_citizen(), **context)
+
+
+@dataclass(frozen=True)
+class CardChoice:
+    """One fee of "Betales her" in the card form: a checkbox, or shown as held by a live payment."""
+
+    row: DebtRow
+    fee_id: int
+    amount_ore: int  # for the script that sums the ticked fees: whole øre, never a float
+    held: bool  # in a payment being processed: not selectable
+    held_by: str | None  # that payment's order id, when it is the citizen's own
+
+
+def card_payment_offered(library: Library) -> bool:
+    """The library takes card payment on the page: the texts may promise it."""
+    return runtime().offers_card_payment(library)
 
 
 def card_payment_context(library: Library, overview: DebtOverview) -> dict[str, object] | None:
@@ -140,15 +177,27 @@ def card_payment_context(library: Library, overview: DebtOverview) -> dict[str, 
     owner = order_owner(library)
     if owner is None or not rt.offers_card_payment(library):
         return None
-    candidates = [
-        row.fee.fee_id
-        for row in overview.payable_here.rows
-        if row.fee is not None and row.fee.payable_by_client and not row.fee.is_paid and row.fee.amount > 0
-    ]
+    rows = [(row, row.fee) for row in overview.payable_here.rows if checkout.payable_by_card(row.fee)]
     with rt.sessions() as session:
-        held = store.held_fees(session, library.agency_id, candidates)
+        held = store.held_fees(session, library.agency_id, [fee.fee_id for _row, fee in rows if fee is not None])
+    live = checkout.live_orders(rt, library, owner)
+    own = {row.order_id for row in live}
+    choices = [
+        CardChoice(
+            row,
+            fee.fee_id,
+            money.as_ore(fee.amount),
+            fee.fee_id in held,
+            held[fee.fee_id] if held.get(fee.fee_id) in own else None,
+        )
+        for row, fee in rows
+        if fee is not None
+    ]
     return {
-        "payable": [fee_id for fee_id in candidates if fee_id not in held],
-        "live": checkout.live_orders(rt, library, owner),
+        "choices": choices,
+        "selectable": [choice for choice in choices if not choice.held],
+        "total_ore": sum(choice.amount_ore for choice in choices if not choice.held),
+        "live": live,
+        "recent": checkout.recent_orders(rt, library, owner),
         "csrf_token": citizen_session.csrf_token(),
     }

@@ -20,6 +20,8 @@ from urllib.parse import urlsplit
 
 from flask import Flask
 
+from portal.providers.nexi import checkout_origin
+
 log = logging.getLogger(__name__)
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -117,8 +119,12 @@ class SecurityHeaders:
 
 
 def init_app(app: Flask) -> None:
-    """Wrap the app in the headers layer (the citizens' IdP is the logout form's target)."""
-    csp = content_security_policy(
-        form_action=origin(app.config["PORTAL_SETTINGS"].oidc_issuer), frame_ancestors="'self'"
-    )
+    """Wrap the app in the headers layer (the citizens' IdP and Nexi's payment page are form targets)."""
+    settings = app.config["PORTAL_SETTINGS"]
+    targets = [origin(settings.oidc_issuer)]
+    if settings.nexi_base_url:
+        # "Betal med kort" posts to the portal, which redirects to Nexi's hosted payment page:
+        # browsers hold a form's redirects to form-action too.
+        targets.append(checkout_origin(settings.nexi_base_url))
+    csp = content_security_policy(form_action=" ".join(targets), frame_ancestors="'self'")
     app.wsgi_app = SecurityHeaders(app.wsgi_app, csp, app.static_url_path or "/static")  # type: ignore[method-assign]

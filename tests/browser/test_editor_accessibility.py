@@ -12,8 +12,10 @@ from playwright.sync_api import Page, expect
 
 from portal import db
 from portal.libraries import editing
+from portal.payments.states import State
 from tests.browser.test_accessibility import violations
 from tests.browser.test_editor_journey import editor_sign_in, follow
+from tests.editor.helpers import make_order
 from tests.support.stack import Stack, start_stack
 
 pytestmark = pytest.mark.browser
@@ -162,3 +164,20 @@ def test_the_page_offered_instead_of_a_framed_sign_in(page: Page, editor_stack: 
     page.set_content(answer.text)
     expect(page.get_by_role("link", name="Log ind som redaktør")).to_have_attribute("target", "_top")
     assert_no_violations(page)
+
+
+def test_payment_pages_with_a_refused_and_an_accepted_resolve(lone: Page, editor_stack: Stack) -> None:
+    waiting = make_order(editor_stack.app)
+    make_order(editor_stack.app, to=State.COMPLETED)
+    lone.goto(f"{editor_stack.url}/editor/lyngby/betalinger/")
+    expect(lone.locator("[data-orders=needs-review]")).to_contain_text(waiting)
+    assert_no_violations(lone)
+    lone.goto(f"{editor_stack.url}/editor/lyngby/betalinger/{waiting}")
+    assert_no_violations(lone)
+    follow(lone, lone.get_by_role("button", name="Markér som løst"))  # without a note
+    expect(lone.locator(".form-error")).to_have_count(1)
+    assert_no_violations(lone)
+    lone.get_by_role("textbox", name="Hvad gjorde du?").fill("Annullerede reservationen i Nexi-portalen.")
+    follow(lone, lone.get_by_role("button", name="Markér som løst"))
+    expect(lone.locator("[data-resolved]")).to_be_visible()
+    assert_no_violations(lone)

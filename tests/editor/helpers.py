@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import html
+import itertools
 import re
 from collections.abc import Mapping
 from datetime import date
 
 from flask import Flask
+from sqlalchemy import select
 from werkzeug.test import TestResponse
 
 from portal import db
 from portal.devtools.idp import IdpClient
+from portal.domain.payment import OrderLine, OrderSnapshot, new_order_id
 from portal.libraries import editing
 from portal.libraries.editing import EditorState
 from portal.libraries.library import Library
+from portal.payments import store
+from portal.payments.models import PaymentOrderRow
+from portal.payments.setup import runtime
+from portal.payments.states import State
 from tests.auth.helpers import CLIENT_ID, CLIENT_SECRET, PORTAL_URL, Browser
 
 EDITOR_CLIENT_ID = "gebyrportal-editor-test"
@@ -23,6 +30,9 @@ EDITOR_CALLBACK = f"{PORTAL_URL}/editor/callback"
 
 # The dev IdP's demo editors (portal/devtools/idp/editors.py) and a demo citizen.
 LONE, RASMUS, ADA, NIELS = "editor-lone", "editor-rasmus", "editor-ada", "editor-niels"
+BENTE = "editor-bente"  # payment staff of Lyngby who edits nothing
+PATRON = 4711
+REVIEW_REASON = "FBS retries used up"
 ANNE = "demo-anne"
 
 
@@ -124,3 +134,50 @@ def loaded_form(browser: EditorBrowser, slug: str = "lyngby") -> dict[str, str]:
     fields = dict(re.findall(r'<input[^>]*name="([^"]+)" value="([^"]*)"', form))
     fields.update(re.findall(r'<textarea[^>]*name="([^"]+)"[^>]*>(.*?)</textarea>', form, flags=re.S))
     return {name: html.unescape(value) for name, value in fields.items() if name != "csrf_token"}
+
+
+_fee_ids = itertools.count(9000)
+
+
+def make_order(app: Flask, slug: str = "lyngby", *, to: State | None = State.NEEDS_REVIEW, fees: int = 2) -> str:
+    """A payment order of the library, written through the store and moved straight to `to`.
+
+    No gateway or FBS: the review pages only read what the store holds. Fee ids never repeat,
+    so orders never hold each other's fees.
+    """
+    lines = tuple(OrderLine(next(_fee_ids), f"Gebyr {n + 1}", 2500 + 100 * n) for n in range(fees))
+    order = OrderSnapshot(new_order_id(), lines)
+    with app.app_context():
+        rt = runtime()
+        with rt.sessions() as session:
+            agency = rt.library(session, slug)
+            assert agency is not None, slug
+            store.insert_order(
+                session,
+                order=order,
+                library_slug=slug,
+                agency_id=agency.agency_id,
+                patron_id=PATRON,
+                owner=store.owner_of(rt.settings.secret_key, agency.agency_id, PATRON),
+                source="test",
+            )
+            if to is not None and to is not State.CREATED:
+                fields = {"review_reason": REVIEW_REASON} if to is State.NEEDS_REVIEW else {}
+                change = store.Change(fields, None, f"test: to {to.value}", "test")
+                assert store.transition(session, order.order_id, State.CREATED, to, change)
+    return order.order_id
+
+
+def order_state(app: Flask, order_id: str) -> tuple[str, str | None, str | None, int]:
+    """(state, resolved by, note, history length): what a refused resolve must leave as it was."""
+    with app.app_context(), runtime().sessions() as session:
+        row = store.get_order(session, order_id)
+        assert row is not None
+        return row.state, row.resolved_by, row.resolution_note, len(store.history(session, order_id))
+
+
+def payments_fingerprint(app: Flask, slug: str = "lyngby") -> tuple[tuple[str, str], ...]:
+    """Every order of the library with its state: changes when any of them is resolved."""
+    with app.app_context(), runtime().sessions() as session:
+        query = select(PaymentOrderRow.order_id, PaymentOrderRow.state).where(PaymentOrderRow.library_slug == slug)
+        return tuple(sorted((order_id, state) for order_id, state in session.execute(query).all()))

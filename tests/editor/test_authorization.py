@@ -1,7 +1,9 @@
 """Who may do what in the editor area: every editor route × every kind of visitor, GET and POST.
 
 Lone edits Lyngby, Rasmus edits Rødovre, Ada administers all; Anne is a citizen signed in
-with MitID (no editor sign-in); the anonymous visitor has no session at all. A foreign library
+with MitID (no editor sign-in); the anonymous visitor has no session at all. The card payment
+routes follow the payments claim instead: Lone and Bente are Lyngby's payment staff (Bente
+edits nothing), Ada is payment staff everywhere, Rasmus edits Rødovre but reviews no payments. A foreign library
 answers exactly like a library that does not exist (404), and a refused request changes nothing.
 Lyngby's children's library `lyngby-boern` shares Lyngby's slug as a prefix: being allowed to
 edit `lyngby` must not open it.
@@ -21,16 +23,20 @@ from flask import Flask
 from portal import clock, create_app
 from portal.devtools.demo import DEMO_LIBRARIES_FILE
 from portal.devtools.idp import DevIdp
-from portal.editor.guard import PUBLIC_ENDPOINTS
+from portal.editor.guard import PUBLIC_ENDPOINTS, is_payments_rule
 from tests.editor.conftest import portal_settings
 from tests.editor.helpers import (
     ADA,
     ANNE,
+    BENTE,
     LONE,
     RASMUS,
     EditorBrowser,
     fingerprint,
     form_of,
+    make_order,
+    page_text,
+    payments_fingerprint,
     save_draft,
     schedule,
     state,
@@ -46,8 +52,17 @@ cutoff_date = 2022-01-01
 """
 UNKNOWN = "nowhere"
 CITIZEN, ANONYMOUS = "citizen", "anonymous"
-VISITORS = (LONE, RASMUS, ADA, CITIZEN, ANONYMOUS)
-MAY_EDIT = {LONE: {"lyngby"}, RASMUS: {"rodovre"}, ADA: set(LIBRARIES), CITIZEN: set(), ANONYMOUS: set()}
+EDITORS = (LONE, RASMUS, ADA, BENTE)
+VISITORS = (*EDITORS, CITIZEN, ANONYMOUS)
+MAY_EDIT = {LONE: {"lyngby"}, RASMUS: {"rodovre"}, ADA: set(LIBRARIES), BENTE: set(), CITIZEN: set(), ANONYMOUS: set()}
+MAY_REVIEW = {
+    LONE: {"lyngby"},
+    RASMUS: set(),
+    ADA: set(LIBRARIES),
+    BENTE: {"lyngby"},
+    CITIZEN: set(),
+    ANONYMOUS: set(),
+}
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +79,7 @@ def app(idp: DevIdp, tmp_path_factory: pytest.TempPathFactory) -> Flask:
 @pytest.fixture(scope="module")
 def browsers(app: Flask) -> Iterator[dict[str, EditorBrowser]]:
     opened = {visitor: EditorBrowser(app) for visitor in VISITORS}
-    for editor in (LONE, RASMUS, ADA):
+    for editor in EDITORS:
         assert opened[editor].editor_login(editor).status_code == 302
     assert opened[CITIZEN].login(ANNE).status_code == 302
     yield opened
@@ -86,6 +101,14 @@ class Post:
 
     endpoint: str
     prepare: Callable[[Flask, str], tuple[str, dict[str, str]]]  # (app, slug) -> (path, form)
+    payments: bool = False  # a card payment route: open to the library's payment staff, not its editors
+
+    def allowed(self, visitor: str) -> set[str]:
+        return (MAY_REVIEW if self.payments else MAY_EDIT)[visitor]
+
+    def fingerprint(self, app: Flask, slug: str = "lyngby") -> object:
+        """What the request changes when it succeeds, and must leave as it was when refused."""
+        return payments_fingerprint(app, slug) if self.payments else fingerprint(app, slug)
 
 
 def _save(app: Flask, slug: str) -> tuple[str, dict[str, str]]:
@@ -119,6 +142,10 @@ def _restore(app: Flask, slug: str) -> tuple[str, dict[str, str]]:
     return f"/editor/{slug}/history/1/restore", {"version": state(app, slug).version}
 
 
+def _resolve_payment(app: Flask, slug: str) -> tuple[str, dict[str, str]]:
+    return f"/editor/{slug}/betalinger/{make_order(app, slug)}/resolve", {"note": "Trukket i Nexi-portalen"}
+
+
 POSTS = (
     Post("editor.save", _save),
     Post("editor.discard", _discard),
@@ -126,6 +153,7 @@ POSTS = (
     Post("editor.schedule", _schedule),
     Post("editor.cancel_schedule", _cancel_schedule),
     Post("editor.restore", _restore),
+    Post("editor.resolve_payment", _resolve_payment, payments=True),
 )
 GETS = {
     "editor.edit": "/editor/{slug}/",
@@ -139,19 +167,34 @@ UNKNOWN_LIBRARY_POSTS = {
     "editor.schedule": "/editor/{slug}/schedule",
     "editor.cancel_schedule": "/editor/{slug}/schedule/1/cancel",
     "editor.restore": "/editor/{slug}/history/1/restore",
+    "editor.resolve_payment": "/editor/{slug}/betalinger/GP-0/resolve",
 }
+# Card payment pages, for the payment staff of the library; {order} is an order of that library.
+PAYMENT_GETS = {
+    "editor.payments": "/editor/{slug}/betalinger/",
+    "editor.payment": "/editor/{slug}/betalinger/{order}",
+}
+
+
+@pytest.fixture(scope="module")
+def orders(app: Flask) -> dict[str, str]:
+    """One order waiting for review in each library (its id; a made-up one for the unknown library)."""
+    return {**{slug: make_order(app, slug) for slug in LIBRARIES}, UNKNOWN: "GP-000000000000000000000000"}
 
 
 def test_the_matrix_covers_every_editor_route(app: Flask) -> None:
     """A new route must be added here, or this fails: the guard's coverage is tested, not assumed."""
     routed = {rule.endpoint for rule in app.url_map.iter_rules() if rule.endpoint.startswith("editor.")}
-    covered = set(GETS) | {post.endpoint for post in POSTS} | {"editor.logout"}
+    covered = set(GETS) | set(PAYMENT_GETS) | {post.endpoint for post in POSTS} | {"editor.logout"}
     assert routed - PUBLIC_ENDPOINTS == covered
     assert PUBLIC_ENDPOINTS == {"editor.index", "editor.login", "editor.callback"}
-    # Every library route names its library `slug`: that is what the guard checks.
+    payments = set(PAYMENT_GETS) | {post.endpoint for post in POSTS if post.payments}
     for rule in app.url_map.iter_rules():
         if rule.endpoint in covered - {"editor.logout"}:
+            # Every library route names its library `slug`: that is what the guard checks.
             assert "slug" in rule.arguments, rule
+            # The guard asks for the payments claim exactly on the routes this matrix expects it for.
+            assert is_payments_rule(rule.rule) == (rule.endpoint in payments), rule
 
 
 def _expected_get(visitor: str, slug: str, path: str) -> tuple[int, str | None]:
@@ -175,21 +218,42 @@ def test_get(browsers: dict[str, EditorBrowser], visitor: str, slug: str, endpoi
         assert "Page not found" in response.get_data(as_text=True)
 
 
+@pytest.mark.parametrize("slug", LIBRARIES + (UNKNOWN,))
+@pytest.mark.parametrize("visitor", VISITORS)
+@pytest.mark.parametrize("endpoint", sorted(PAYMENT_GETS))
+def test_payment_get(
+    browsers: dict[str, EditorBrowser], orders: dict[str, str], visitor: str, slug: str, endpoint: str
+) -> None:
+    path = PAYMENT_GETS[endpoint].format(slug=slug, order=orders[slug])
+    response = browsers[visitor].get(path)
+    if visitor in (CITIZEN, ANONYMOUS):
+        assert response.status_code == 302
+        assert response.headers["Location"] == f"/editor/login?next={path}"
+        return
+    allowed = slug in MAY_REVIEW[visitor]
+    assert response.status_code == (200 if allowed else 404), response.get_data(as_text=True)[:500]
+    text = page_text(response)  # the address itself is in the page's language links
+    if allowed:
+        assert orders[slug] in text
+    else:
+        assert "Page not found" in text and orders[slug] not in text
+
+
 @pytest.mark.parametrize("slug", LIBRARIES)
 @pytest.mark.parametrize("visitor", VISITORS)
 @pytest.mark.parametrize("post", POSTS, ids=lambda post: post.endpoint)
 def test_post(app: Flask, browsers: dict[str, EditorBrowser], visitor: str, slug: str, post: Post) -> None:
     path, form = post.prepare(app, slug)
-    before = fingerprint(app, slug)
+    before = post.fingerprint(app, slug)
     # Each editor sends their own valid CSRF token: only the authorization can refuse them.
     response = browsers[visitor].send(path, form)
-    if slug in MAY_EDIT[visitor]:
+    if slug in post.allowed(visitor):
         assert response.status_code == 303, response.get_data(as_text=True)[:2000]
-        assert fingerprint(app, slug) != before
+        assert post.fingerprint(app, slug) != before
         return
-    expected = 404 if visitor in (LONE, RASMUS, ADA) else 401
+    expected = 404 if visitor in EDITORS else 401
     assert response.status_code == expected
-    assert fingerprint(app, slug) == before
+    assert post.fingerprint(app, slug) == before
 
 
 @pytest.mark.parametrize("visitor", VISITORS)
@@ -205,6 +269,7 @@ def test_library_list_shows_only_the_editors_libraries(browsers: dict[str, Edito
     page = browsers[visitor].get("/editor/").get_data(as_text=True)
     for slug in LIBRARIES:
         assert (f'href="/editor/{slug}/"' in page) == (slug in MAY_EDIT[visitor])
+        assert (f'href="/editor/{slug}/betalinger/"' in page) == (slug in MAY_REVIEW[visitor])
     if visitor in (CITIZEN, ANONYMOUS):
         assert 'href="/editor/login"' in page  # the invitation to sign in as editor
 

@@ -23,6 +23,7 @@ def test_the_demo_signs_editors_in_at_the_dev_idp() -> None:
     assert settings.editor_oidc_client_id != settings.oidc_client_id  # a client of its own
     assert settings.editor_oidc_scope == "openid"
     assert settings.editor_libraries_claim == "gebyrportal_libraries"
+    assert settings.editor_payments_claim == "gebyrportal_payments"
 
 
 def test_outside_the_demo_the_area_is_off_until_configured() -> None:
@@ -36,12 +37,14 @@ def test_production_values_are_read() -> None:
             **EDITORS,
             "PORTAL_EDITOR_OIDC_SCOPE": "openid  profile groups",
             "PORTAL_EDITOR_LIBRARIES_CLAIM": "roles",
+            "PORTAL_EDITOR_PAYMENTS_CLAIM": " payment_roles ",
         }
     )
     assert settings.editor_oidc_issuer == "https://login.kommune.example"
     assert (settings.editor_oidc_client_id, settings.editor_oidc_client_secret) == ("gebyr", "s3cret")
     assert settings.editor_oidc_scope == "openid profile groups"
     assert settings.editor_libraries_claim == "roles"
+    assert settings.editor_payments_claim == "payment_roles"
     assert settings.oidc_issuer == "https://mitid-broker.example"  # the citizens' IdP is apart
 
 

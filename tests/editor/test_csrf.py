@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 from flask import Flask
 
-from tests.editor.helpers import LONE, RASMUS, EditorBrowser, fingerprint
+from tests.editor.helpers import LONE, RASMUS, EditorBrowser, fingerprint, make_order
 from tests.editor.test_authorization import POSTS, Post
 
 
@@ -19,7 +19,7 @@ def test_post_without_the_right_token_is_refused_and_changes_nothing(
 ) -> None:
     lone = browser_for(LONE)
     path, form = post.prepare(portal, "lyngby")
-    before = fingerprint(portal)
+    before = post.fingerprint(portal)
     if token == "missing":
         response = lone.portal.post(path, data=form)  # no csrf_token field at all
     else:
@@ -27,10 +27,10 @@ def test_post_without_the_right_token_is_refused_and_changes_nothing(
         response = lone.send(path, {**form, "csrf_token": sent})
     assert response.status_code == 400
     assert "The form could not be accepted" in response.get_data(as_text=True)
-    assert fingerprint(portal) == before
+    assert post.fingerprint(portal) == before
     # The same request with the right token goes through: the refusal was the token's doing.
     assert lone.send(path, form).status_code == 303
-    assert fingerprint(portal) != before
+    assert post.fingerprint(portal) != before
 
 
 def test_logout_without_the_token_keeps_the_editor_signed_in(browser_for: Callable[..., EditorBrowser]) -> None:
@@ -44,7 +44,8 @@ def test_every_form_on_the_pages_carries_the_token(portal: Flask, browser_for: C
     token = lone.csrf_token()
     assert len(token) >= 32
     lone.send("/editor/lyngby/", {"version": fingerprint(portal)[0], "name": "Lyngby", "cutoff_date": "2021-06-15"})
-    for path in ("/editor/", "/editor/lyngby/", "/editor/lyngby/history", "/editor/lyngby/preview/da"):
+    report = f"/editor/lyngby/betalinger/{make_order(portal)}"  # its resolve form
+    for path in ("/editor/", "/editor/lyngby/", "/editor/lyngby/history", "/editor/lyngby/preview/da", report):
         page = lone.get(path).get_data(as_text=True)
         forms = re.findall(r"<form\b[^>]*>.*?</form>", page, flags=re.S)
         posts = [form for form in forms if 'method="post"' in form]

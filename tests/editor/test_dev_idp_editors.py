@@ -26,10 +26,18 @@ def editor_flow(idp: DevIdp, http: httpx.Client) -> Flow:
 
 
 @pytest.mark.parametrize(
-    "sub,claim",
-    [("editor-lone", ["lyngby"]), ("editor-rasmus", ["rodovre"]), ("editor-ada", "*"), ("editor-niels", [])],
+    "sub,claim,payments",
+    [
+        ("editor-lone", ["lyngby"], ["lyngby"]),
+        ("editor-rasmus", ["rodovre"], []),
+        ("editor-ada", "*", "*"),
+        ("editor-bente", [], ["lyngby"]),
+        ("editor-niels", [], []),
+    ],
 )
-def test_editor_tokens_carry_the_libraries_claim(idp: DevIdp, http: httpx.Client, sub: str, claim: object) -> None:
+def test_editor_tokens_carry_the_libraries_and_payments_claims(
+    idp: DevIdp, http: httpx.Client, sub: str, claim: object, payments: object
+) -> None:
     flow = editor_flow(idp, http)
     answer = flow.token(
         flow.code(sub=sub), client=(EDITOR_CLIENT_ID, EDITOR_CLIENT_SECRET), redirect_uri=EDITOR_CALLBACK
@@ -38,17 +46,19 @@ def test_editor_tokens_carry_the_libraries_claim(idp: DevIdp, http: httpx.Client
     claims = verified_claims(idp, http, tokens["id_token"])
     assert claims["aud"] == EDITOR_CLIENT_ID and claims["sub"] == sub
     assert claims["gebyrportal_libraries"] == claim
+    assert claims["gebyrportal_payments"] == payments
     assert "cpr" not in claims and "acr" not in claims  # an editor is not a MitID citizen
     info = http.get(f"{idp.issuer}/userinfo", headers={"Authorization": f"Bearer {tokens['access_token']}"})
     assert info.json()["gebyrportal_libraries"] == claim
+    assert info.json()["gebyrportal_payments"] == payments
 
 
 def test_the_editor_client_lists_editors_and_the_citizen_client_citizens(idp: DevIdp, http: httpx.Client) -> None:
     editors = http.get(f"{idp.issuer}/authorize", params=editor_flow(idp, http).params).text
     citizens = http.get(f"{idp.issuer}/authorize", params=Flow(idp, http).params).text
     pick = r'<button type="submit" name="sub" value="([^"]+)">'
-    assert re.findall(pick, editors) == ["editor-lone", "editor-rasmus", "editor-ada", "editor-niels"]
-    assert "Log ind som Lone Lyngby — redaktør for Lyngby" in editors
+    assert re.findall(pick, editors) == ["editor-lone", "editor-rasmus", "editor-ada", "editor-bente", "editor-niels"]
+    assert "Log ind som Lone Lyngby — redaktør og betalinger for Lyngby" in editors
     assert "Log ind som Ada Admin — administrator for alle biblioteker" in editors
     assert len(re.findall(pick, citizens)) == 6 and "editor-" not in citizens
 

@@ -83,3 +83,54 @@ def test_library_is_frozen_and_picklable_for_the_cache() -> None:
     with pytest.raises(AttributeError):
         library.slug = "other"  # type: ignore[misc]
     assert pickle.loads(pickle.dumps(library)) == library
+
+
+# -- the defaults follow the card payment configuration -------------------------------------------
+
+CARD_PROMISES = {"da": "med betalingskort direkte her på siden", "en": "by payment card right here on this page"}
+
+
+@pytest.mark.parametrize("language", defaults.LANGUAGES)
+def test_no_default_promises_card_payment_unless_it_is_offered(language: str) -> None:
+    for key in defaults.TEXT_KEYS:
+        assert CARD_PROMISES[language] not in defaults.default_text(key, language)
+        assert "direkte her" not in defaults.default_text(key, language)
+        assert "right here" not in defaults.default_text(key, language)
+
+
+@pytest.mark.parametrize("language", defaults.LANGUAGES)
+@pytest.mark.parametrize("key", [defaults.INTRO, defaults.PAYABLE_HERE_TEXT])
+def test_where_card_payment_is_offered_the_ways_to_pay_include_it(key: str, language: str) -> None:
+    text = defaults.default_text(key, language, card_payment=True)
+    assert CARD_PROMISES[language] in text
+    check_template(text)
+    assert find_placeholders(text) == {"cutoff_date"}
+    # The code line stays one of the ways.
+    assert ("kodelinjen" if language == "da" else "code line") in text
+
+
+@pytest.mark.parametrize("language", defaults.LANGUAGES)
+def test_only_the_texts_naming_the_ways_to_pay_change_with_card_payment(language: str) -> None:
+    changed = {
+        key
+        for key in defaults.TEXT_KEYS
+        if defaults.default_text(key, language, card_payment=True) != defaults.default_text(key, language)
+    }
+    assert changed == {defaults.INTRO, defaults.PAYABLE_HERE_TEXT}
+    assert (
+        defaults.default_text(defaults.INTRO, language, card_payment=False)
+        == defaults.DEFAULT_TEXTS[language][defaults.INTRO]
+    )
+
+
+def test_card_payment_defaults_follow_the_seed_wording() -> None:
+    # Seed 000 (Lyngby's page): "kan betales … med betalingskort direkte her på siden".
+    text = defaults.default_text(defaults.PAYABLE_HERE_TEXT, "da", card_payment=True)
+    assert "kan betales med betalingskort direkte her på siden" in text
+
+
+def test_card_payment_defaults_reject_unknown_keys_and_languages() -> None:
+    with pytest.raises(KeyError):
+        defaults.default_text("outro", "da", card_payment=True)
+    with pytest.raises(ValueError):
+        defaults.default_text(defaults.INTRO, "de", card_payment=True)

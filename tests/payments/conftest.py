@@ -8,20 +8,25 @@ every step happens exactly when the test says.
 
 from __future__ import annotations
 
+import copy
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 from flask import Flask
+from sqlalchemy import select
 
 from portal import create_app
-from portal.devtools import nexi_sim
+from portal.devtools import demo_data, nexi_sim
 from portal.devtools.demo import DEMO_LIBRARIES_FILE
 from portal.devtools.demo_data import LYNGBY
 from portal.devtools.fbs_sim import SimState, create_fbs_sim_app
 from portal.payments import checkout, machine, store
-from portal.payments.models import PaymentOrderRow
+from portal.payments.models import PaymentOrderRow, PaymentWebhookRow
 from portal.payments.runtime import PaymentRuntime
 from portal.payments.setup import RUNTIME_KEY
 from portal.payments.states import State
@@ -134,3 +139,98 @@ def world(tmp_path: Path) -> Iterator[World]:
     portal.stop()
     nexi_sim.stop_nexi_sim(nexi_server)
     fbs.stop()
+
+
+# -- helpers for the fault-injection and interleaving tests (added; the fixture above is unchanged) --
+
+# Anne's payable fees in øre, as the demo data gives them to the FBS simulator.
+AMOUNTS = {501: 3000, 502: 24950, 503: 1525, 504: 2000}
+
+
+def total_ore(fee_ids: tuple[int, ...] = PAYABLE) -> int:
+    return sum(AMOUNTS[fee_id] for fee_id in fee_ids)
+
+
+def webhook_body(
+    payment_id: str, event: str = "payment.checkout.completed", event_id: str | None = None
+) -> dict[str, Any]:
+    """A Nexi event as Nexi sends it; a fresh event id unless one is given (a re-post keeps its id)."""
+    return {
+        "id": event_id or uuid.uuid4().hex,
+        "event": event,
+        "timestamp": "2026-01-01T12:00:00+01:00",
+        "merchantId": nexi_sim.state.DEV_NEXI_MERCHANT_ID,
+        "data": {"paymentId": payment_id},
+    }
+
+
+def post_webhook(world: World, body: dict[str, Any], authorization: str | None) -> int:
+    """POST one webhook to the live portal, as Nexi would; the status it answered."""
+    headers = {"Authorization": authorization} if authorization is not None else {}
+    response = httpx.post(world.portal.url + checkout.WEBHOOK_PATH, json=body, headers=headers, timeout=10)
+    return response.status_code
+
+
+def fail_nexi_once(world: World, endpoint: str, status: int = 500) -> None:
+    """The next call of one Nexi endpoint (not just the next call) answers `status`.
+
+    The simulator's own fail_next hits whatever call comes next; an order's step makes several.
+    """
+    original = world.nexi.begin_call
+    left = [1]
+
+    def begin_call(name: str) -> Any:
+        if name == endpoint and left[0]:
+            left[0] -= 1
+            world.nexi.fail_next(1, status)
+        return original(name)
+
+    world.nexi.begin_call = begin_call  # type: ignore[method-assign,assignment]
+
+
+def nexi_api(world: World, method: str, path: str, json: Any = None) -> httpx.Response:
+    """Call the Nexi simulator's API directly, as staff in Nexi's portal would act on a payment."""
+    base = world.rt.settings.nexi_base_url
+    assert base is not None
+    headers = {"Authorization": nexi_sim.DEV_NEXI_SECRET_KEY}
+    return httpx.request(method, base + path, json=json, headers=headers, timeout=10)
+
+
+def inbox(world: World, order_id: str) -> list[str]:
+    """Event ids in the order's webhook inbox."""
+    with world.rt.sessions() as session:
+        query = select(PaymentWebhookRow.event_id).where(PaymentWebhookRow.order_id == order_id)
+        return sorted(session.scalars(query).all())
+
+
+def history_notes(world: World, order_id: str) -> list[str]:
+    with world.rt.sessions() as session:
+        return [event.note for event in store.history(session, order_id)]
+
+
+def pay_at_counter(world: World, fee_id: int, patron_id: int = ANNE) -> None:
+    """Staff take the fee at the counter: FBS now lists it paid, by no order of ours."""
+    with world.fbs.lock:
+        for fee in world.fbs.fees[patron_id]:
+            if fee["feeId"] == fee_id:
+                fee["paidDate"] = "2026-01-02"
+                return
+    raise AssertionError(f"no fee {fee_id}")
+
+
+def change_fee(world: World, fee_id: int, patron_id: int = ANNE, **fields: Any) -> None:
+    with world.fbs.lock:
+        for fee in world.fbs.fees[patron_id]:
+            if fee["feeId"] == fee_id:
+                fee.update(fields)
+                return
+    raise AssertionError(f"no fee {fee_id}")
+
+
+def reset_fbs(world: World) -> None:
+    """Anne's fees payable again, as at the start: no payments, no faults."""
+    with world.fbs.lock:
+        world.fbs.fees = copy.deepcopy(demo_data.FEES)
+        world.fbs.paid_by.clear()
+        world.fbs.payments.clear()
+        world.fbs.reset_faults()

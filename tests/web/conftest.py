@@ -24,3 +24,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 def client(stack: Stack) -> Iterator[httpx.Client]:
     with httpx.Client(timeout=10) as client:
         yield client
+
+
+# The payment world (portal, FBS and Nexi simulators; tests/payments/conftest.py) for the payment pages.
+from tests.payments.conftest import world  # noqa: E402, F401

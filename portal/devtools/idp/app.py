@@ -108,7 +108,14 @@ def discovery() -> Response:
             "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
             "code_challenge_methods_supported": ["S256"],
             "scopes_supported": ["openid", "profile"],
-            "claims_supported": ["sub", "name", "acr", state.cpr_claim, state.editor_claim],
+            "claims_supported": [
+                "sub",
+                "name",
+                "acr",
+                state.cpr_claim,
+                state.editor_claim,
+                state.editor_payments_claim,
+            ],
             "acr_values_supported": [NSIS_SUBSTANTIAL],
         }
     )

@@ -46,6 +46,7 @@ class IdpState:
     editors: dict[str, DemoEditor] = field(default_factory=dict)
     editor_claim: str = "gebyrportal_libraries"
     editor_claim_in_id_token: bool = True
+    editor_payments_claim: str = "gebyrportal_payments"
 
     def people(self, client: IdpClient) -> dict[str, DemoCitizen] | dict[str, DemoEditor]:
         """Whom `client` may sign in, by sub: citizens or editors, never both."""
@@ -61,10 +62,11 @@ class IdpState:
         return claims
 
     def _editor_claims(self, editor: DemoEditor, *, in_id_token: bool) -> dict[str, object]:
-        """sub, name and the libraries claim under `editor_claim`; no CPR number, no acr."""
+        """sub, name, the libraries claim under `editor_claim` and the payments claim; no CPR number, no acr."""
         claims: dict[str, object] = {"sub": editor.sub, "name": editor.name}
         if self.editor_claim_in_id_token or not in_id_token:
             claims[self.editor_claim] = editor.libraries_claim()
+            claims[self.editor_payments_claim] = editor.payments_claim()
         return claims
 
     def public_jwks(self) -> KeySetSerialization:
