@@ -47,14 +47,6 @@ class CheckoutFailed(Exception):
     """The gateway would not open a checkout; nothing is reserved and the fees are free again."""
 
 
-class FeesInPayment(Exception):
-    """Some chosen fees are in another live payment (`order_id`, when it is the citizen's own)."""
-
-    def __init__(self, order_id: str | None) -> None:
-        super().__init__("fees already in a live payment")
-        self.order_id = order_id
-
-
 @dataclass(frozen=True)
 class Started:
     order_id: str
@@ -67,7 +59,7 @@ def order_url(base_url: str, slug: str, order_id: str) -> str:
 
 
 def start(rt: PaymentRuntime, library: Library, patron_id: int, owner: str, chosen: Collection[int]) -> Started:
-    """Open a checkout for the `chosen` fees. Raises NotPayable, FeesInPayment, CheckoutFailed, UpstreamError."""
+    """Open a checkout for the `chosen` fees. Raises NotPayable, store.FeesHeld, CheckoutFailed, UpstreamError."""
     if not rt.offers_card_payment(library):
         raise PaymentsUnavailable(library.slug)
     nexi = rt.nexi(library)
@@ -138,12 +130,12 @@ def _existing(session: Session, order_id: str | None, owner: str, wanted: OrderS
     """The same fees asked for again: back to their open checkout. Anything else: refused."""
     row = store.get_order(session, order_id) if order_id else None
     if row is None or row.owner != owner:
-        raise FeesInPayment(None)
+        raise store.FeesHeld(None)  # someone else's order: not named
     same = sorted(int(line["fee_id"]) for line in row.lines) == sorted(wanted.fee_ids)
     if same and row.state == State.CHECKOUT_OPEN and row.hosted_page_url and not row.cancel_requested:
         store.note(session, row.order_id, "citizen", "the same fees asked for again: the open checkout reused")
         return Started(row.order_id, row.hosted_page_url)
-    raise FeesInPayment(row.order_id)
+    raise store.FeesHeld(row.order_id)
 
 
 def _fail(session: Session, order_id: str, why: str) -> None:

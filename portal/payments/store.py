@@ -31,7 +31,7 @@ LEASE = timedelta(minutes=2)  # longer than any one step's upstream calls can ta
 
 
 class FeesHeld(Exception):
-    """Some of the fees are in another live order already (named by `order_id`)."""
+    """Some of the fees are in another live order already (`order_id`: which, when the caller may know)."""
 
     def __init__(self, order_id: str | None) -> None:
         super().__init__("fees already in a live payment")

@@ -62,7 +62,7 @@ def start(slug: str) -> Page:
         started = checkout.start(runtime(), library, patron_id, owner, chosen)
     except NotPayable:
         return _refused(library, "not_payable", 409)
-    except checkout.FeesInPayment as exc:
+    except store.FeesHeld as exc:
         return _refused(library, "in_payment", 409, exc.order_id)
     except PaymentsUnavailable:
         return _refused(library, "unavailable", 404)

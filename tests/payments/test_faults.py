@@ -761,7 +761,7 @@ def test_16_double_pay(world: World) -> None:
 
 def test_16_overlapping_checkout(world: World) -> None:
     first = world.start((501, 502)).order_id
-    with pytest.raises(checkout.FeesInPayment) as refused:
+    with pytest.raises(store.FeesHeld) as refused:
         world.start((502, 503))
     assert refused.value.order_id == first
     assert world.nexi.call_count("create") == 1
@@ -771,7 +771,7 @@ def test_16_overlapping_checkout(world: World) -> None:
 def test_16_concurrent_pay_clicks(world: World) -> None:
     started: list[checkout.Started] = []
     errors = together(*[lambda: started.append(world.start())] * 4)
-    assert all(isinstance(error, checkout.FeesInPayment) for error in errors)
+    assert all(isinstance(error, store.FeesHeld) for error in errors)
     assert len(started) + len(errors) == 4
     assert len({s.order_id for s in started}) == 1
     assert world.nexi.call_count("create") == 1
