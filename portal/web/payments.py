@@ -124,7 +124,11 @@ def webhook() -> Page:
 def _owned(slug: str, order_id: str) -> tuple[Library, PaymentOrderRow]:
     library = library_or_404(slug)
     owner = order_owner(library)
-    row = checkout.owned_order(runtime(), order_id, owner, slug) if owner else None
+    if owner is None:
+        # Signed out (the session ended while paying) or not yet looked up at this library: the
+        # overview signs in, finds the borrower and lists the order. Nothing about it is shown here.
+        abort(redirect(url_for("citizen.overview", slug=slug), 303))
+    row = checkout.owned_order(runtime(), order_id, owner, slug)
     if row is None:
         abort(404)
     return library, row
