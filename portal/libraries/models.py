@@ -62,6 +62,15 @@ class LibraryRow(Base):
     # Card payment (issue 8): the variable holding the library's Nexi secret key, and its terms.
     nexi_secret_key_env: Mapped[str | None] = mapped_column(String(100))
     payment_terms_url: Mapped[str | None] = mapped_column(String(500))
+    # Who to ask (issue 9): the library about a fee, the municipality about Mit Betalingsoverblik.
+    contact_phone: Mapped[str | None] = mapped_column(String(40))
+    contact_email: Mapped[str | None] = mapped_column(String(200))
+    contact_url: Mapped[str | None] = mapped_column(String(500))
+    municipality_contact: Mapped[str | None] = mapped_column(String(300))
+    municipality_contact_url: Mapped[str | None] = mapped_column(String(500))
+    # Links the default texts point to (seed 000: "Læs mere", the library's fee rates).
+    read_more_url: Mapped[str | None] = mapped_column(String(500))
+    fee_rates_url: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=_now)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=_now, onupdate=_now)
     # Bumped by every change (publish, draft, schedule, load): a form carrying an older
@@ -149,3 +158,23 @@ class ScheduledCutoffRow(Base):
     cutoff_date: Mapped[date] = mapped_column(Date)
     created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class CutoffDisagreementRow(Base):
+    """How often FBS's flag disagreed with the library's cut-off date, per creation month and direction.
+
+    Anonymous on purpose: no person, no patron id, no fee id (see migration 0005).
+    """
+
+    __tablename__ = "cutoff_disagreements"
+    __table_args__ = (
+        UniqueConstraint("library_id", "month", "direction", name="uq_cutoff_disagreements_library_id_month_direction"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    library_id: Mapped[int] = mapped_column(ForeignKey("libraries.id", ondelete="CASCADE"))
+    month: Mapped[date] = mapped_column(Date)
+    direction: Mapped[str] = mapped_column(String(20))
+    count: Mapped[int] = mapped_column(Integer)
+    first_seen: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_seen: Mapped[datetime] = mapped_column(UtcDateTime)

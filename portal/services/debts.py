@@ -12,10 +12,10 @@ its background thread too, and the page waits for the debtor's answer no longer 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 
 from portal import clock
@@ -23,6 +23,7 @@ from portal.domain.claims import Claim
 from portal.domain.fees import Fee, Patron
 from portal.domain.merge import merge
 from portal.domain.overview import DebtOverview
+from portal.domain.works import Work
 from portal.libraries.library import Library
 from portal.providers.errors import UpstreamError
 from portal.providers.http import budget_left, upstream_budget
@@ -45,6 +46,8 @@ class CitizenDebts:
     patron: Patron
     overview: DebtOverview
     debtor: ProviderStatus = ProviderStatus.NOT_CONFIGURED
+    # Titles of the fees' materials by FAUST number (record id); missing ones show the item number.
+    works: Mapping[str, Work] = field(default_factory=dict)
 
     @property
     def providers(self) -> dict[str, str]:

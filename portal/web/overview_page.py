@@ -27,6 +27,7 @@ def overview_context(library: Library, debts: CitizenDebts, *, preview: bool = F
         "citizen": None if preview else citizen_session.current_citizen(),
         "patron": debts.patron,
         "overview": debts.overview,
+        "works": debts.works,
         "debtor_status": debts.debtor.value,
         "preview": preview,
         "texts": rendered_texts(library, current_language(), card_payment=card_offered),

@@ -18,8 +18,15 @@ from portal.db import Base, make_engine, migrate, upgrade
 from portal.libraries.editing import Change, history, load_state, restore
 from tests.libraries.pg import downgrade_to_base
 
-LIBRARY_TABLES = {"libraries", "library_texts", "library_drafts", "library_revisions", "scheduled_cutoffs"}
-EDITING_TABLES = LIBRARY_TABLES - {"libraries", "library_texts"}
+LIBRARY_TABLES = {
+    "libraries",
+    "library_texts",
+    "library_drafts",
+    "library_revisions",
+    "scheduled_cutoffs",
+    "cutoff_disagreements",
+}
+EDITING_TABLES = LIBRARY_TABLES - {"libraries", "library_texts", "cutoff_disagreements"}
 PAYMENT_TABLES = {"payment_orders", "payment_order_fees", "payment_events", "payment_webhooks"}
 OUR_TABLES = LIBRARY_TABLES | PAYMENT_TABLES
 
@@ -117,12 +124,40 @@ def test_the_card_payment_migration_adds_two_empty_columns_and_its_downgrade_dro
     _insert_library_at_0001(bare_engine)
     _migrate(bare_engine, "0003_card_payment_settings")
     assert CARD_PAYMENT_COLUMNS <= _library_columns(bare_engine)
-    with Session(bare_engine) as session:
-        state = load_state(session, "lyngby")
-        assert state is not None
-        assert (state.published.nexi_secret_key_env, state.published.payment_terms_url) == (None, None)
+    # Plain SQL: the models describe the newest schema, which has more columns than 0003's.
+    with bare_engine.connect() as conn:
+        row = conn.execute(text("SELECT nexi_secret_key_env, payment_terms_url FROM libraries")).one()
+        assert tuple(row) == (None, None)
     _migrate(bare_engine, "0002_editing", down=True)
     assert not CARD_PAYMENT_COLUMNS & _library_columns(bare_engine)
+    with bare_engine.connect() as conn:
+        assert conn.scalar(text("SELECT count(*) FROM libraries")) == 1
+        assert conn.scalar(text("SELECT count(*) FROM library_texts")) == 1
+
+
+CONTACT_COLUMNS = {
+    "contact_phone",
+    "contact_email",
+    "contact_url",
+    "municipality_contact",
+    "municipality_contact_url",
+    "read_more_url",
+    "fee_rates_url",
+}
+
+
+def test_the_contacts_migration_keeps_the_libraries_and_its_downgrade_drops_what_it_added(bare_engine: Engine) -> None:
+    _migrate(bare_engine, "0002_editing")
+    _insert_library_at_0001(bare_engine)
+    _migrate(bare_engine, "0005_contacts_links_tally")
+    assert CONTACT_COLUMNS <= _library_columns(bare_engine)
+    assert "cutoff_disagreements" in inspect(bare_engine).get_table_names()
+    with Session(bare_engine) as session:
+        state = load_state(session, "lyngby")
+        assert state is not None and state.published.slug == "lyngby"
+    _migrate(bare_engine, "0004_card_payments", down=True)
+    assert not CONTACT_COLUMNS & _library_columns(bare_engine)
+    assert "cutoff_disagreements" not in inspect(bare_engine).get_table_names()
     with bare_engine.connect() as conn:
         assert conn.scalar(text("SELECT count(*) FROM libraries")) == 1
         assert conn.scalar(text("SELECT count(*) FROM library_texts")) == 1
