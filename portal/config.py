@@ -65,6 +65,9 @@ class Settings:
     # The municipality's debtor-status API (issue 3); None: not configured, FBS data only.
     debtor_base_url: str | None = None
     debtor_api_key: str | None = field(default=None, repr=False)
+    # DBC's FBI API (titles of the fees' materials, issue 9); None: not configured, item numbers only.
+    fbi_base_url: str | None = None
+    fbi_token: str | None = field(default=None, repr=False)
     # Nexi Checkout's API (card payment, issue 8); None: not configured. Keys are per library.
     nexi_base_url: str | None = None
     # The payment task queue (Huey): sqlite:///file (default, beside a SQLite database), redis://…
@@ -211,6 +214,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         nexi_base_url=_nexi_base_url(env),
         **_queue_settings(env),
         **_debtor_settings(env),
+        **_fbi_settings(env),
         **_editor_settings(env),
     )
 
@@ -290,3 +294,20 @@ def _debtor_settings(env: Mapping[str, str]) -> dict[str, Any]:
     if not key:
         raise ConfigError("PORTAL_DEBTOR_API_KEY: required with PORTAL_DEBTOR_BASE_URL")
     return {"debtor_base_url": url, "debtor_api_key": key}
+
+
+def _fbi_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    """DBC's FBI API (bibliographic data), only when PORTAL_FBI_BASE_URL is set; both or neither."""
+    url = env.get("PORTAL_FBI_BASE_URL", "").strip()
+    token = env.get("PORTAL_FBI_TOKEN", "").strip()
+    if not url:
+        if token:
+            raise ConfigError("PORTAL_FBI_TOKEN: set PORTAL_FBI_BASE_URL too, or remove the token")
+        return {}
+    # The library's token travels in every request: plain HTTP only on this machine.
+    url = _https_url(
+        env, "PORTAL_FBI_BASE_URL", "DBC's FBI API, e.g. https://fbi-api.dbc.dk/<profile>", "a token is sent"
+    )
+    if not token:
+        raise ConfigError("PORTAL_FBI_TOKEN: required with PORTAL_FBI_BASE_URL")
+    return {"fbi_base_url": url, "fbi_token": token}

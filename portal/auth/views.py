@@ -76,6 +76,21 @@ def callback() -> Response | tuple[str, int]:
     return redirect(_library_path(slug))
 
 
+@bp.get("/<slug:slug>/logout")
+def logout_page(slug: str) -> Response | str:
+    """A bookmarked or typed logout URL: a page with the sign-out button, or home when signed out.
+
+    Signing out itself stays a POST, so that no link or image on another site can sign anyone out.
+    """
+    library = get_library(slug)
+    if library is None:
+        abort(404)
+    citizen = current_citizen()
+    if citizen is None:
+        return redirect(_library_path(slug))
+    return render_template("auth/logout.html", library=library, citizen=citizen)
+
+
 @bp.post("/<slug:slug>/logout")
 def logout(slug: str) -> Response:
     if get_library(slug) is None:
@@ -112,13 +127,23 @@ def _refused(refused: LoginRefused, slug: str | None) -> tuple[str, int]:
     log.warning("login refused: %s", refused)
     message = MESSAGES[refused.reason]
     library = get_library(slug) if slug else None
-    retry_url = url_for("auth.login", slug=slug) if library is not None else url_for("citizen.index")
+    # Trying the same login again answers the same for a login without a CPR number: the IdP's
+    # own session signs the same person straight in again. So that page leads back to the
+    # library's page instead, where signing in starts afresh.
+    back_home = refused.reason is Refusal.NO_CPR
+    if library is None:
+        retry_url = url_for("citizen.index")
+    elif back_home:
+        retry_url = url_for("citizen.overview", slug=library.slug)
+    else:
+        retry_url = url_for("auth.login", slug=slug)
     page = render_template(
         "auth/login_failed.html",
         heading=message.heading,
         text=message.text,
         reason=refused.reason.value,
         retry_url=retry_url,
+        back_home=back_home,
         library=library,
     )
     return page, message.status

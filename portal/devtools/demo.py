@@ -1,6 +1,6 @@
 """The demo (`make run`): the portal with the dev identity provider and the simulators.
 
-`create_demo_app()` starts the dev IdP and the FBS, debtor and Nexi Checkout simulators in daemon
+`create_demo_app()` starts the dev IdP and the FBS, debtor, FBI and Nexi Checkout simulators in daemon
 threads on fixed loopback ports, then builds the portal with `demo_settings()`: the same
 `portal.create_app` a deployment runs, with every variable a deployment must set filled in with
 the dev services' values. Production code never imports this module; the portal itself has no
@@ -33,9 +33,13 @@ PORTAL_URL = "http://127.0.0.1:5000"
 DEV_IDP_PORT = 5001
 DEV_FBS_PORT = 5002
 DEV_DEBTOR_PORT = 5003
+# Nexi's simulator has 5004 (portal.devtools.nexi_sim).
+DEV_FBI_PORT = 5005
 DEV_IDP_ISSUER = f"http://127.0.0.1:{DEV_IDP_PORT}"
 DEV_FBS_BASE_URL = f"http://127.0.0.1:{DEV_FBS_PORT}"
 DEV_DEBTOR_BASE_URL = f"http://127.0.0.1:{DEV_DEBTOR_PORT}"
+# Like the real service, the path names a search profile; the simulator answers any.
+DEV_FBI_BASE_URL = f"http://127.0.0.1:{DEV_FBI_PORT}/demo/next"
 DEV_OIDC_CLIENT_ID = "gebyrportal-dev"
 DEV_OIDC_CLIENT_SECRET = "gebyrportal-dev-secret"
 # The editor area's client at the dev IdP, registered apart from the citizens' client.
@@ -44,6 +48,7 @@ DEV_EDITOR_CLIENT_SECRET = "gebyrportal-editor-dev-secret"
 DEV_FBS_USERNAME = "gebyrportal"
 DEV_FBS_PASSWORD = "simulator"
 DEV_DEBTOR_API_KEY = "debtor-simulator-key"
+DEV_FBI_TOKEN = "fbi-simulator-token"
 DEV_NEXI_BASE_URL = f"http://127.0.0.1:{DEV_NEXI_PORT}"
 DEMO_LIBRARIES_FILE = Path(__file__).resolve().parent / "demo_libraries.toml"
 # Card payment in the demo: which library, the variable naming its Nexi key, its terms page.
@@ -68,6 +73,8 @@ def demo_environment() -> dict[str, str]:
         "PORTAL_FBS_PASSWORD": DEV_FBS_PASSWORD,
         "PORTAL_DEBTOR_BASE_URL": DEV_DEBTOR_BASE_URL,
         "PORTAL_DEBTOR_API_KEY": DEV_DEBTOR_API_KEY,
+        "PORTAL_FBI_BASE_URL": DEV_FBI_BASE_URL,
+        "PORTAL_FBI_TOKEN": DEV_FBI_TOKEN,
         "PORTAL_EDITOR_OIDC_ISSUER": DEV_IDP_ISSUER,
         "PORTAL_EDITOR_OIDC_CLIENT_ID": DEV_EDITOR_CLIENT_ID,
         "PORTAL_EDITOR_OIDC_CLIENT_SECRET": DEV_EDITOR_CLIENT_SECRET,
@@ -133,6 +140,7 @@ def start_dev_services() -> None:
             return
         _done = True
     from portal.devtools.debtor_sim import start_debtor_sim
+    from portal.devtools.fbi_sim import start_fbi_sim
     from portal.devtools.fbs_sim import start_fbs_sim
     from portal.devtools.idp import portal_dev_client, portal_editor_dev_client, start_dev_idp
     from portal.devtools.nexi_sim import start_nexi_sim
@@ -143,6 +151,7 @@ def start_dev_services() -> None:
         _try_start("dev identity provider", lambda: start_dev_idp("127.0.0.1", DEV_IDP_PORT, DEV_IDP_ISSUER, clients)),
         _try_start("FBS simulator", lambda: start_fbs_sim("127.0.0.1", DEV_FBS_PORT)),
         _try_start("debtor simulator", lambda: start_debtor_sim("127.0.0.1", DEV_DEBTOR_PORT)),
+        _try_start("FBI simulator", lambda: start_fbi_sim("127.0.0.1", DEV_FBI_PORT)),
         _try_start("Nexi Checkout simulator", lambda: start_nexi_sim("127.0.0.1", DEV_NEXI_PORT)),
     ]
     if all(started):
@@ -175,6 +184,7 @@ def banner() -> str:
     lines += [
         f"  Dev identity provider: {DEV_IDP_ISSUER}   FBS simulator: {DEV_FBS_BASE_URL}",
         f"  Debtor simulator (Mit Betalingsoverblik status): {DEV_DEBTOR_BASE_URL}",
+        f"  FBI simulator (titles of the fees' materials): {DEV_FBI_BASE_URL}/graphql",
         f"  Card payment (Lyngby only): sign in as Anne, tick fees under 'Betales her', press 'Betal med kort',"
         f" and pay on the Nexi simulator's page ({DEV_NEXI_BASE_URL}).",
         "",

@@ -1,4 +1,4 @@
-"""What the upstream simulators (FBS, debtor status) share: serving in a thread, fault counting."""
+"""What the upstream simulators (FBS, debtor status, FBI, Nexi) share: serving in a thread, fault counting."""
 
 from __future__ import annotations
 

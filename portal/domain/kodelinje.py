@@ -30,6 +30,7 @@ from enum import Enum
 __all__ = [
     "ERROR_CODES",
     "Account",
+    "BankField",
     "Kodelinje",
     "KodelinjeError",
     "luhn_check_digit",
@@ -107,6 +108,18 @@ def luhn_check_digit(data: str) -> int:
 
 
 @dataclass(frozen=True)
+class BankField:
+    """One field a net bank's "indbetalingskort" form asks for, and what to type in it.
+
+    `name` is one of "card_type", "payment_id", "creditor_number", "giro_number" (the web layer
+    words it in the reader's language); `value` is exactly what the citizen types or copies.
+    """
+
+    name: str
+    value: str
+
+
+@dataclass(frozen=True)
 class Kodelinje:
     """A validated code line. Constructing one validates it, so an invalid one cannot exist."""
 
@@ -130,6 +143,24 @@ class Kodelinje:
     @property
     def account_kind(self) -> Account:
         return _CARD_RULES[self.card_type].account
+
+    @property
+    def type_code(self) -> str:
+        """The card type as net banks list it, e.g. ``+73``."""
+        return f"+{self.card_type}"
+
+    def bank_fields(self) -> tuple[BankField, ...]:
+        """The line split into the fields a net bank asks for, in the order banks ask for them.
+
+        Banks do not take the line as one string: they ask for the card type, the payment id
+        (only where the card has one) and the creditor (or giro) number separately.
+        """
+        account = "creditor_number" if self.account_kind is Account.CREDITOR else "giro_number"
+        fields = [BankField("card_type", self.type_code)]
+        if self.payment_id is not None:
+            fields.append(BankField("payment_id", self.payment_id))
+        fields.append(BankField(account, self.account))
+        return tuple(fields)
 
     def __str__(self) -> str:
         return self.text

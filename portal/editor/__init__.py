@@ -25,7 +25,7 @@ def init_app(app: Flask) -> None:
         return
     # The route modules register themselves on the blueprint when imported.
     from portal.auth.views import keep_at_citizen_sign_in_and_out
-    from portal.editor import guard, history, pages, payments, preview, signin  # noqa: F401
+    from portal.editor import guard, history, pages, payments, preview, signin, text_preview  # noqa: F401
     from portal.editor.blueprint import bp
     from portal.editor.headers import CSP_EXTENSION, editor_csp
     from portal.editor.identity import SESSION_KEY

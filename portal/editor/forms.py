@@ -14,12 +14,14 @@ from datetime import date
 from flask_babel import LazyString, gettext
 from flask_babel import lazy_gettext as _l
 
+from portal.editor.display import iso_long_date
 from portal.libraries import defaults
 from portal.libraries.defaults import LANGUAGES, TEXT_KEYS
+from portal.libraries.fields import CONTACT_FIELDS
 from portal.libraries.texts import KNOWN_PLACEHOLDERS, find_placeholders
 from portal.libraries.validation import RuleError, parse_iso_date
 
-PLAIN_FIELDS = ("name", "cutoff_date", "kodelinje", "payment_overview_url", "payment_terms_url")
+PLAIN_FIELDS = ("name", "cutoff_date", "kodelinje", "payment_overview_url", "payment_terms_url") + CONTACT_FIELDS
 # The schedule form's own fields (its cut-off date must not share the main form's error slot).
 EFFECTIVE_FROM, SCHEDULED_CUTOFF = "effective_from", "scheduled_cutoff_date"
 
@@ -54,6 +56,13 @@ PLAIN_LABELS: dict[str, LazyString] = {
     "kodelinje": _l("Code line (kodelinje)"),
     "payment_overview_url": _l("Address of Mit Betalingsoverblik"),
     "payment_terms_url": _l("Address of the terms for card payment"),
+    "contact_phone": _l("The library's phone number"),
+    "contact_email": _l("The library's e-mail address"),
+    "contact_url": _l("Address of the library's contact page"),
+    "municipality_contact": _l("The municipality's payment contact"),
+    "municipality_contact_url": _l("Address of the municipality's payment contact page"),
+    "read_more_url": _l("Address of the page “Read more”"),
+    "fee_rates_url": _l("Address of the library's fee rates"),
     EFFECTIVE_FROM: _l("From"),
     SCHEDULED_CUTOFF: _l("New cut-off date"),
     # Only the libraries file sets these; they appear in the history of a load.
@@ -70,6 +79,8 @@ _MESSAGES: dict[str, LazyString] = {
         "This field contains characters that cannot be saved (control characters or broken text). "
         "Remove them and try again."
     ),
+    "phone": _l("Enter a phone number of 8 to 15 digits, for example 45 97 35 00 or +45 45 97 35 00."),
+    "email": _l("Enter an e-mail address, for example bibliotek@example.dk."),
     "date": _l("Enter a date as year-month-day, for example 2024-01-31."),
     "url": _l("Enter an address that starts with https://, for example https://www.example.dk/."),
     "kodelinje.form": _l("This is not a code line. Write it as on the payment slip, for example +73< +86836084<."),
@@ -87,6 +98,8 @@ _MESSAGES: dict[str, LazyString] = {
     "duplicate": _l("A change of the cut-off date is already scheduled from that day. Cancel it first."),
     "not_upcoming": _l("This change is already in force and cannot be cancelled. Publish a new cut-off date instead."),
     "no_draft": _l("There is no draft to publish. Save your changes as a draft first."),
+    "future": _l("This date is after today. To change the cut-off date on a later day, use “Schedule a change” above."),
+    "identical": _l("This version is what citizens see now: there is nothing to restore."),
 }
 _UNKNOWN = _l("This value cannot be saved. Check it and try again.")
 
@@ -99,7 +112,8 @@ def field_label(name: str) -> str:
     if len(parts) == 3 and parts[0] == "text" and parts[2] in TEXT_LABELS and parts[1] in LANGUAGE_NAMES:
         return f"{TEXT_LABELS[parts[2]]} ({LANGUAGE_NAMES[parts[1]]})"
     if parts[0] == "scheduled_cutoff" and len(parts) == 2:
-        return str(gettext("Scheduled cut-off date from %(day)s", day=parts[1]))
+        # The long date, as everywhere else in the editor area.
+        return str(gettext("Scheduled cut-off date from %(day)s", day=iso_long_date(parts[1])))
     return name
 
 

@@ -27,8 +27,10 @@ def restore(slug: str, number: int) -> Response | tuple[str, int]:
         editing.restore(db.session(), slug, number, signed_in_editor().label, request.form.get("version", ""))
     except EditConflict as conflict:
         return render_history(load_or_404(slug), conflict=conflict, status=409)
-    except ValidationFailed as refused:  # the version holds what can no longer be stored
+    except ValidationFailed as refused:  # the version holds what can no longer be stored, or is the live one
         problems = error_messages(refused.codes, {})
+        if "restore" in problems:  # identical to what citizens see: not about a field
+            return render_history(load_or_404(slug), problem=problems["restore"], status=422)
         return render_history(load_or_404(slug), refused={field_label(f): m for f, m in problems.items()}, status=422)
     return redirect(url_for("editor.history", slug=slug, done="restored"), 303)
 
@@ -38,6 +40,7 @@ def render_history(
     *,
     conflict: EditConflict | None = None,
     refused: dict[str, str] | None = None,
+    problem: str | None = None,
     done: str | None = None,
     status: int = 200,
 ) -> tuple[str, int]:
@@ -48,6 +51,9 @@ def render_history(
         revisions=revisions,
         conflict=conflict,
         refused=refused or {},
+        problem=problem,
+        # Restoring one of these would publish nothing new: no button is offered for them.
+        live=editing.live_revisions(db.session(), state.published.slug),
         version=conflict.current_version if conflict else state.version,
         done=done == "restored",
         action_label=action_label,

@@ -17,6 +17,7 @@ from portal.editor.blueprint import bp
 from portal.editor.display import DONE_MESSAGES, when
 from portal.editor.forms import (
     LANGUAGE_NAMES,
+    SCHEDULED_CUTOFF,
     SHORT_TEXT_KEYS,
     TEXT_LABELS,
     ScheduleForm,
@@ -27,10 +28,12 @@ from portal.editor.forms import (
     submitted,
 )
 from portal.editor.guard import request_editor, signed_in_editor
-from portal.libraries import editing
+from portal.editor.text_defaults import defaults_for, possible_defaults, render_preview, without_defaults
+from portal.libraries import disagreements, editing
 from portal.libraries.defaults import LANGUAGES, default_text
 from portal.libraries.editing import EditConflict, EditorState, ValidationFailed
 from portal.libraries.repository import list_libraries
+from portal.libraries.validation import RuleError, parse_iso_date
 from portal.payments.setup import runtime as payments_runtime
 
 Page = Response | tuple[str, int] | str
@@ -76,18 +79,42 @@ def load_or_404(slug: str) -> EditorState:
 def edit(slug: str) -> Page:
     state = load_or_404(slug)
     library = state.draft or state.published
-    return render_edit(state, editing.form_values(library), done=request.args.get("done"))
+    values = editing.form_values(library)
+    if (suggested := _prefilled_cutoff()) is not None:
+        # The tally's "draft this date" link: only fills the form in; saving it is the editor's step.
+        values = {**values, "cutoff_date": suggested}
+    return render_edit(state, values, done=request.args.get("done"))
+
+
+def _prefilled_cutoff() -> str | None:
+    """?cutoff_date=YYYY-MM-DD when it is a real date; anything else is ignored, never shown."""
+    text = request.args.get("cutoff_date", "")
+    try:
+        return parse_iso_date(text).isoformat() if text else None
+    except RuleError:
+        return None
 
 
 @bp.post("/<slug:slug>/")
 def save(slug: str) -> Page:
     """Save the form as the library's draft; nothing is saved when any field is refused."""
     values = submitted(request.form)
+    before = load_or_404(slug)
+    # The form shows the defaults filled in: a text left at its default is stored as no text.
+    to_store = without_defaults(values, possible_defaults([before.draft or before.published, before.published], values))
     try:
-        editing.save_draft(db.session(), slug, values, signed_in_editor().label, _version())
+        editing.save_draft(db.session(), slug, to_store, signed_in_editor().label, _version())
     except ValidationFailed as refused:
+        future = refused.codes.get("cutoff_date") == "future"
         return render_edit(
-            load_or_404(slug), values, errors=error_messages(refused.codes, values), version=_version(), status=422
+            load_or_404(slug),
+            values,
+            errors=error_messages(refused.codes, values),
+            version=_version(),
+            # A later cut-off date belongs in the schedule form: it is filled in there, one step away.
+            schedule_form=ScheduleForm({SCHEDULED_CUTOFF: values["cutoff_date"]}, {}) if future else None,
+            future_cutoff=future,
+            status=422,
         )
     except EditConflict as conflict:
         # The editor's typing is kept on the page; the form now carries the new version.
@@ -160,9 +187,11 @@ def render_edit(
     schedule_form: ScheduleForm | None = None,
     problem: str | None = None,
     done: str | None = None,
+    future_cutoff: bool = False,
     status: int = 200,
 ) -> tuple[str, int]:
     """The library's form. After a conflict it carries the new version, so saving again is a choice."""
+    card_payment = payments_runtime().offers_card_payment(state.published)
     page = render_template(
         "editor/edit.html",
         state=state,
@@ -177,7 +206,13 @@ def render_edit(
         done=done if done in DONE_MESSAGES else None,
         # The defaults shown beside empty fields are the ones citizens get: they promise card payment
         # only where the library takes it.
-        card_payment=payments_runtime().offers_card_payment(state.published),
+        card_payment=card_payment,
+        # Text fields are filled in with these where the library has no wording of its own.
+        default_of=defaults_for(state.draft or state.published, card_payment=card_payment),
+        text_preview=lambda key, language, text: render_preview(key, language, text, state.current_cutoff),
+        future_cutoff=future_cutoff,
+        # What FBS's flags said about the cut-off date on citizens' pages (anonymous tally).
+        disagreements=disagreements.summary(db.session(), state.published.slug, state.current_cutoff),
     )
     return page, status
 

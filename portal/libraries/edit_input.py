@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from portal.libraries.fields import (
+    CONTACT_FIELDS,
     CUTOFF_DATE,
     EDITABLE_FIELDS,
     KODELINJE,
@@ -25,8 +26,11 @@ from portal.libraries.validation import (
     RuleError,
     canonical_kodelinje,
     check_characters,
+    check_contact_text,
+    check_email,
     check_name,
     check_payment_overview_url,
+    check_phone,
     clean_text,
     parse_iso_date,
 )
@@ -78,8 +82,20 @@ _PARSERS: dict[str, Callable[[str], str | None]] = {
     PAYMENT_OVERVIEW_URL: _optional(check_payment_overview_url),
     # The same URL rule: https://, no user or password (issue 8, card payment's terms).
     PAYMENT_TERMS_URL: _optional(check_payment_overview_url),
+    # Who to ask and the default texts' links (issue 9): the libraries file's rules, in validation.py.
+    "contact_phone": _optional(check_phone),
+    "contact_email": _optional(check_email),
+    "contact_url": _optional(check_payment_overview_url),
+    "municipality_contact": _optional(check_contact_text),
+    "municipality_contact_url": _optional(check_payment_overview_url),
+    "read_more_url": _optional(check_payment_overview_url),
+    "fee_rates_url": _optional(check_payment_overview_url),
     **dict.fromkeys(TEXT_FIELDS, clean_text),
 }
+
+
+# Every contact field has its rule: a field added without one would be stored unchecked.
+assert set(CONTACT_FIELDS) <= set(_PARSERS)
 
 
 def parse_form(form: Mapping[str, str]) -> Fields:

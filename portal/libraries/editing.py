@@ -36,7 +36,7 @@ from portal.libraries.editor_state import (
     revision_of,
     version_of,
 )
-from portal.libraries.fields import EDITABLE_FIELDS, Change, flatten, sparse, with_fields
+from portal.libraries.fields import CUTOFF_DATE, EDITABLE_FIELDS, Change, Fields, flatten, sparse, with_fields
 from portal.libraries.models import DraftRow, LibraryRow, RevisionRow, ScheduledCutoffRow
 from portal.libraries.store import publish_library, record_revision, visible_library
 
@@ -52,6 +52,7 @@ __all__ = [
     "discard_draft",
     "form_values",
     "history",
+    "live_revisions",
     "load_state",
     "publish",
     "restore",
@@ -73,6 +74,7 @@ def save_draft(session: Session, slug: str, form: Mapping[str, str], editor: str
     fields = parse_form(form)  # ValidationFailed before the database is touched
     with _change(session, slug, version) as row:
         current = visible_library(row, clock.now())
+        _refuse_future_cutoff(fields, current.cutoff_date)
         check_card_payment_terms(with_fields(current, fields, EDITABLE_FIELDS))
         base = flatten(current)
         draft = find_draft(session, row.id) or DraftRow(library_id=row.id)
@@ -80,6 +82,21 @@ def save_draft(session: Session, slug: str, form: Mapping[str, str], editor: str
         draft.saved_by, draft.saved_at = editor, clock.now()
         session.add(draft)
     return _state(session, slug)
+
+
+def _refuse_future_cutoff(fields: Fields, current: date) -> None:
+    """A later cut-off date is scheduled, not saved: publishing would make it the date at once.
+
+    Refused (code "future") rather than kept as a draft with a warning: a draft with a future date
+    would be published as today's date by the next editor who publishes anything. The date in
+    force is never refused (the libraries file may have set a future one).
+    """
+    cutoff = fields.get(CUTOFF_DATE)
+    today = clock.today()
+    if cutoff is not None and cutoff != current.isoformat() and date.fromisoformat(cutoff) > today:
+        raise ValidationFailed.one(
+            CUTOFF_DATE, "future", f"is after today ({today.isoformat()}); schedule a later cut-off date instead"
+        )
 
 
 def discard_draft(session: Session, slug: str, editor: str, version: str) -> EditorState:
@@ -125,6 +142,9 @@ def restore(session: Session, slug: str, number: int, editor: str, version: str)
             raise NotFound(f"library {slug!r} has no revision {number}")
         current = visible_library(row, clock.now())
         restored = with_fields(current, source.snapshot, EDITABLE_FIELDS)
+        if _editable(flatten(restored)) == _editable(flatten(current)):
+            # Restoring it would publish nothing new, yet be recorded as a change.
+            raise ValidationFailed.one("restore", "identical", "this version is what citizens see now")
         check_stored_characters(flatten(restored))  # a version stored before the rule existed
         check_card_payment_terms(restored)  # a version from before the library took card payment
         revision = publish_library(
@@ -132,6 +152,25 @@ def restore(session: Session, slug: str, number: int, editor: str, version: str)
         )
         session.flush()
         return revision_of(revision)
+
+
+def live_revisions(session: Session, slug: str) -> frozenset[int]:
+    """The numbers of the revisions whose editable fields are what citizens see now (nothing to restore)."""
+    row = find_library(session, slug)
+    if row is None:
+        raise NotFound(f"no library {slug!r}")
+    current = visible_library(row, clock.now())
+    live = _editable(flatten(current))
+    revisions = session.scalars(select(RevisionRow).where(RevisionRow.library_id == row.id)).all()
+    return frozenset(
+        revision.number
+        for revision in revisions
+        if _editable(flatten(with_fields(current, revision.snapshot, EDITABLE_FIELDS))) == live
+    )
+
+
+def _editable(fields: Fields) -> dict[str, str | None]:
+    return {name: fields.get(name) for name in EDITABLE_FIELDS}
 
 
 def schedule_cutoff(

@@ -1,9 +1,9 @@
 """A library as flat fields named like the editor form: for drafts, history and comparisons.
 
-`name`, `cutoff_date` (ISO), `kodelinje`, `payment_overview_url`, `payment_terms_url`,
-`text.<language>.<key>`, and the operator's fields only the libraries file sets (`agency_id`,
-`fbs_username_env`, `fbs_password_env`, `nexi_secret_key_env`). A value is a string, or None
-when unset (a text then uses its default). One flat shape makes "what changed" a plain
+`name`, `cutoff_date` (ISO), `kodelinje`, `payment_overview_url`, `payment_terms_url`, the contacts
+and links (`CONTACT_FIELDS`), `text.<language>.<key>`, and the operator's fields only the
+libraries file sets (`agency_id`, `fbs_username_env`, `fbs_password_env`, `nexi_secret_key_env`).
+A value is a string, or None when unset (a text then uses its default). One flat shape makes "what changed" a plain
 dictionary comparison and lets history store a library as JSON.
 """
 
@@ -18,6 +18,7 @@ from portal.libraries.defaults import LANGUAGES, TEXT_KEYS
 from portal.libraries.library import Library
 
 __all__ = [
+    "CONTACT_FIELDS",
     "EDITABLE_FIELDS",
     "OPERATOR_FIELDS",
     "Change",
@@ -33,6 +34,16 @@ Fields = dict[str, str | None]
 
 NAME, CUTOFF_DATE, KODELINJE, PAYMENT_OVERVIEW_URL = ("name", "cutoff_date", "kodelinje", "payment_overview_url")
 PAYMENT_TERMS_URL = "payment_terms_url"
+# Who to ask and the links the default texts point to (issue 9); editors set them, one line each.
+CONTACT_FIELDS: tuple[str, ...] = (
+    "contact_phone",
+    "contact_email",
+    "contact_url",
+    "municipality_contact",
+    "municipality_contact_url",
+    "read_more_url",
+    "fee_rates_url",
+)
 
 
 def text_field(language: str, key: str) -> str:
@@ -42,7 +53,9 @@ def text_field(language: str, key: str) -> str:
 
 TEXT_FIELDS: tuple[str, ...] = tuple(text_field(language, key) for language in LANGUAGES for key in TEXT_KEYS)
 # What editors may change (and a restore brings back).
-EDITABLE_FIELDS: tuple[str, ...] = (NAME, CUTOFF_DATE, KODELINJE, PAYMENT_OVERVIEW_URL, PAYMENT_TERMS_URL) + TEXT_FIELDS
+EDITABLE_FIELDS: tuple[str, ...] = (
+    (NAME, CUTOFF_DATE, KODELINJE, PAYMENT_OVERVIEW_URL, PAYMENT_TERMS_URL) + CONTACT_FIELDS + TEXT_FIELDS
+)
 # Which FBS agency, FBS credentials and Nexi key a library uses are the operator's business, set in the file.
 OPERATOR_FIELDS: tuple[str, ...] = ("agency_id", "fbs_username_env", "fbs_password_env", "nexi_secret_key_env")
 
@@ -65,6 +78,8 @@ def flatten(library: Library) -> Fields:
         PAYMENT_OVERVIEW_URL: library.payment_overview_url,
         PAYMENT_TERMS_URL: library.payment_terms_url,
     }
+    for name in CONTACT_FIELDS:
+        fields[name] = getattr(library, name)
     for language in LANGUAGES:
         own = library.explicit_texts(language)
         for key in TEXT_KEYS:
@@ -95,6 +110,13 @@ def with_fields(library: Library, fields: Mapping[str, str | None], names: tuple
         kodelinje=merged[KODELINJE],
         payment_overview_url=merged[PAYMENT_OVERVIEW_URL],
         payment_terms_url=merged[PAYMENT_TERMS_URL],
+        contact_phone=merged["contact_phone"],
+        contact_email=merged["contact_email"],
+        contact_url=merged["contact_url"],
+        municipality_contact=merged["municipality_contact"],
+        municipality_contact_url=merged["municipality_contact_url"],
+        read_more_url=merged["read_more_url"],
+        fee_rates_url=merged["fee_rates_url"],
         texts=texts,
         # The OPERATOR_FIELDS; agency_id is always set: flatten() copied it from `library`.
         agency_id=cast(str, merged["agency_id"]),

@@ -30,6 +30,16 @@ class Library:
     # terms a citizen accepts; the loader refuses the variable without the terms.
     nexi_secret_key_env: str | None = None
     payment_terms_url: str | None = None
+    # Who to ask (issue 9): the library about a fee; the municipality's payment contact about
+    # paying in Mit Betalingsoverblik (one line of text, e.g. "Lyngby-Taarbæk Kommune, Opkrævningen").
+    contact_phone: str | None = None
+    contact_email: str | None = None
+    contact_url: str | None = None
+    municipality_contact: str | None = None
+    municipality_contact_url: str | None = None
+    # Links the default texts point to; a default names a link only when its URL is set.
+    read_more_url: str | None = None
+    fee_rates_url: str | None = None
     # A dict is not hashable; leave it out of the generated __hash__.
     texts: Mapping[str, Mapping[str, str]] = field(default_factory=dict, hash=False)
 
@@ -41,8 +51,23 @@ class Library:
 
     def text(self, key: str, language: str) -> str:
         """The library's own wording of `key` in `language`, else the default."""
-        fallback = default_text(key, language)  # also rejects unknown keys and languages
+        fallback = default_text(key, language, links=self.text_links())  # also rejects unknown keys and languages
         return self.texts.get(language, {}).get(key, fallback)
+
+    @property
+    def has_library_contact(self) -> bool:
+        """Whether citizens can be told how to reach the library (phone, e-mail or contact page)."""
+        return bool(self.contact_phone or self.contact_email or self.contact_url)
+
+    @property
+    def has_municipality_contact(self) -> bool:
+        """Whether citizens can be told whom to ask about paying in Mit Betalingsoverblik."""
+        return bool(self.municipality_contact or self.municipality_contact_url)
+
+    def text_links(self) -> dict[str, str]:
+        """The links the default texts may point to, only those set (see defaults.default_text)."""
+        links = {"read_more_url": self.read_more_url, "fee_rates_url": self.fee_rates_url}
+        return {name: url for name, url in links.items() if url}
 
     def all_texts(self, language: str) -> dict[str, str]:
         """Every text key in `language`, defaults applied."""

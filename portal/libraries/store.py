@@ -37,6 +37,13 @@ _FIELDS = (
     "fbs_password_env",
     "nexi_secret_key_env",
     "payment_terms_url",
+    "contact_phone",
+    "contact_email",
+    "contact_url",
+    "municipality_contact",
+    "municipality_contact_url",
+    "read_more_url",
+    "fee_rates_url",
 )
 
 

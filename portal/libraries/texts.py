@@ -1,12 +1,16 @@
-"""Library texts: editor-written Danish/English text with a little safe HTML and placeholders.
+"""Library texts: editor-written Danish/English text in a small Markdown subset, with placeholders.
 
-Editors (TOML files, later an admin page) are trusted to *write*, not to be safe: a text may
-contain a pasted `<script>` or an `onclick`, so every text goes through `nh3` (an HTML parser
-based sanitiser) on the way out. Values put into placeholders come from the portal (e.g. the
-cut-off date already formatted for the page's language) and are always HTML-escaped.
+Editors write text, not HTML: paragraphs (a blank line), bullet and numbered lists, links and
+bold (and italics, which come with bold in Markdown's emphasis rule). markdown-it-py turns that
+into HTML with raw HTML input disabled, so a pasted `<script>` or `<p>` is shown as the text it
+is. Editors are still not trusted to be safe: the HTML then goes through `nh3` (an HTML parser
+based sanitiser), which keeps only the small allowed set of tags and link schemes. Values put
+into placeholders come from the portal (e.g. the cut-off date already formatted for the page's
+language) and are always HTML-escaped.
 
 Placeholders are substituted by name with a small regex, never with `str.format`: format
 would also evaluate `{0.__class__}`-style fields and choke on any other brace in the text.
+They are substituted after Markdown, so a value is never read as Markdown.
 """
 
 from __future__ import annotations
@@ -14,10 +18,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from html import unescape
-from html.parser import HTMLParser
 
 import markupsafe
 import nh3
+from markdown_it import MarkdownIt
 
 __all__ = [
     "ALLOWED_TAGS",
@@ -25,6 +29,7 @@ __all__ = [
     "TextTemplateError",
     "check_template",
     "find_placeholders",
+    "markdown_to_html",
     "render_text",
     "render_plain",
     "sanitize_html",
@@ -33,11 +38,8 @@ __all__ = [
 KNOWN_PLACEHOLDERS = frozenset({"cutoff_date"})
 
 ALLOWED_TAGS = frozenset({"p", "br", "strong", "em", "b", "i", "a", "ul", "ol", "li"})
-# If a text uses any of these, the editor has structured it; otherwise blank lines make paragraphs.
-_BLOCK_TAGS = frozenset({"p", "ul", "ol", "li"})
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_BLANK_LINE = re.compile(r"\n[ \t]*\n\s*")
 
 _CLEANER = nh3.Cleaner(
     tags=set(ALLOWED_TAGS),
@@ -47,6 +49,14 @@ _CLEANER = nh3.Cleaner(
     # which is never what a library means, and "only http/https/mailto" is easier to reason about.
     url_relative="deny",
     link_rel="noopener noreferrer",
+)
+
+# "zero" starts with every syntax rule off; only the subset editors are told about is switched
+# on, so headings, quotes, code, tables or images never appear by accident. `html: False`: tags
+# typed into a text are escaped, not passed on. `breaks`: a line break typed in the form is a
+# line break on the page, as an editor who is not thinking in Markdown expects.
+_MARKDOWN = MarkdownIt("zero", {"html": False, "linkify": False, "breaks": True}).enable(
+    ["paragraph", "list", "link", "emphasis", "newline", "escape", "entity"]
 )
 
 
@@ -81,26 +91,29 @@ def sanitize_html(html: str) -> str:
     return _CLEANER.clean(html)
 
 
+def markdown_to_html(template: str) -> str:
+    """The Markdown subset as sanitised HTML, placeholders left as they are."""
+    return sanitize_html(_MARKDOWN.render(template.replace("\r\n", "\n")).strip())
+
+
 def render_text(template: str, values: Mapping[str, str]) -> markupsafe.Markup:
     """The text as safe HTML, its known placeholders replaced by the HTML-escaped `values`.
 
-    Plain text (no p/ul/ol/li) becomes `<p>` paragraphs at blank lines. Unknown placeholders are
-    left as they are (check_template rejects them at load time; a page should not fail over one).
-    A known placeholder missing from `values` is a bug in the caller: KeyError.
+    Unknown placeholders are left as they are (check_template rejects them at load time; a page
+    should not fail over one). A known placeholder missing from `values` is a bug in the caller:
+    KeyError.
     """
-    html = sanitize_html(template.replace("\r\n", "\n"))
-    if not _uses_block_tags(html):
-        html = _paragraphs(html)
-    return markupsafe.Markup(_substitute(html, values))
+    return markupsafe.Markup(_substitute(markdown_to_html(template), values))
 
 
 def render_plain(template: str, values: Mapping[str, str]) -> str:
     """The text with every tag removed and known placeholders filled: for titles and button labels.
 
     Returns plain (unescaped) text; the template engine escapes it. Blocks (`<p>`) inside a
-    heading or a link would be invalid HTML and lose the label for screen readers.
+    heading or a link would be invalid HTML and lose the label for screen readers. The Markdown
+    is rendered first, so `**Betal**` is the label "Betal", not its asterisks.
     """
-    text = unescape(nh3.clean(template, tags=set()))
+    text = unescape(nh3.clean(markdown_to_html(template), tags=set()))
     return _PLACEHOLDER.sub(lambda m: str(values[m[1]]) if m[1] in KNOWN_PLACEHOLDERS else m[0], " ".join(text.split()))
 
 
@@ -115,29 +128,3 @@ def _substitute(html: str, values: Mapping[str, str]) -> str:
         return str(markupsafe.escape(str(values[name])))
 
     return _PLACEHOLDER.sub(replace, html)
-
-
-def _paragraphs(html: str) -> str:
-    chunks = [chunk.strip() for chunk in _BLANK_LINE.split(html)]
-    wrapped = "".join(f"<p>{chunk}</p>" for chunk in chunks if chunk)
-    # Re-sanitise: an inline tag spanning a blank line (`<b>a\n\nb</b>`) was just split across
-    # two paragraphs; the parser re-nests it into well-formed HTML.
-    return sanitize_html(wrapped)
-
-
-class _TagCollector(HTMLParser):
-    """Collects start-tag names; used on already-sanitised HTML, to look, not to clean."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.tags: set[str] = set()
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.add(tag)
-
-
-def _uses_block_tags(html: str) -> bool:
-    collector = _TagCollector()
-    collector.feed(html)
-    collector.close()
-    return not collector.tags.isdisjoint(_BLOCK_TAGS)

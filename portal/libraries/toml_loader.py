@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Callable
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any, NoReturn
@@ -19,8 +20,11 @@ from portal.libraries.validation import (
     RuleError,
     canonical_kodelinje,
     check_characters,
+    check_contact_text,
+    check_email,
     check_name,
     check_payment_overview_url,
+    check_phone,
     check_text,
     parse_iso_date,
 )
@@ -39,6 +43,13 @@ OPTIONAL_KEYS = (
     "fbs_password_env",
     "nexi_secret_key_env",
     "payment_terms_url",
+    "contact_phone",
+    "contact_email",
+    "contact_url",
+    "municipality_contact",
+    "municipality_contact_url",
+    "read_more_url",
+    "fee_rates_url",
     "texts",
 )
 # These name a variable; they hold no secret.
@@ -154,6 +165,13 @@ class _LibraryReader:
             fbs_password_env=password_env,
             nexi_secret_key_env=nexi_secret_key_env,
             payment_terms_url=payment_terms_url,
+            contact_phone=self._checked("contact_phone", check_phone),
+            contact_email=self._checked("contact_email", check_email),
+            contact_url=self._url("contact_url"),
+            municipality_contact=self._checked("municipality_contact", check_contact_text),
+            municipality_contact_url=self._url("municipality_contact_url"),
+            read_more_url=self._url("read_more_url"),
+            fee_rates_url=self._url("fee_rates_url"),
             texts=self._texts(),
         )
 
@@ -218,11 +236,15 @@ class _LibraryReader:
         return self._url("payment_overview_url")
 
     def _url(self, key: str) -> str | None:
-        url = self._string(key)
-        if url is None:
+        return self._checked(key, check_payment_overview_url)
+
+    def _checked(self, key: str, check: Callable[[str], str]) -> str | None:
+        """The optional one-line string `key` through the editor's own rule `check`."""
+        value = self._string(key)
+        if value is None:
             return None
         try:
-            return check_payment_overview_url(url)
+            return check(value)
         except RuleError as exc:
             self.fail(key, exc.message)
 

@@ -12,7 +12,7 @@ from datetime import date
 from urllib.parse import urlsplit
 
 from portal.domain.kodelinje import KodelinjeError, parse_kodelinje
-from portal.libraries.texts import TextTemplateError, check_template, sanitize_html
+from portal.libraries.texts import TextTemplateError, check_template
 
 __all__ = [
     "MAX_NAME",
@@ -21,8 +21,11 @@ __all__ = [
     "RuleError",
     "canonical_kodelinje",
     "check_characters",
+    "check_contact_text",
+    "check_email",
     "check_name",
     "check_payment_overview_url",
+    "check_phone",
     "check_text",
     "clean_text",
     "parse_iso_date",
@@ -30,6 +33,20 @@ __all__ = [
 
 MAX_NAME = 200
 MAX_URL = 500
+# The column lengths of migration 0005.
+MAX_PHONE = 40
+MAX_EMAIL = 200
+MAX_CONTACT_TEXT = 300
+# A phone number as citizens dial it: digits in groups, an optional leading + for the country code.
+# 8 digits is a Danish number; 15 is the most any number has (E.164).
+_PHONE = re.compile(r"^\+?[0-9]+(?: [0-9]+)*$", re.ASCII)
+_PHONE_DIGITS = (8, 15)
+# The shape of an address a mail program accepts as a mailto: link; not a full RFC 5322 parser,
+# which would let through forms no library uses and that some mail programs refuse.
+_EMAIL = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$",
+    re.ASCII,
+)
 # Far above any real text (the longest default is ~1,000 characters); stops accidental pastes.
 MAX_TEXT = 20_000
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
@@ -114,6 +131,37 @@ def check_payment_overview_url(url: str) -> str:
     return url
 
 
+def check_phone(phone: str) -> str:
+    """A phone number of digits, single spaces and a leading +, spaces tidied; 8–15 digits."""
+    phone = " ".join(phone.split())
+    if len(phone) > MAX_PHONE:
+        raise RuleError("too_long", f"must be at most {MAX_PHONE} characters")
+    digits = sum(char.isdigit() for char in phone)
+    if not _PHONE.match(phone) or not _PHONE_DIGITS[0] <= digits <= _PHONE_DIGITS[1]:
+        raise RuleError("phone", f"{phone!r} is not a phone number: use 8–15 digits, spaces and a leading +")
+    return phone
+
+
+def check_email(email: str) -> str:
+    """An e-mail address like bibliotek@example.dk (no name part, no spaces)."""
+    email = email.strip()
+    if len(email) > MAX_EMAIL:
+        raise RuleError("too_long", f"must be at most {MAX_EMAIL} characters")
+    if not _EMAIL.match(email):
+        raise RuleError("email", f"{email!r} is not an e-mail address like bibliotek@example.dk")
+    return email
+
+
+def check_contact_text(text: str) -> str:
+    """One line naming a contact (e.g. the municipality's payment office), 1–MAX_CONTACT_TEXT characters."""
+    text = " ".join(text.split())
+    if not text:
+        raise RuleError("required", f"must be 1–{MAX_CONTACT_TEXT} characters")
+    if len(text) > MAX_CONTACT_TEXT:
+        raise RuleError("too_long", f"must be at most {MAX_CONTACT_TEXT} characters")
+    return text
+
+
 def check_text(text: str) -> None:
     """A library text may use only known placeholders and must not be absurdly long."""
     if len(text) > MAX_TEXT:
@@ -125,12 +173,12 @@ def check_text(text: str) -> None:
 
 
 def clean_text(text: str) -> str | None:
-    """An editor's text checked and sanitised for storing; None when nothing is left (= default).
+    """An editor's text checked for storing; None when nothing is left (= default).
 
-    Sanitising on save (not only on display) means what is stored, previewed and shown in the
-    history is exactly what citizens will get. The HTML parser also turns the CRLF line breaks
-    browsers send into LF.
+    Texts are Markdown and stored as written (only CRLF line breaks, as browsers send them,
+    become LF, and surrounding blank space goes): sanitising happens when it is rendered, since
+    HTML-sanitising Markdown would turn `&` and `>` into entities the editor never typed.
     """
     check_text(text)
-    cleaned = sanitize_html(text).strip()
+    cleaned = text.replace("\r\n", "\n").strip()
     return cleaned or None

@@ -7,17 +7,25 @@ CPR number, because Redis keys show up in monitoring tools and dumps (the debtor
 is asked by CPR number, is cached under the patron id too). Only successful answers are cached;
 a failure is tried again on the next request. At logout the patron's entries are dropped so the
 next sign-in sees fresh data.
+
+One other kind of key, apart on purpose: `"fbi:work:<faust>"`, a title's bibliographic data
+(`work_key`). It holds nothing personal and is shared by all citizens and libraries, so it is
+kept long (`WORK_TTL`) and never dropped at logout. Its key holds only a FAUST number (digits,
+checked), and "fbi" is no patron provider: `patron_key` refuses it, so the two kinds never mix.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol, TypeVar
 
 from portal.domain.claims import Claim
 from portal.domain.fees import Fee, Patron
+from portal.domain.works import Work
 from portal.providers.debtor import DebtorClient
+from portal.providers.fbi import FbiClient
+from portal.providers.fbi_parse import is_faust, valid_fausts
 from portal.providers.fbs import FbsClient
 
 log = logging.getLogger(__name__)
@@ -30,6 +38,14 @@ _WHATS: dict[str, tuple[str, ...]] = {
     "fbs": ("patron", "fees"),
     "debtor": ("claims",),
 }
+
+
+# Bibliographic data changes rarely and is the same for everyone: a day.
+WORK_TTL = 24 * 60 * 60
+WORK_PREFIX = "fbi:work:"
+# Stored for a FAUST number FBI answered null for (local record, withdrawn title): asked again
+# after the short patron TTL, not on every page view. None cannot be stored (it reads as a miss).
+_UNKNOWN_WORK = "unknown"
 
 
 class KeyValueStore(Protocol):
@@ -54,8 +70,16 @@ def patron_key(provider: str, agency_id: str, patron_id: int, what: str) -> str:
     return f"{provider}:{agency_id}:{patron_id}:{what}"
 
 
+def work_key(faust: str) -> str:
+    """The cache key of one title's bibliographic data: a FAUST number, nothing about a person."""
+    # Digits only: whatever else a caller might pass (a patron id, a CPR number as text) is refused.
+    if not is_faust(faust):
+        raise ValueError("a work's key takes a FAUST number (8 or 9 digits)")
+    return WORK_PREFIX + faust
+
+
 class ProviderCache:
-    """Provider answers in `store` for `ttl` seconds, under `patron_key`s."""
+    """Provider answers in `store` for `ttl` seconds, under `patron_key`s; works apart, under `work_key`s."""
 
     def __init__(self, store: KeyValueStore, ttl: int) -> None:
         self._store = store
@@ -72,6 +96,25 @@ class ProviderCache:
         if value is not None:
             self._store.set(key, value, timeout=self._ttl)
         return value
+
+    def works(self, fausts: Sequence[str]) -> tuple[dict[str, Work], list[str]]:
+        """The cached works of `fausts`, and the FAUST numbers still to be looked up (in order)."""
+        found: dict[str, Work] = {}
+        misses: list[str] = []
+        for faust in valid_fausts(fausts):
+            value = self._store.get(work_key(faust))
+            if isinstance(value, Work):
+                found[faust] = value
+            elif value != _UNKNOWN_WORK:
+                misses.append(faust)
+        return found, misses
+
+    def remember_works(self, works: Mapping[str, Work], unknown: Iterable[str] = ()) -> None:
+        """Store works for a day, and FBI's "no such record" answers for the patron TTL."""
+        for faust, work in works.items():
+            self._store.set(work_key(faust), work, timeout=WORK_TTL)
+        for faust in unknown:
+            self._store.set(work_key(faust), _UNKNOWN_WORK, timeout=self._ttl)
 
     def forget_patron(self, agency_id: str, patron_id: int) -> None:
         """Drop everything cached about the patron at that library."""
@@ -128,3 +171,23 @@ class CachedDebtor:
             "debtor", self.agency_id, patron_id, "claims", lambda: tuple(self._client.get_claims(self.agency_id, cpr))
         )
         return list(claims)
+
+
+class CachedFbi:
+    """What the services use of the FBI API: works by FAUST number, cached, misses in one request."""
+
+    def __init__(self, client: FbiClient, cache: ProviderCache) -> None:
+        self._client = client
+        self._cache = cache
+
+    def works(self, fausts: Sequence[str]) -> dict[str, Work]:
+        """{faust: Work} for the FAUST numbers that have one; raises UpstreamError when the look-up fails.
+
+        Only what FBI answered is stored: a failed or unreadable look-up is tried again next time.
+        """
+        found, misses = self._cache.works(fausts)
+        if misses:
+            answer = self._client.lookup(misses)
+            self._cache.remember_works(answer.works, answer.unknown)
+            found.update(answer.works)
+        return found

@@ -1,4 +1,4 @@
-"""Every upstream of one portal: FBS per library and the debtor system, built once at start-up.
+"""Every upstream of one portal: FBS per library, the debtor system and DBC's FBI API, built once at start-up.
 
 One shared httpx.Client (timeouts, a deadline per call), one FBS session-key store, one caching
 layer; the services ask this object for a library's cached clients, so nothing below the web
@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from portal.config import Settings
-from portal.providers.cache import CachedDebtor, CachedFbs, KeyValueStore, ProviderCache
+from portal.providers.cache import CachedDebtor, CachedFbi, CachedFbs, KeyValueStore, ProviderCache
 from portal.providers.credentials import FbsLogin, LoginVariables, MissingCredentials, resolve_login
 from portal.providers.debtor import DebtorClient
 from portal.providers.errors import UpstreamError
+from portal.providers.fbi import FbiClient
 from portal.providers.fbs import FbsClient, SessionKeyStore
 from portal.providers.http import create_http_client
 from portal.providers.nexi import NexiClient
@@ -36,6 +37,9 @@ class Upstreams:
             DebtorClient(self.http, settings.debtor_base_url, settings.debtor_api_key or "")
             if settings.debtor_base_url
             else None
+        )
+        self._fbi = (
+            FbiClient(self.http, settings.fbi_base_url, settings.fbi_token or "") if settings.fbi_base_url else None
         )
 
     def fbs(self, agency_id: str, login: FbsLogin) -> CachedFbs:
@@ -68,6 +72,10 @@ class Upstreams:
     def debtor(self, agency_id: str) -> CachedDebtor | None:
         """The debtor system for one library, or None when PORTAL_DEBTOR_BASE_URL is not set."""
         return CachedDebtor(self._debtor, agency_id, self.cache) if self._debtor is not None else None
+
+    def fbi(self) -> CachedFbi | None:
+        """DBC's FBI API (titles by FAUST number), cached; None when PORTAL_FBI_BASE_URL is not set."""
+        return CachedFbi(self._fbi, self.cache) if self._fbi is not None else None
 
     def forget_patrons(self, patrons: Mapping[str, int]) -> None:
         """Drop what is cached for {agency_id: patron_id} (a citizen signed out)."""

@@ -7,6 +7,11 @@ it is not configured or fails, the overview holds FBS's data alone and says so.
 All upstream calls of one overview share one budget (`Upstreams.page_budget`, opened with
 `upstream_budget`): each call ends by the budget's end at the latest, the debtor's call in
 its background thread too, and the page waits for the debtor's answer no longer than that.
+
+Titles come last and matter least: once FBS's fees are in, the FAUST numbers of all their
+materials go to DBC's FBI API in one look-up (`Upstreams.fbi`), in the background beside the
+debtor's call and within the same budget. A failed, slow or unconfigured look-up leaves
+`works` empty; fees and totals never depend on it.
 """
 
 from __future__ import annotations
@@ -15,8 +20,10 @@ import logging
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
+
+from sqlalchemy.orm import Session
 
 from portal import clock
 from portal.domain.claims import Claim
@@ -24,7 +31,9 @@ from portal.domain.fees import Fee, Patron
 from portal.domain.merge import merge
 from portal.domain.overview import DebtOverview
 from portal.domain.works import Work
+from portal.libraries import disagreements
 from portal.libraries.library import Library
+from portal.providers.cache import CachedFbi
 from portal.providers.errors import UpstreamError
 from portal.providers.http import budget_left, upstream_budget
 from portal.providers.upstreams import Upstreams
@@ -90,8 +99,34 @@ def _citizen_debts(upstreams: Upstreams, library: Library, cpr: str, memo: Patro
     pending = in_background(lambda: debtor.claims(patron_id, cpr)) if debtor is not None else None
     patron = fbs.patron(patron_id)
     fees = fbs.fees(patron_id)
+    looking_up = _start_works(upstreams.fbi(), fees)
     claims, status = _claims(library, pending)
-    return _merged(library, patron, fees, claims, status)
+    debts = _merged(library, patron, fees, claims, status)
+    return replace(debts, works=_works(library, looking_up))
+
+
+def _start_works(fbi: CachedFbi | None, fees: list[Fee]) -> Future[dict[str, Work]] | None:
+    """The look-up of every fee's materials' titles, started in the background (None: nothing to ask)."""
+    record_ids = [m.record_id for f in fees for m in f.materials if m.record_id]
+    if fbi is None or not record_ids:
+        return None
+    return in_background(lambda: fbi.works(record_ids))
+
+
+def _works(library: Library, pending: Future[dict[str, Work]] | None) -> dict[str, Work]:
+    """The titles found, or none at all: the fees are shown with their item numbers then."""
+    if pending is None:
+        return {}
+    try:
+        return pending.result(timeout=budget_left())
+    except FutureTimeout:
+        log.warning("library=%s titles not in within the page's budget, showing item numbers", library.slug)
+    except UpstreamError as exc:
+        log.warning("library=%s titles unavailable, showing item numbers: %s", library.slug, exc)
+    except Exception:
+        # Titles are a courtesy: a bug here must not cost the citizen the page.
+        log.exception("library=%s title look-up failed unexpectedly, showing item numbers", library.slug)
+    return {}
 
 
 def _claims(library: Library, pending: Future[list[Claim]] | None) -> tuple[list[Claim] | None, ProviderStatus]:
@@ -141,3 +176,17 @@ def log_disagreements(library: Library, overview: DebtOverview) -> None:
             found.fbs_amount,
             found.debtor_amount,
         )
+
+
+def record_disagreements(session: Session, library: Library, overview: DebtOverview) -> None:
+    """Add the page's flag/cut-off disagreements to the library's anonymous tally, best effort.
+
+    Called once the page's data is in: nothing is written when FBS and the date agree, else one
+    small write. The tally is for editors; a failure to record is logged and never fails the page.
+    """
+    if not overview.mismatches:
+        return
+    try:
+        disagreements.record(session, library.slug, overview.mismatches, clock.now())
+    except Exception:
+        log.exception("library=%s could not record the cut-off disagreements, page shown anyway", library.slug)

@@ -11,7 +11,7 @@ from portal.auth import citizen_session
 from portal.libraries.repository import list_libraries
 from portal.providers.errors import UpstreamError
 from portal.providers.setup import upstreams
-from portal.services.debts import PatronMemo, citizen_debts
+from portal.services.debts import PatronMemo, citizen_debts, record_disagreements
 from portal.web.libraries import library_or_404
 from portal.web.overview_page import render_overview
 from portal.web.urls import language_url
@@ -58,4 +58,6 @@ def overview(slug: str):  # type: ignore[no-untyped-def]
         return render_template("overview/unavailable.html", **context), 503
     if debts is None:
         return render_template("overview/not_borrower.html", **context)
+    # After the upstream calls: a new, short transaction for the editors' anonymous tally.
+    record_disagreements(db.session(), library, debts.overview)
     return render_overview(library, debts)

@@ -9,6 +9,8 @@ from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import gettext
 from werkzeug.exceptions import HTTPException
 
+from portal.libraries.library import Library
+from portal.libraries.repository import get_library
 from portal.web.security import LAST_RESORT_PAGE
 
 log = logging.getLogger(__name__)
@@ -22,7 +24,8 @@ def init_app(app: Flask) -> None:
     def http_error(exc: HTTPException):  # type: ignore[no-untyped-def]
         if request.path.startswith("/api/"):
             return jsonify(error=exc.name.lower().replace(" ", "_"), message=exc.description), exc.code
-        return render_template("errors/http_error.html", code=exc.code, title=_title(exc.code)), exc.code
+        page = render_template("errors/http_error.html", code=exc.code, title=_title(exc.code), library=_library())
+        return page, exc.code
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):  # type: ignore[no-untyped-def]
@@ -30,11 +33,24 @@ def init_app(app: Flask) -> None:
         if request.path.startswith("/api/"):
             return jsonify(error="internal_error"), 500
         try:
-            return render_template("errors/http_error.html", code=500, title=_title(500)), 500
+            return render_template("errors/http_error.html", code=500, title=_title(500), library=_library()), 500
         except Exception:
             # Whatever broke the page may break its error page too (the database, a template).
             log.exception("the error page failed too on %s", request.path)
             return Response(LAST_RESORT_PAGE, 500, content_type="text/html; charset=utf-8")
+
+
+def _library() -> Library | None:
+    """The library of a /<slug>/… page, so its error page says whom to ask; None when there is none."""
+    slug = (request.view_args or {}).get("slug")
+    if not isinstance(slug, str):
+        return None
+    try:
+        return get_library(slug)
+    except Exception:
+        # The error may be the database's: the page must still render, without the contact.
+        log.warning("error page for %s: the library could not be read", request.path)
+        return None
 
 
 def _title(code: int | None) -> str:

@@ -39,7 +39,10 @@ def page_texts(library: Library, language: str, *, card_payment: bool) -> dict[s
     """
     own = library.explicit_texts(language)
     return {
-        key: own[key] if key in own else default_text(key, language, card_payment=card_payment) for key in TEXT_KEYS
+        key: own[key]
+        if key in own
+        else default_text(key, language, card_payment=card_payment, links=library.text_links())
+        for key in TEXT_KEYS
     }
 
 

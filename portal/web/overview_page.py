@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import render_template
 
+from portal import clock
 from portal.auth import citizen_session
 from portal.i18n import current_language
 from portal.libraries.library import Library
@@ -28,6 +29,10 @@ def overview_context(library: Library, debts: CitizenDebts, *, preview: bool = F
         "patron": debts.patron,
         "overview": debts.overview,
         "works": debts.works,
+        # Fees the library system placed otherwise than the cut-off date says: fee id -> where
+        # the date would put them, so their rows can say why they are where they are.
+        "mismatches": {m.fee.fee_id: m.expected.value for m in debts.overview.mismatches},
+        "printed_at": clock.local(clock.now()),  # the printed statement's date and time
         "debtor_status": debts.debtor.value,
         "preview": preview,
         "texts": rendered_texts(library, current_language(), card_payment=card_offered),

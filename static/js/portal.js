@@ -82,6 +82,8 @@ document.addEventListener("DOMContentLoaded", function () {
   document.addEventListener("DOMContentLoaded", function () {
     Array.prototype.forEach.call(document.querySelectorAll("form[data-card-payment]"), cardForm);
     Array.prototype.forEach.call(document.querySelectorAll("[data-poll-url]"), pollOrder);
+    // "Print" on the receipt and "Print or save as PDF" on the citizen's page: the print
+    // stylesheet (portal.css) turns the page into a dated statement without navigation or forms.
     Array.prototype.forEach.call(document.querySelectorAll("button[data-print]"), function (button) {
       button.hidden = false; // useless without JavaScript, so shown only with it
       button.addEventListener("click", function () { window.print(); });

@@ -106,6 +106,24 @@ def test_logout_without_a_login_stays_in_the_portal(visitor: Browser) -> None:
     assert response.status_code == 302 and response.headers["Location"] == "/lyngby/"
 
 
+def test_get_on_the_logout_url_offers_the_sign_out_button(visitor: Browser) -> None:
+    """A bookmarked or typed logout URL is no error: a page whose button signs out (a POST)."""
+    visitor.login("demo-anne")
+    response = visitor.get("/lyngby/logout")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert 'method="post" action="/lyngby/logout"' in page and "Anne Andersen" in page
+    assert visitor.stored_data().get("citizen") is not None  # a GET signs nobody out
+    assert visitor.post("/lyngby/logout").status_code == 302
+    assert "citizen" not in (visitor.stored() or {})
+
+
+def test_get_on_the_logout_url_when_signed_out_goes_to_the_library(visitor: Browser) -> None:
+    response = visitor.get("/lyngby/logout")
+    assert response.status_code == 302 and response.headers["Location"] == "/lyngby/"
+    assert visitor.get("/nowhere/logout").status_code == 404
+
+
 def test_logout_works_when_the_idp_is_unreachable(make_portal: Any) -> None:
     visitor = Browser(make_portal("http://127.0.0.1:9"))
     with visitor.portal.session_transaction() as session:

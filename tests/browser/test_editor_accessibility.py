@@ -181,3 +181,19 @@ def test_payment_pages_with_a_refused_and_an_accepted_resolve(lone: Page, editor
     follow(lone, lone.get_by_role("button", name="Markér som løst"))
     expect(lone.locator("[data-resolved]")).to_be_visible()
     assert_no_violations(lone)
+
+
+def test_edit_page_with_the_live_preview_and_a_future_date(lone: Page, editor_stack: Stack) -> None:
+    lone.goto(f"{editor_stack.url}/editor/lyngby/")
+    field = lone.get_by_role("textbox", name="Ekstra information (dansk)")
+    field.fill("Ny **tekst** fra {cutoff_date}\n\n- et punkt\n- [et link](https://www.ltk.dk/)")
+    preview = lone.locator("#field-text-da-extra-info-preview")
+    # The server renders it while the editor types (static/js/editor-preview.js).
+    expect(preview.locator("strong")).to_have_text("tekst")
+    expect(preview.get_by_role("link", name="et link")).to_have_attribute("href", "https://www.ltk.dk/")
+    expect(preview).not_to_contain_text("{cutoff_date}")  # filled in with the date in force
+    assert_no_violations(lone)
+    lone.get_by_role("textbox", name="Skæringsdato", exact=True).fill("2099-01-01")
+    follow(lone, lone.get_by_role("button", name="Gem kladde"))
+    expect(lone.get_by_role("link", name="Gå til “Planlæg en ændring”")).to_be_visible()
+    assert_no_violations(lone)

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from portal.domain.kodelinje import (
     ERROR_CODES,
     Account,
+    BankField,
     Kodelinje,
     KodelinjeError,
     luhn_check_digit,
@@ -255,3 +256,43 @@ def test_generated_ids_round_trip_and_reject_any_typo(patron_id: int) -> None:
     for position, char in enumerate(digits):
         typo = digits[:position] + str((int(char) + 1) % 10) + digits[position + 1 :]
         assert error_code(f"+71< {typo}+85799665<") == "check_digit"
+
+
+# --- The fields a net bank asks for (issue 9) ---------------------------------------------
+
+
+def test_bank_fields_of_a_73_line_have_no_payment_id() -> None:
+    line = parse_kodelinje(SEED)
+    assert line.type_code == "+73"
+    assert line.bank_fields() == (BankField("card_type", "+73"), BankField("creditor_number", "86836084"))
+
+
+def test_bank_fields_of_a_71_line_carry_the_payment_id() -> None:
+    assert parse_kodelinje(PUBLIC_71).bank_fields() == (
+        BankField("card_type", "+71"),
+        BankField("payment_id", "000000067097535"),
+        BankField("creditor_number", "85799665"),
+    )
+
+
+def test_bank_fields_of_a_75_line() -> None:
+    line = with_payment_id(parse_kodelinje("+75< 0000000000000018+85799665<"), "2")
+    assert [field.name for field in line.bank_fields()] == ["card_type", "payment_id", "creditor_number"]
+    assert line.bank_fields()[1].value == line.payment_id
+
+
+def test_bank_fields_of_a_giro_line_name_the_giro_number() -> None:
+    line = parse_kodelinje("+04< 1234+1234567<")
+    assert line.bank_fields() == (
+        BankField("card_type", "+04"),
+        BankField("payment_id", "1234"),
+        BankField("giro_number", "1234567"),
+    )
+
+
+@given(st.text(alphabet="0123456789", min_size=1, max_size=14))
+def test_bank_fields_put_together_give_the_line_back(data: str) -> None:
+    line = with_payment_id(parse_kodelinje(PUBLIC_71), data)
+    values = {field.name: field.value for field in line.bank_fields()}
+    rebuilt = f"{values['card_type']}< {values.get('payment_id', '')}+{values['creditor_number']}<"
+    assert rebuilt == line.text

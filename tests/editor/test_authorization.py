@@ -20,10 +20,11 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from portal import clock, create_app
+from portal import clock, create_app, db
 from portal.devtools.demo import DEMO_LIBRARIES_FILE
 from portal.devtools.idp import DevIdp
 from portal.editor.guard import PUBLIC_ENDPOINTS, is_payments_rule
+from portal.libraries import editing
 from tests.editor.conftest import portal_settings
 from tests.editor.helpers import (
     ADA,
@@ -139,6 +140,10 @@ def _cancel_schedule(app: Flask, slug: str) -> tuple[str, dict[str, str]]:
 
 
 def _restore(app: Flask, slug: str) -> tuple[str, dict[str, str]]:
+    # Revision 1 is restorable only while it differs from what citizens see: publish a change first.
+    save_draft(app, slug, **{"text.da.delay_notice": f"Før gendannelsen {next(_days)}"})
+    with app.app_context():
+        editing.publish(db.session(), slug, "test", state(app, slug).version)
     return f"/editor/{slug}/history/1/restore", {"version": state(app, slug).version}
 
 
@@ -155,6 +160,8 @@ POSTS = (
     Post("editor.restore", _restore),
     Post("editor.resolve_payment", _resolve_payment, payments=True),
 )
+# POSTs that change nothing: the live preview of a text (the storage is untouched either way).
+READ_ONLY_POSTS = {"editor.text_preview": "/editor/{slug}/text-preview"}
 GETS = {
     "editor.edit": "/editor/{slug}/",
     "editor.history": "/editor/{slug}/history",
@@ -168,6 +175,7 @@ UNKNOWN_LIBRARY_POSTS = {
     "editor.cancel_schedule": "/editor/{slug}/schedule/1/cancel",
     "editor.restore": "/editor/{slug}/history/1/restore",
     "editor.resolve_payment": "/editor/{slug}/betalinger/GP-0/resolve",
+    "editor.text_preview": "/editor/{slug}/text-preview",
 }
 # Card payment pages, for the payment staff of the library; {order} is an order of that library.
 PAYMENT_GETS = {
@@ -185,7 +193,9 @@ def orders(app: Flask) -> dict[str, str]:
 def test_the_matrix_covers_every_editor_route(app: Flask) -> None:
     """A new route must be added here, or this fails: the guard's coverage is tested, not assumed."""
     routed = {rule.endpoint for rule in app.url_map.iter_rules() if rule.endpoint.startswith("editor.")}
-    covered = set(GETS) | set(PAYMENT_GETS) | {post.endpoint for post in POSTS} | {"editor.logout"}
+    covered = (
+        set(GETS) | set(PAYMENT_GETS) | set(READ_ONLY_POSTS) | {post.endpoint for post in POSTS} | {"editor.logout"}
+    )
     assert routed - PUBLIC_ENDPOINTS == covered
     assert PUBLIC_ENDPOINTS == {"editor.index", "editor.login", "editor.callback"}
     payments = set(PAYMENT_GETS) | {post.endpoint for post in POSTS if post.payments}
@@ -254,6 +264,22 @@ def test_post(app: Flask, browsers: dict[str, EditorBrowser], visitor: str, slug
     expected = 404 if visitor in EDITORS else 401
     assert response.status_code == expected
     assert post.fingerprint(app, slug) == before
+
+
+@pytest.mark.parametrize("slug", LIBRARIES)
+@pytest.mark.parametrize("visitor", VISITORS)
+@pytest.mark.parametrize("endpoint", sorted(READ_ONLY_POSTS))
+def test_read_only_post(app: Flask, browsers: dict[str, EditorBrowser], visitor: str, slug: str, endpoint: str) -> None:
+    before = fingerprint(app, slug)
+    form = {"field": "text.da.intro", "text": "**Hej** {cutoff_date}"}
+    response = browsers[visitor].send(READ_ONLY_POSTS[endpoint].format(slug=slug), form)
+    if slug in MAY_EDIT[visitor]:
+        assert response.status_code == 200
+        assert response.get_json()["html"].startswith("<p><strong>Hej</strong> ")
+    else:  # a foreign library answers as one that does not exist; no preview of its texts
+        assert response.status_code == (404 if visitor in EDITORS else 401)
+        assert "Hej" not in response.get_data(as_text=True)
+    assert fingerprint(app, slug) == before
 
 
 @pytest.mark.parametrize("visitor", VISITORS)

@@ -129,14 +129,17 @@ def test_messages_are_danish_by_default(portal: Flask, browser_for: Callable[...
     assert '<html lang="da">' in response.get_data(as_text=True)
 
 
-def test_unsafe_html_is_removed_on_save(portal: Flask, browser_for: Callable[..., EditorBrowser]) -> None:
+def test_markdown_is_saved_as_written_and_html_in_it_stays_text(
+    portal: Flask, browser_for: Callable[..., EditorBrowser]
+) -> None:
     lone = browser_for(LONE)
-    text = '<p onclick="steal()">Betal <strong>senest</strong> {cutoff_date}</p><script>alert(1)</script>'
+    text = 'Betal **senest** {cutoff_date}\r\n\r\n<script>alert(1)</script><b onclick="steal()">x</b>'
     assert lone.send("/editor/lyngby/", form_of(portal, **{"text.da.intro": text})).status_code == 303
-    assert draft(portal).texts["da"]["intro"] == "<p>Betal <strong>senest</strong> {cutoff_date}</p>"
+    assert draft(portal).texts["da"]["intro"] == text.replace("\r\n", "\n")
     preview = lone.get("/editor/lyngby/preview/da").get_data(as_text=True)
     assert "<p>Betal <strong>senest</strong> 15. juni 2021</p>" in preview
-    assert "alert(1)" not in preview and "steal()" not in preview
+    assert "<script>alert(1)" not in preview and '<b onclick="steal()">' not in preview
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in preview
 
 
 @pytest.mark.parametrize(
@@ -177,11 +180,11 @@ def test_the_form_explains_formatting_placeholder_and_defaults(
     raw = browser_for(LONE).get("/editor/lyngby/").get_data(as_text=True)
     page = html.unescape(raw)
     assert "Write {cutoff_date} where the cut-off date should be." in page
-    # The tags are shown as text, not made into HTML (a gettext text counts as markup in Jinja).
-    assert "bold (&lt;strong&gt;)" in raw and "lists (&lt;ul&gt; or &lt;ol&gt; with &lt;li&gt;)" in raw
+    assert "**bold text** makes bold" in page and "[the link's words](https://…)" in page
+    assert "HTML is shown as text." in page
     assert "e.g. +73&lt; +86836084&lt;." in raw
-    # A short default is the placeholder and the hint; a long one can be unfolded.
-    assert 'placeholder="Betales her"' in page and "Empty: “Pay here” is shown." in page
+    # The defaults are filled in, short and long ones; a text of the library's own has its default to unfold.
+    assert 'name="text.da.payable_here_title" value="Betales her"' in page
     assert "See the default text (Danish)" in page and "Gebyrer og erstatninger er flyttet" in page
     # Every text field in both languages, marked with its language.
     assert page.count('lang="da"') >= 9 and page.count(' lang="en"') >= 9

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import pickle
+from dataclasses import replace
 from datetime import date
 
 import pytest
 
 from portal.libraries import defaults
 from portal.libraries.library import Library
-from portal.libraries.texts import check_template, find_placeholders
+from portal.libraries.texts import check_template, find_placeholders, render_text
 
 
 def _library(texts: dict[str, dict[str, str]] | None = None) -> Library:
@@ -134,3 +135,75 @@ def test_card_payment_defaults_reject_unknown_keys_and_languages() -> None:
         defaults.default_text("outro", "da", card_payment=True)
     with pytest.raises(ValueError):
         defaults.default_text(defaults.INTRO, "de", card_payment=True)
+
+
+# -- seed 000's texts, faithfully (issue 9) -------------------------------------------------------
+
+MOBILEPAY = {
+    "da": "MobilePay på bibliotekets udlånsautomater",
+    "en": "MobilePay at the library's self-service machines",
+}
+LINKS = {
+    "read_more_url": "https://bibliotek.example.dk/laes-mere",
+    "fee_rates_url": "https://bibliotek.example.dk/takster",
+}
+
+
+@pytest.mark.parametrize("card_payment", [False, True])
+@pytest.mark.parametrize("language", defaults.LANGUAGES)
+@pytest.mark.parametrize("key", [defaults.INTRO, defaults.PAYABLE_HERE_TEXT])
+def test_mobilepay_at_the_machines_is_a_way_to_pay_here(key: str, language: str, card_payment: bool) -> None:
+    # Seed 000: "via MobilePay på bibliotekets udlånsautomater", with or without card payment on the page.
+    assert MOBILEPAY[language] in defaults.default_text(key, language, card_payment=card_payment)
+
+
+@pytest.mark.parametrize("card_payment", [False, True])
+@pytest.mark.parametrize("language", defaults.LANGUAGES)
+def test_no_default_names_a_website(language: str, card_payment: bool) -> None:
+    # The seed said "her på lyngbybib.dk"; a default is every library's, so it names no site at all.
+    for key in defaults.TEXT_KEYS:
+        text = defaults.default_text(key, language, card_payment=card_payment)
+        assert "lyngbybib" not in text and "http" not in text and ".dk" not in text
+
+
+@pytest.mark.parametrize("card_payment", [False, True])
+@pytest.mark.parametrize("language", defaults.LANGUAGES)
+def test_links_appear_only_where_the_library_set_their_urls(language: str, card_payment: bool) -> None:
+    plain = {key: defaults.default_text(key, language, card_payment=card_payment) for key in defaults.TEXT_KEYS}
+    linked = {
+        key: defaults.default_text(key, language, card_payment=card_payment, links=LINKS) for key in defaults.TEXT_KEYS
+    }
+    assert {key for key in defaults.TEXT_KEYS if plain[key] != linked[key]} == {defaults.INTRO, defaults.EXTRA_INFO}
+    assert f"(<{LINKS['read_more_url']}>)" in linked[defaults.INTRO]
+    assert f"(<{LINKS['fee_rates_url']}>)" in linked[defaults.EXTRA_INFO]
+    # The link's own words say where it goes.
+    sentence = defaults.LINK_TEXTS[language]["read_more_url"][1]
+    assert f"[{sentence}]" in linked[defaults.INTRO]
+    assert linked[defaults.INTRO].startswith(plain[defaults.INTRO])
+    # A None or empty URL is no link.
+    empty = {"read_more_url": "", "fee_rates_url": None}
+    assert defaults.default_text(defaults.INTRO, language, links=empty) == defaults.default_text(
+        defaults.INTRO, language
+    )
+
+
+def test_library_text_uses_its_own_links() -> None:
+    library = replace(_library(), read_more_url=LINKS["read_more_url"])
+    assert LINKS["read_more_url"] in library.text(defaults.INTRO, "da")
+    assert "takster" not in library.text(defaults.EXTRA_INFO, "da")
+    # A library's own wording is never changed.
+    own = replace(_library({"da": {defaults.INTRO: "Egen tekst"}}), read_more_url=LINKS["read_more_url"])
+    assert own.text(defaults.INTRO, "da") == "Egen tekst"
+
+
+def test_a_link_cannot_break_out_of_its_markdown_or_fill_a_placeholder() -> None:
+    links = {"read_more_url": "https://x.example.dk/a b>c{cutoff_date}"}
+    text = defaults.default_text(defaults.INTRO, "da", links=links)
+    assert "(<https://x.example.dk/a%20b%3Ec%7Bcutoff_date%7D>)" in text
+    assert find_placeholders(text) == {"cutoff_date"}
+
+
+@pytest.mark.parametrize("language", defaults.LANGUAGES)
+def test_the_rendered_link_points_to_the_library(language: str) -> None:
+    text = defaults.default_text(defaults.EXTRA_INFO, language, links=LINKS)
+    assert f'href="{LINKS["fee_rates_url"]}"' in str(render_text(text, {"cutoff_date": "x"}))

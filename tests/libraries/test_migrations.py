@@ -8,14 +8,14 @@ from datetime import UTC, date, datetime
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import JSON, Engine, bindparam, column, inspect, select, table, text
 from sqlalchemy.orm import Session
 
 # Both register their tables on Base.
 import portal.libraries.models
 import portal.payments.models  # noqa: F401
 from portal.db import Base, make_engine, migrate, upgrade
-from portal.libraries.editing import Change, history, load_state, restore
+from portal.libraries.editing import Change, history, live_revisions, load_state
 from tests.libraries.pg import downgrade_to_base
 
 LIBRARY_TABLES = {
@@ -95,8 +95,9 @@ def test_libraries_stored_before_editing_start_their_history(bare_engine: Engine
         }
         state = load_state(session, "lyngby")
         assert state is not None and state.version.startswith("1-")
-        # The baseline is restorable like any revision.
-        assert restore(session, "lyngby", 1, "anna", state.version).changes == ()
+        # 0006 made the live text Markdown; the baseline's snapshot is history and keeps its HTML.
+        assert state.published.explicit_texts("da") == {"intro": "Egen"}
+        assert live_revisions(session, "lyngby") == frozenset()
 
 
 def test_downgrading_the_editing_migration_keeps_the_libraries_and_their_texts(bare_engine: Engine) -> None:
@@ -161,3 +162,77 @@ def test_the_contacts_migration_keeps_the_libraries_and_its_downgrade_drops_what
     with bare_engine.connect() as conn:
         assert conn.scalar(text("SELECT count(*) FROM libraries")) == 1
         assert conn.scalar(text("SELECT count(*) FROM library_texts")) == 1
+
+
+def _insert_html_texts_at_0005(engine: Engine) -> None:
+    """Texts as the HTML editors wrote before 0006: live texts, a draft, and a revision snapshot."""
+    intro = '<p>Betal <strong>senest</strong> {cutoff_date}.</p><ul><li>kort</li><li><a href="https://ltk.dk/">net</a></li></ul>'
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO library_texts (library_id, language, key, value) VALUES"
+                " (1, 'en', 'intro', :intro), (1, 'en', 'extra_info', :plain),"
+                " (1, 'da', 'extra_info', '<script>x</script>')"
+            ),
+            {"intro": intro, "plain": "First line\nsame paragraph.\n\nSecond & *not* bold"},
+        )
+        draft = {
+            "fields": {
+                "name": "Lyngby",
+                "text.da.intro": "<p>Ny <em>kladde</em></p>",
+                "text.en.delay_notice": "A<br>B",
+            },
+            "base": {"name": "Lyngby", "text.da.intro": "<p>Egen</p>"},
+        }
+        conn.execute(
+            text(
+                "INSERT INTO library_drafts (library_id, data, saved_by, saved_at) VALUES (1, :data, 'anna', :at)"
+            ).bindparams(bindparam("data", type_=JSON)),
+            {"data": draft, "at": datetime(2026, 11, 1, 9, 0, tzinfo=UTC)},
+        )
+
+
+def _texts(engine: Engine) -> dict[tuple[str, str], str]:
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT language, key, value FROM library_texts")).all()
+    return {(row.language, row.key): row.value for row in rows}
+
+
+def _draft_data(engine: Engine) -> dict[str, dict[str, str]]:
+    with engine.connect() as conn:
+        data = conn.execute(select(column("data", JSON)).select_from(table("library_drafts"))).scalar_one()
+    assert isinstance(data, dict)
+    return data
+
+
+def test_the_markdown_migration_converts_live_texts_and_drafts_but_not_history(bare_engine: Engine) -> None:
+    _migrate(bare_engine, "0001_libraries")
+    _insert_library_at_0001(bare_engine)
+    _migrate(bare_engine, "0005_contacts_links_tally")
+    _insert_html_texts_at_0005(bare_engine)
+    with bare_engine.connect() as conn:
+        snapshots_before = conn.execute(text("SELECT snapshot FROM library_revisions")).scalars().all()
+    _migrate(bare_engine, "0006_markdown_texts")
+    assert _texts(bare_engine) == {
+        ("da", "intro"): "Egen",
+        ("en", "intro"): "Betal **senest** {cutoff_date}.\n\n- kort\n- [net](https://ltk.dk/)",
+        # Plain text: blank lines were paragraphs, a single newline only a space; Markdown's stars are escaped.
+        ("en", "extra_info"): "First line same paragraph.\n\nSecond & \\*not\\* bold",
+        # ("da", "extra_info") held nothing that is text: the row is gone, the default applies.
+    }
+    draft = _draft_data(bare_engine)
+    assert draft["fields"] == {"name": "Lyngby", "text.da.intro": "Ny *kladde*", "text.en.delay_notice": "A\nB"}
+    assert draft["base"] == {"name": "Lyngby", "text.da.intro": "Egen"}  # still equal to the live text
+    with bare_engine.connect() as conn:
+        assert conn.execute(text("SELECT snapshot FROM library_revisions")).scalars().all() == snapshots_before
+    with Session(bare_engine) as session:  # the application reads it: the draft on top of the live texts
+        state = load_state(session, "lyngby")
+        assert state is not None and state.draft is not None
+        assert state.draft.explicit_texts("da")["intro"] == "Ny *kladde*"
+    # Down again: the old code reads HTML.
+    _migrate(bare_engine, "0005_contacts_links_tally", down=True)
+    assert _texts(bare_engine)[("en", "intro")] == (
+        "<p>Betal <strong>senest</strong> {cutoff_date}.</p>\n<ul>\n<li>kort</li>\n"
+        '<li><a href="https://ltk.dk/">net</a></li>\n</ul>'
+    )
+    assert _draft_data(bare_engine)["fields"]["text.da.intro"] == "<p>Ny <em>kladde</em></p>"

@@ -118,29 +118,21 @@ def test_other_tags_are_removed(html: str) -> None:
 
 
 def test_render_returns_markup_with_placeholder_filled() -> None:
-    result = render_text("<p>Gebyrer fra før {cutoff_date} betales her.</p>", VALUES)
+    result = render_text("Gebyrer fra før {cutoff_date} betales her.", VALUES)
     assert isinstance(result, Markup)
     assert result == "<p>Gebyrer fra før 1. januar 2025 betales her.</p>"
 
 
-def test_plain_text_becomes_paragraphs() -> None:
-    text = "Første afsnit\nsamme afsnit.\n\nAndet afsnit\r\n  \r\nTredje med <strong>fed</strong>.\n\n\n"
+def test_blank_lines_make_paragraphs_and_a_line_break_stays_one() -> None:
+    text = "Første afsnit\nsamme afsnit.\n\nAndet afsnit\r\n  \r\nTredje med **fed**.\n\n\n"
     assert render_text(text, VALUES) == (
-        "<p>Første afsnit\nsamme afsnit.</p><p>Andet afsnit</p><p>Tredje med <strong>fed</strong>.</p>"
+        "<p>Første afsnit<br>\nsamme afsnit.</p>\n<p>Andet afsnit</p>\n<p>Tredje med <strong>fed</strong>.</p>"
     )
-
-
-def test_text_with_block_tags_is_not_wrapped_again() -> None:
-    assert render_text("<p>a</p>\n\n<ul><li>b</li></ul>", VALUES) == "<p>a</p>\n\n<ul><li>b</li></ul>"
-
-
-def test_inline_tag_across_a_blank_line_stays_well_formed() -> None:
-    assert render_text("<b>a\n\nb</b>", VALUES) == "<p><b>a</b></p><p><b>b</b></p>"
 
 
 def test_empty_text_renders_empty() -> None:
     assert render_text("", VALUES) == ""
-    assert render_text("<script>x</script>", VALUES) == ""
+    assert render_text("  \n\n ", VALUES) == ""
 
 
 def test_value_with_script_is_escaped() -> None:
@@ -154,9 +146,10 @@ def test_markup_value_is_escaped_too() -> None:
     assert result == "<p>&lt;b&gt;x&lt;/b&gt;</p>"
 
 
-def test_value_cannot_break_out_of_an_attribute() -> None:
-    result = render_text('<a href="https://bib.dk/{cutoff_date}">x</a>', {"cutoff_date": '" onclick="x'})
-    assert result == ('<p><a href="https://bib.dk/&#34; onclick=&#34;x" rel="noopener noreferrer">x</a></p>')
+def test_a_placeholder_in_a_link_address_is_not_filled() -> None:
+    # Markdown percent-encodes the braces of an address: a value never reaches an attribute.
+    result = render_text("[x](https://bib.dk/{cutoff_date})", {"cutoff_date": '" onclick="x'})
+    assert result == '<p><a href="https://bib.dk/%7Bcutoff_date%7D" rel="noopener noreferrer">x</a></p>'
 
 
 def test_value_is_not_scanned_for_placeholders() -> None:
@@ -173,9 +166,12 @@ def test_missing_value_for_a_known_placeholder_is_a_caller_bug() -> None:
         render_text("Før {cutoff_date}", {})
 
 
-def test_template_html_is_sanitised_when_rendering() -> None:
+def test_html_typed_into_a_text_is_shown_as_text() -> None:
     result = render_text('<p onclick="x">Hej <a href="javascript:alert(1)">her</a></p><script>y</script>', VALUES)
-    assert result == '<p>Hej <a rel="noopener noreferrer">her</a></p>'
+    assert result == (
+        '<p>&lt;p onclick="x"&gt;Hej &lt;a href="javascript:alert(1)"&gt;her&lt;/a&gt;&lt;/p&gt;'
+        "&lt;script&gt;y&lt;/script&gt;</p>"
+    )
 
 
 # --- properties ---------------------------------------------------------------------------
@@ -245,15 +241,15 @@ def test_any_value_is_inserted_escaped_and_verbatim(value: str) -> None:
 # --- render_plain: titles and button labels ---------------------------------------------------
 
 
-def test_render_plain_strips_tags_and_fills_placeholder() -> None:
-    out = render_plain("<p>Betales <b>før</b> {cutoff_date}</p>", {"cutoff_date": "15. juni 2021"})
+def test_render_plain_drops_the_formatting_and_fills_placeholder() -> None:
+    out = render_plain("Betales **før**\n{cutoff_date}", {"cutoff_date": "15. juni 2021"})
     assert out == "Betales før 15. juni 2021"
 
 
 def test_render_plain_returns_text_for_the_template_engine_to_escape() -> None:
-    # Entities are decoded (Jinja escapes once on output); tags, even encoded ones, never become markup.
+    # Entities are decoded (Jinja escapes once on output); typed tags are text, escaped by Jinja.
     out = render_plain("Tom &amp; Jerry <script>alert(1)</script>", {"cutoff_date": "x"})
-    assert out == "Tom & Jerry"
+    assert out == "Tom & Jerry <script>alert(1)</script>"
     assert not isinstance(out, Markup)
 
 

@@ -63,9 +63,10 @@ def test_accepted_values_come_back_as_stored() -> None:
     check_text("x" * (MAX_TEXT - len("{cutoff_date}")) + "{cutoff_date}")  # exactly the limit
 
 
-def test_clean_text_sanitises_and_keeps_the_placeholder() -> None:
-    assert clean_text("<p onclick='x()'>Før {cutoff_date}</p>\r\n<script>x</script>") == "<p>Før {cutoff_date}</p>"
-    assert clean_text("<style>p{}</style> ") is None
+def test_clean_text_keeps_the_markdown_as_written() -> None:
+    # Markdown is stored as typed (sanitised when rendered): `&` and `>` must not become entities.
+    assert clean_text("  **Før** {cutoff_date} & mere\r\n\r\n- a > b\r\n") == "**Før** {cutoff_date} & mere\n\n- a > b"
+    assert clean_text(" \r\n ") is None
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ from flask import Flask, request
 
 import portal.kvstore
 from portal.config import Settings
-from portal.devtools import debtor_sim, nexi_sim
+from portal.devtools import debtor_sim, fbi_sim, nexi_sim
 from portal.devtools.demo import DEV_FBS_PASSWORD, DEV_FBS_USERNAME
 from portal.devtools.demo_data import LYNGBY
 from portal.devtools.fbs_sim import SimState, start_fbs_sim, stop_fbs_sim
@@ -51,6 +51,20 @@ def debtor_url(debtor_state: debtor_sim.SimState) -> Iterator[str]:
     server = debtor_sim.start_debtor_sim("127.0.0.1", 0, debtor_state)
     yield f"http://127.0.0.1:{server.port}"
     debtor_sim.stop_debtor_sim(server)
+
+
+# The FBI simulator (titles by FAUST number).
+@pytest.fixture
+def fbi_state() -> fbi_sim.SimState:
+    return fbi_sim.SimState()
+
+
+@pytest.fixture
+def fbi_url(fbi_state: fbi_sim.SimState) -> Iterator[str]:
+    server = fbi_sim.start_fbi_sim("127.0.0.1", 0, fbi_state)
+    # A search profile in the path, as the real service has.
+    yield f"http://127.0.0.1:{server.port}/775100/next"
+    fbi_sim.stop_fbi_sim(server)
 
 
 @pytest.fixture

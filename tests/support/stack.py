@@ -8,6 +8,9 @@ have arrived, for tests that prove the two are fetched concurrently.
 With `card_payment=True` the stack also runs the Nexi Checkout simulator and Lyngby takes cards
 (as in `make run`); the payment worker runs embedded in the portal process, so an order
 completes through webhooks and the queue alone, with no step taken by the test.
+
+With `fbi=True` the stack also runs the FBI simulator (titles of the fees' materials); off by
+default, so pages elsewhere show item numbers as before.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from flask import Flask
 from werkzeug.serving import BaseWSGIServer
 
 from portal import create_app
-from portal.devtools import debtor_sim, nexi_sim
+from portal.devtools import debtor_sim, fbi_sim, nexi_sim
 from portal.devtools.demo import (
     DEMO_LIBRARIES_FILE,
     DEMO_NEXI_SECRET_KEY_ENV,
@@ -99,6 +102,7 @@ class Stack:
     nexi: BaseWSGIServer | None = None
     nexi_state: nexi_sim.SimState = field(default_factory=nexi_sim.SimState)
     fbs_payment_gate: Gate = field(default_factory=Gate)
+    fbi_state: fbi_sim.SimState | None = None  # with start_stack(fbi=True)
 
     @property
     def url(self) -> str:
@@ -114,11 +118,12 @@ class Stack:
             nexi_sim.stop_nexi_sim(self.nexi)
 
 
-def start_stack(tmp_path: Path, *, card_payment: bool = False, **env: str) -> Stack:
+def start_stack(tmp_path: Path, *, card_payment: bool = False, fbi: bool = False, **env: str) -> Stack:
     """Start simulators, IdP and portal; `env` overrides PORTAL_* settings.
 
     `PORTAL_DEBTOR_BASE_URL=""` leaves the debtor system unconfigured. `card_payment` adds the
-    Nexi simulator and gives Lyngby card payment, with the embedded worker.
+    Nexi simulator and gives Lyngby card payment, with the embedded worker. `fbi` adds the FBI
+    simulator (titles).
     """
     portal, idp, fbs, debtor = (start_live_server(), start_live_server(), start_live_server(), start_live_server())
     state = SimState()
@@ -142,6 +147,7 @@ def start_stack(tmp_path: Path, *, card_payment: bool = False, **env: str) -> St
             "PORTAL_HTTP_TIMEOUT": CARD_HTTP_TIMEOUT,
             "PORTAL_UPSTREAM_DEADLINE": CARD_HTTP_TIMEOUT,
         }
+    fbi_server, fbi_state, fbi_env = _fbi_sim() if fbi else (None, None, {})
     client = IdpClient(
         client_id=CLIENT_ID,
         client_secret=CLIENT_SECRET,
@@ -172,6 +178,7 @@ def start_stack(tmp_path: Path, *, card_payment: bool = False, **env: str) -> St
             "PORTAL_EDITOR_OIDC_CLIENT_SECRET": EDITOR_CLIENT_SECRET,
             **debtor_env,
             **card_env,
+            **fbi_env,
             **env,
         }
     )
@@ -183,11 +190,20 @@ def start_stack(tmp_path: Path, *, card_payment: bool = False, **env: str) -> St
         fbs,
         state,
         app,
-        servers=[portal, idp, fbs, debtor],
+        servers=[portal, idp, fbs, debtor, *([fbi_server] if fbi_server else [])],
         debtor=debtor,
         debtor_state=debtor_state,
         rendezvous=rendezvous,
         nexi=nexi,
         nexi_state=nexi_state,
         fbs_payment_gate=gate,
+        fbi_state=fbi_state,
     )
+
+
+def _fbi_sim() -> tuple[LiveServer, fbi_sim.SimState, dict[str, str]]:
+    """The FBI simulator on a free port, and the settings that point the portal at it."""
+    server, state = start_live_server(), fbi_sim.SimState()
+    server.set_app(fbi_sim.create_fbi_sim_app(state))
+    env = {"PORTAL_FBI_BASE_URL": f"{server.url}/775100/next", "PORTAL_FBI_TOKEN": state.token}
+    return server, state, env

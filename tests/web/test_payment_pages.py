@@ -529,3 +529,11 @@ def test_a_librarys_own_card_promise_is_its_own_business() -> None:
         "x", "X", "DK-000000", date(2021, 6, 15), texts={"da": {defaults.INTRO: "Betal med kort hos os."}}
     )
     assert page_texts(library, "da", card_payment=False)[defaults.INTRO] == "Betal med kort hos os."
+
+
+def test_a_not_found_order_page_says_whom_to_ask_at_the_library(world: World) -> None:
+    client, _token = sign_in(world)
+    response = client.get(order_path("nosuchorder"))
+    assert response.status_code == 404
+    assert "45 97 35 00" in response.get_data(as_text=True)  # Lyngby's phone, from the libraries file
+    assert "45 97 35 00" not in client.get("/nosuchlibrary/").get_data(as_text=True)
