@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from portal import clock
 from portal.domain.cutoff import ScheduledDate, effective_cutoff
-from portal.libraries.fields import Change, Fields, diff, flatten, sparse
+from portal.libraries.fields import CONTACT_FIELDS, Change, Fields, diff, flatten, sparse
 from portal.libraries.library import Library
 from portal.libraries.models import LibraryRow, LibraryTextRow, RevisionRow
 
@@ -37,13 +37,7 @@ _FIELDS = (
     "fbs_password_env",
     "nexi_secret_key_env",
     "payment_terms_url",
-    "contact_phone",
-    "contact_email",
-    "contact_url",
-    "municipality_contact",
-    "municipality_contact_url",
-    "read_more_url",
-    "fee_rates_url",
+    *CONTACT_FIELDS,
 )
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from portal.libraries.defaults import LANGUAGES, TEXT_KEYS
+from portal.libraries.fields import CONTACT_FIELDS
 from portal.libraries.library import Library
 from portal.libraries.validation import (
     RuleError,
@@ -43,13 +44,7 @@ OPTIONAL_KEYS = (
     "fbs_password_env",
     "nexi_secret_key_env",
     "payment_terms_url",
-    "contact_phone",
-    "contact_email",
-    "contact_url",
-    "municipality_contact",
-    "municipality_contact_url",
-    "read_more_url",
-    "fee_rates_url",
+    *CONTACT_FIELDS,
     "texts",
 )
 # These name a variable; they hold no secret.
