@@ -62,7 +62,7 @@ def test_a_fee_placed_against_its_date_says_so(stack: Stack) -> None:
     assert "Overført til kommunen, selv om det er oprettet før 15. juni 2021." in text(row(html, 507))
     assert html.count("data-mismatch=") == 1
     english = render(stack, "en")
-    assert "Handed over to the municipality, although it was created before 15 June 2021." in text(row(english, 507))
+    assert "Handed over to the municipality, though created before 15 June 2021." in text(row(english, 507))
 
 
 def test_statuses_are_explained_once_below_the_table(stack: Stack) -> None:
