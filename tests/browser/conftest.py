@@ -13,7 +13,8 @@ from tests.support.stack import Stack, start_stack
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    stack = start_stack(tmp_path_factory.mktemp("stack"))
+    # As in the demo: fee rows name what was borrowed (the FBI simulator answers for the demo data).
+    stack = start_stack(tmp_path_factory.mktemp("stack"), fbi=True)
     yield stack
     stack.stop()
 

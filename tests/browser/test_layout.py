@@ -97,6 +97,10 @@ def test_the_page_at_every_width(page: Page, stack: Stack, name: str, slug: str,
     for notice in page.locator("[data-delay-notice]").all():
         assert notice.locator("xpath=ancestor::section[@aria-labelledby='handed-over']").count() == 1
 
+    # What was borrowed, by name (the FBI simulator knows the demo records): Anne's first fee's book.
+    if (name, slug) == ("Anne Andersen", "lyngby"):
+        expect(page.locator("tr[data-fee-id='501'] .cell-materials")).to_contain_text("Havet om natten")
+
     # The mismatch note, where the data disagrees and nowhere else.
     expected = MISMATCHES.get((name, slug), {})
     noted = {
