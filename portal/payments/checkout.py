@@ -177,8 +177,26 @@ def cancel_requested(rt: PaymentRuntime, row: PaymentOrderRow) -> None:
 
 def live_orders(rt: PaymentRuntime, library: Library, owner: str) -> list[PaymentOrderRow]:
     """The citizen's orders at the library that still hold fees, newest first."""
+    return citizen_orders(rt, library, owner)[0]
+
+
+def citizen_orders(
+    rt: PaymentRuntime, library: Library, owner: str
+) -> tuple[list[PaymentOrderRow], list[PaymentOrderRow]]:
+    """(live, recent): the citizen's orders that still hold fees, and those finished in the last 30 days.
+
+    One read for both: the overview shows both lists on every view.
+    """
     with rt.sessions() as session:
-        return [row for row in store.orders_of(session, library.slug, owner) if State(row.state) in HOLDS_FEES]
+        rows = store.orders_of(session, library.slug, owner)
+    since = clock.now() - RECENT
+    live = [row for row in rows if State(row.state) in HOLDS_FEES]
+    recent = [
+        row
+        for row in rows
+        if State(row.state) in _LISTED_FINISHED and row.finished_at is not None and row.finished_at >= since
+    ]
+    return live, recent
 
 
 # -- read-only views of orders, for the citizen's pages ------------------------------------------
@@ -187,17 +205,6 @@ RECENT = timedelta(days=30)
 # Finished orders worth a receipt or an explanation in the overview: the card was involved. A checkout
 # that never opened or was left without a reservation (CREATE_FAILED, ABANDONED) charged nothing.
 _LISTED_FINISHED = frozenset({State.COMPLETED, State.CANCELLED, State.RESOLVED})
-
-
-def recent_orders(rt: PaymentRuntime, library: Library, owner: str) -> list[PaymentOrderRow]:
-    """The citizen's orders at the library that finished in the last 30 days, newest first."""
-    since = clock.now() - RECENT
-    with rt.sessions() as session:
-        return [
-            row
-            for row in store.orders_of(session, library.slug, owner)
-            if State(row.state) in _LISTED_FINISHED and row.finished_at is not None and row.finished_at >= since
-        ]
 
 
 class FeeResult(StrEnum):

@@ -184,7 +184,7 @@ def card_payment_context(library: Library, overview: DebtOverview) -> dict[str, 
     rows = [(row, row.fee) for row in overview.payable_here.rows if checkout.payable_by_card(row.fee)]
     with rt.sessions() as session:
         held = store.held_fees(session, library.agency_id, [fee.fee_id for _row, fee in rows if fee is not None])
-    live = checkout.live_orders(rt, library, owner)
+    live, recent = checkout.citizen_orders(rt, library, owner)
     own = {row.order_id for row in live}
     choices = [
         CardChoice(
@@ -202,6 +202,6 @@ def card_payment_context(library: Library, overview: DebtOverview) -> dict[str, 
         "selectable": [choice for choice in choices if not choice.held],
         "total_ore": sum(choice.amount_ore for choice in choices if not choice.held),
         "live": live,
-        "recent": checkout.recent_orders(rt, library, owner),
+        "recent": recent,
         "csrf_token": citizen_session.csrf_token(),
     }
