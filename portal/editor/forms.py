@@ -75,6 +75,11 @@ PLAIN_LABELS: dict[str, LazyString] = {
 _MESSAGES: dict[str, LazyString] = {
     "required": _l("Fill in this field."),
     "too_long": _l("The text is too long. Shorten it."),
+    "html": _l(
+        "Write the text without HTML tags such as <p> or <strong>: citizens would see them as text. "
+        "A blank line starts a new paragraph, **two asterisks** make bold, [text](https://…) is a link "
+        "and a line starting with - is a list item."
+    ),
     "characters": _l(
         "This field contains characters that cannot be saved (control characters or broken text). "
         "Remove them and try again."

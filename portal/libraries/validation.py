@@ -57,6 +57,10 @@ LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost"})
 # Multi-line texts may keep tab, line feed and carriage return; one-line values have none of them.
 _REFUSED_IN_TEXTS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffd\ud800-\udfff]")
 _REFUSED_IN_ONE_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\ufffd\ud800-\udfff]")
+# An HTML tag (`<p>`, `</strong>`, `<a href="…">`, `<br/>`). Texts are Markdown with raw HTML off,
+# so a tag would be shown to citizens as the characters it is: refused, with the Markdown to use.
+# `a < b` or `<3` are no tags: the name must follow `<` or `</` directly and the tag must close.
+_HTML_TAG = re.compile(r"</?([A-Za-z][A-Za-z0-9]*)(?:\s[^<>]*)?/?>")
 
 
 class RuleError(ValueError):
@@ -170,6 +174,13 @@ def check_text(text: str) -> None:
         check_template(text)
     except TextTemplateError as exc:
         raise RuleError("placeholder", str(exc)) from None
+    tag = _HTML_TAG.search(text)
+    if tag:
+        raise RuleError(
+            "html",
+            f"contains the HTML tag {tag[0]!r}, which citizens would see as text: texts are Markdown. "
+            "Write a blank line between paragraphs, **bold**, [link text](https://…) and '- ' before list items",
+        )
 
 
 def clean_text(text: str) -> str | None:

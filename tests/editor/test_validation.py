@@ -76,6 +76,10 @@ def assert_error_next_to(response: TestResponse, field_id: str, message: str) ->
         ("payment_terms_url", "http://www.ltk.dk/betingelser", "field-payment-terms-url", "starts with https://"),
         ("payment_terms_url", "www.ltk.dk/betingelser", "field-payment-terms-url", "starts with https://"),
         ("text.en.extra_info", "x" * 20_001, "field-text-en-extra-info", "The text is too long."),
+        # HTML pasted from the old editor or a web page: citizens would see the tags.
+        ("text.da.intro", "<p>Betal senest {cutoff_date}</p>", "field-text-da-intro", "without HTML tags"),
+        ("text.en.extra_info", "Ask <em>us</em>", "field-text-en-extra-info", "is a link"),
+        ("text.en.delay_notice", "Up to 72 hours<br/>", "field-text-en-delay-notice", "without HTML tags"),
     ],
 )
 def test_refused_field(
@@ -129,17 +133,31 @@ def test_messages_are_danish_by_default(portal: Flask, browser_for: Callable[...
     assert '<html lang="da">' in response.get_data(as_text=True)
 
 
-def test_markdown_is_saved_as_written_and_html_in_it_stays_text(
+def test_markdown_is_saved_as_written_and_rendered_safely(
     portal: Flask, browser_for: Callable[..., EditorBrowser]
 ) -> None:
     lone = browser_for(LONE)
-    text = 'Betal **senest** {cutoff_date}\r\n\r\n<script>alert(1)</script><b onclick="steal()">x</b>'
+    # `<` and `>` that are no tags are text an editor may well write.
+    text = "Betal **senest** {cutoff_date}\r\n\r\n1 < 2 > 0 & [x](javascript:alert(1))"
     assert lone.send("/editor/lyngby/", form_of(portal, **{"text.da.intro": text})).status_code == 303
     assert draft(portal).texts["da"]["intro"] == text.replace("\r\n", "\n")
     preview = lone.get("/editor/lyngby/preview/da").get_data(as_text=True)
     assert "<p>Betal <strong>senest</strong> 15. juni 2021</p>" in preview
-    assert "<script>alert(1)" not in preview and '<b onclick="steal()">' not in preview
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in preview
+    assert "<p>1 &lt; 2 &gt; 0 &amp; [x](javascript:alert(1))</p>" in preview
+    assert 'href="javascript' not in preview
+
+
+def test_a_text_with_a_tag_is_refused_in_danish_and_kept(
+    portal: Flask, browser_for: Callable[..., EditorBrowser]
+) -> None:
+    lone = browser_for(LONE)
+    lone.portal.delete_cookie("gebyrportal_lang")
+    before = fingerprint(portal)
+    response = lone.send("/editor/lyngby/", form_of(portal, **{"text.da.intro": "<strong>Betal</strong>"}))
+    assert response.status_code == 422
+    group = html.unescape(field_group(response.get_data(as_text=True), "field-text-da-intro"))
+    assert "uden HTML-tags" in group and "<strong>Betal</strong>" in group
+    assert fingerprint(portal) == before
 
 
 @pytest.mark.parametrize(

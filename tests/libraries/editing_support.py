@@ -18,7 +18,7 @@ LYNGBY = Library(
     date(2021, 6, 15),
     kodelinje="+73< +86836084<",
     payment_overview_url="https://www.ltk.dk/",
-    texts={"da": {"intro": "<p>Før {cutoff_date}</p>"}},
+    texts={"da": {"intro": "Før {cutoff_date}"}},
 )
 RODOVRE = Library("rodovre", "Rødovre Bibliotek", "DK-717500", date(2019, 7, 1))
 

@@ -64,7 +64,7 @@ def test_form_values_are_the_explicit_values_only() -> None:
     )
     assert values["cutoff_date"] == "2021-06-15"
     assert values["kodelinje"] == "+73< +86836084<"
-    assert values["text.da.intro"] == "<p>Før {cutoff_date}</p>"
+    assert values["text.da.intro"] == "Før {cutoff_date}"
     assert values["text.en.intro"] == ""  # unset: the web side shows the default
     assert form_values(Library("x", "X", "DK-717300", date(2020, 1, 1)))["kodelinje"] == ""
 
@@ -74,13 +74,13 @@ def test_a_saved_draft_is_not_published(seeded: Session, new_session: Callable[[
     state = save_draft(
         seeded,
         "lyngby",
-        edited(LYNGBY, {"name": "Lyngby Bibliotek", "text.en.intro": "<p>Hi</p>"}),
+        edited(LYNGBY, {"name": "Lyngby Bibliotek", "text.en.intro": "Hi"}),
         "anna@ltk.dk",
         before.version,
     )
     assert state.draft is not None
-    assert (state.draft.name, state.draft.text("intro", "en")) == ("Lyngby Bibliotek", "<p>Hi</p>")
-    assert state.draft.text("intro", "da") == "<p>Før {cutoff_date}</p>"
+    assert (state.draft.name, state.draft.text("intro", "en")) == ("Lyngby Bibliotek", "Hi")
+    assert state.draft.text("intro", "da") == "Før {cutoff_date}"
     assert (state.draft_by, state.draft_at) == ("anna@ltk.dk", T0)
     assert state.published == LYNGBY
     assert state.version != before.version
@@ -105,15 +105,21 @@ def test_save_draft_stores_values_as_they_will_be_used(seeded: Session) -> None:
 
 def test_texts_are_stored_as_written_markdown(seeded: Session) -> None:
     # Sanitised when rendered (portal.libraries.texts), so the editor gets back what they typed.
-    typed = "Før **{cutoff_date}** & <script>alert(1)</script>\r\n\r\n- [ltk](https://www.ltk.dk/)\r\n"
+    typed = "Før **{cutoff_date}** & 1 < 2 > 0\r\n\r\n- [ltk](https://www.ltk.dk/)\r\n"
     draft = save_draft(
         seeded, "lyngby", edited(LYNGBY, {"text.da.extra_info": typed}), "anna", state_of(seeded).version
     ).draft
     assert draft is not None
-    assert (
-        draft.text("extra_info", "da")
-        == "Før **{cutoff_date}** & <script>alert(1)</script>\n\n- [ltk](https://www.ltk.dk/)"
-    )
+    assert draft.text("extra_info", "da") == "Før **{cutoff_date}** & 1 < 2 > 0\n\n- [ltk](https://www.ltk.dk/)"
+
+
+@pytest.mark.parametrize("typed", ["<p>Før</p>", "Før<br>efter", "<script>alert(1)</script>", 'Se <a href="x">her</a>'])
+def test_a_text_with_an_html_tag_is_refused_and_nothing_is_saved(seeded: Session, typed: str) -> None:
+    before = state_of(seeded)
+    with pytest.raises(ValidationFailed) as caught:
+        save_draft(seeded, "lyngby", edited(LYNGBY, {"text.da.extra_info": typed}), "anna", before.version)
+    assert caught.value.codes == {"text.da.extra_info": "html"}
+    assert state_of(seeded) == before
 
 
 @pytest.mark.parametrize("emptied", ["", "   \n ", "\r\n\r\n"])
@@ -212,7 +218,7 @@ def test_publish_makes_the_draft_what_citizens_see_and_records_it(
     state = save_draft(
         seeded,
         "lyngby",
-        edited(LYNGBY, {"name": "Lyngby Bibliotek", "text.en.intro": "<p>Hi</p>", "text.da.intro": ""}),
+        edited(LYNGBY, {"name": "Lyngby Bibliotek", "text.en.intro": "Hi", "text.da.intro": ""}),
         "anna",
         state_of(seeded).version,
     )
@@ -226,8 +232,8 @@ def test_publish_makes_the_draft_what_citizens_see_and_records_it(
     )
     assert revision.changes == (
         Change("name", "Lyngby-Taarbæk Bibliotekerne", "Lyngby Bibliotek"),
-        Change("text.da.intro", "<p>Før {cutoff_date}</p>", None),
-        Change("text.en.intro", None, "<p>Hi</p>"),
+        Change("text.da.intro", "Før {cutoff_date}", None),
+        Change("text.en.intro", None, "Hi"),
     )
     after = state_of(new_session())
     assert after.draft is None
@@ -282,15 +288,15 @@ def test_publish_without_a_draft_is_refused(seeded: Session) -> None:
 
 def test_draft_fields_left_alone_follow_what_is_published_meanwhile(seeded: Session) -> None:
     state = save_draft(seeded, "lyngby", edited(LYNGBY, {"name": "Lyngby Bibliotek"}), "anna", state_of(seeded).version)
-    reloaded = replace(LYNGBY, texts={"da": {"intro": "<p>Fra filen</p>"}})
+    reloaded = replace(LYNGBY, texts={"da": {"intro": "Fra filen"}})
     upsert_libraries(seeded, [reloaded], by="file:libraries.toml")
     state = state_of(seeded)
     assert state.draft is not None
-    assert (state.draft.name, state.draft.text("intro", "da")) == ("Lyngby Bibliotek", "<p>Fra filen</p>")
+    assert (state.draft.name, state.draft.text("intro", "da")) == ("Lyngby Bibliotek", "Fra filen")
     publish(seeded, "lyngby", "anna", state.version)
     assert (state_of(seeded).published.name, state_of(seeded).published.text("intro", "da")) == (
         "Lyngby Bibliotek",
-        "<p>Fra filen</p>",
+        "Fra filen",
     )
 
 

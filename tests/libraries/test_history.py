@@ -43,7 +43,7 @@ def test_the_first_revision_is_the_load_that_created_the_library(seeded: Session
                 Change("cutoff_date", None, "2021-06-15"),
                 Change("kodelinje", None, "+73< +86836084<"),
                 Change("payment_overview_url", None, "https://www.ltk.dk/"),
-                Change("text.da.intro", None, "<p>Før {cutoff_date}</p>"),
+                Change("text.da.intro", None, "Før {cutoff_date}"),
                 Change("agency_id", None, "DK-717300"),
             ),
         )
@@ -67,7 +67,7 @@ def test_history_is_newest_first_and_numbered_per_library(seeded: Session, froze
 
 
 def test_restore_brings_back_an_earlier_version_in_one_step_and_is_recorded(seeded: Session) -> None:
-    _publish(seeded, {"name": "A", "kodelinje": "", "text.en.intro": "<p>Hi</p>"})
+    _publish(seeded, {"name": "A", "kodelinje": "", "text.en.intro": "Hi"})
     _publish(seeded, {"cutoff_date": "2022-01-01"})
     revision = restore(seeded, "lyngby", 1, "bo", state_of(seeded).version)
     assert (revision.number, revision.action, revision.by, revision.restored_from) == (4, "restore", "bo", 1)
@@ -75,7 +75,7 @@ def test_restore_brings_back_an_earlier_version_in_one_step_and_is_recorded(seed
         Change("name", "A", "Lyngby-Taarbæk Bibliotekerne"),
         Change("cutoff_date", "2022-01-01", "2021-06-15"),
         Change("kodelinje", None, "+73< +86836084<"),
-        Change("text.en.intro", "<p>Hi</p>", None),
+        Change("text.en.intro", "Hi", None),
     )
     assert state_of(seeded).published == LYNGBY
     assert history(seeded, "lyngby")[0] == revision
@@ -95,12 +95,10 @@ def test_a_restore_can_be_undone_by_restoring_again(seeded: Session) -> None:
 
 def test_restore_keeps_an_unpublished_draft(seeded: Session) -> None:
     _publish(seeded, {"name": "A"})
-    state = save_draft(
-        seeded, "lyngby", edited(LYNGBY, {"text.da.intro": "<p>Kladde</p>"}), "bo", state_of(seeded).version
-    )
+    state = save_draft(seeded, "lyngby", edited(LYNGBY, {"text.da.intro": "Kladde"}), "bo", state_of(seeded).version)
     restore(seeded, "lyngby", 1, "anna", state.version)
     draft = state_of(seeded).draft
-    assert draft is not None and draft.text("intro", "da") == "<p>Kladde</p>"
+    assert draft is not None and draft.text("intro", "da") == "Kladde"
 
 
 def test_restore_of_an_unknown_revision_or_another_librarys_is_not_found(seeded: Session) -> None:
@@ -122,7 +120,7 @@ def test_loading_a_changed_file_is_recorded_with_the_file_name(
     seeded: Session, write_toml: Callable[..., Path]
 ) -> None:
     path = write_toml(
-        LYNGBY_TOML.replace('"DK-717300"', '"DK-717301"') + '[library.texts.da]\nintro = "<p>Ny</p>"\n', "kommune.toml"
+        LYNGBY_TOML.replace('"DK-717300"', '"DK-717301"') + '[library.texts.da]\nintro = "Ny"\n', "kommune.toml"
     )
     sync_libraries_file(seeded, path, {})
     latest = history(seeded, "lyngby")[0]
@@ -130,7 +128,7 @@ def test_loading_a_changed_file_is_recorded_with_the_file_name(
     assert latest.changes == (
         Change("kodelinje", "+73< +86836084<", None),
         Change("payment_overview_url", "https://www.ltk.dk/", None),
-        Change("text.da.intro", "<p>Før {cutoff_date}</p>", "<p>Ny</p>"),
+        Change("text.da.intro", "Før {cutoff_date}", "Ny"),
         Change("agency_id", "DK-717300", "DK-717301"),
     )
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 import portal.libraries.models
 import portal.payments.models  # noqa: F401
 from portal.db import Base, make_engine, migrate, upgrade
-from portal.libraries.editing import Change, history, live_revisions, load_state
+from portal.libraries.editing import Change, history, live_revisions, load_state, restore
 from tests.libraries.pg import downgrade_to_base
 
 LIBRARY_TABLES = {
@@ -95,9 +95,10 @@ def test_libraries_stored_before_editing_start_their_history(bare_engine: Engine
         }
         state = load_state(session, "lyngby")
         assert state is not None and state.version.startswith("1-")
-        # 0006 made the live text Markdown; the baseline's snapshot is history and keeps its HTML.
+        # 0006 made the live text Markdown (0007 the baseline's snapshot: tested below).
         assert state.published.explicit_texts("da") == {"intro": "Egen"}
-        assert live_revisions(session, "lyngby") == frozenset()
+        # Both converted alike: the baseline is what citizens see, so it is not offered for restore.
+        assert live_revisions(session, "lyngby") == frozenset({1})
 
 
 def test_downgrading_the_editing_migration_keeps_the_libraries_and_their_texts(bare_engine: Engine) -> None:
@@ -205,7 +206,7 @@ def _draft_data(engine: Engine) -> dict[str, dict[str, str]]:
     return data
 
 
-def test_the_markdown_migration_converts_live_texts_and_drafts_but_not_history(bare_engine: Engine) -> None:
+def test_the_markdown_migration_converts_live_texts_and_drafts(bare_engine: Engine) -> None:
     _migrate(bare_engine, "0001_libraries")
     _insert_library_at_0001(bare_engine)
     _migrate(bare_engine, "0005_contacts_links_tally")
@@ -236,3 +237,55 @@ def test_the_markdown_migration_converts_live_texts_and_drafts_but_not_history(b
         '<li><a href="https://ltk.dk/">net</a></li>\n</ul>'
     )
     assert _draft_data(bare_engine)["fields"]["text.da.intro"] == "<p>Ny <em>kladde</em></p>"
+
+
+def _snapshots(engine: Engine) -> dict[int, dict[str, str]]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(column("number"), column("snapshot", JSON)).select_from(table("library_revisions"))
+        ).all()
+    return {row.number: row.snapshot for row in rows}
+
+
+def _insert_revision(engine: Engine, number: int, snapshot: dict[str, str]) -> None:
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO library_revisions (library_id, number, action, created_by, created_at, changes, snapshot)"
+                " VALUES (1, :number, 'publish', 'anna', :at, :changes, :snapshot)"
+            ).bindparams(bindparam("changes", type_=JSON), bindparam("snapshot", type_=JSON)),
+            {"number": number, "at": datetime(2026, 11, 2, 9, 0, tzinfo=UTC), "changes": [], "snapshot": snapshot},
+        )
+
+
+def test_the_snapshot_migration_converts_html_snapshots_so_a_restore_brings_back_markdown(
+    bare_engine: Engine,
+) -> None:
+    _migrate(bare_engine, "0001_libraries")
+    _insert_library_at_0001(bare_engine)
+    _migrate(bare_engine, "0005_contacts_links_tally")
+    base = {"name": "Lyngby", "agency_id": "DK-717300", "cutoff_date": "2021-06-15"}
+    _insert_revision(
+        bare_engine,
+        2,
+        {**base, "text.da.intro": "<p>Betal <strong>nu</strong></p>", "text.en.intro": "<script>x</script>"},
+    )
+    _migrate(bare_engine, "0006_markdown_texts")
+    # Recorded after 0006: Markdown (a star that is bold) and plain text that must not be escaped.
+    _insert_revision(bare_engine, 3, {**base, "text.da.intro": "Betal **nu** (kl. 10 *)", "text.en.intro": "1 < 2 > 0"})
+    assert _snapshots(bare_engine)[2]["text.da.intro"] == "<p>Betal <strong>nu</strong></p>"  # 0006 kept it
+    _migrate(bare_engine, "0007_markdown_snapshots")
+    snapshots = _snapshots(bare_engine)
+    assert snapshots[1]["text.da.intro"] == "Egen"  # the baseline 0002 recorded
+    assert snapshots[2] == {**base, "text.da.intro": "Betal **nu**"}  # the script held no text: the default
+    assert snapshots[3] == {**base, "text.da.intro": "Betal **nu** (kl. 10 *)", "text.en.intro": "1 < 2 > 0"}
+    upgrade(bare_engine)
+    with Session(bare_engine) as session:  # the application restores revision 2: Markdown goes live
+        state = load_state(session, "lyngby")
+        assert state is not None
+        restore(session, "lyngby", 2, "bo", state.version)
+        session.commit()
+        restored = load_state(session, "lyngby")
+        assert restored is not None and restored.published.explicit_texts("da") == {"intro": "Betal **nu**"}
+    _migrate(bare_engine, "0006_markdown_texts", down=True)
+    assert _snapshots(bare_engine)[2]["text.da.intro"] == "<p>Betal <strong>nu</strong></p>"

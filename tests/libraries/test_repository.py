@@ -23,7 +23,7 @@ LYNGBY = Library(
     date(2021, 6, 15),
     kodelinje="+73< +86836084<",
     payment_overview_url="https://www.ltk.dk/",
-    texts={"da": {INTRO: "<p>Lyngbys tekst</p>"}, "en": {DELAY_NOTICE: "Soon."}},
+    texts={"da": {INTRO: "Lyngbys tekst"}, "en": {DELAY_NOTICE: "Soon."}},
 )
 RODOVRE = Library(
     "rodovre",
@@ -69,14 +69,14 @@ def test_unchanged_library_is_reported_and_not_touched(app: Flask) -> None:
 
 
 def test_texts_are_replaced_and_dropped_ones_fall_back_to_default(app: Flask) -> None:
-    new_texts = replace(LYNGBY, texts={"da": {INTRO: "<p>Ny tekst</p>", DELAY_NOTICE: "Snart."}})
+    new_texts = replace(LYNGBY, texts={"da": {INTRO: "Ny tekst", DELAY_NOTICE: "Snart."}})
     with app.app_context():
         upsert_libraries(db.session(), [LYNGBY])
         assert upsert_libraries(db.session(), [new_texts]).updated == ["lyngby"]
     with app.app_context():
         library = get_library("lyngby")
         assert library is not None
-        assert library.text(INTRO, "da") == "<p>Ny tekst</p>"
+        assert library.text(INTRO, "da") == "Ny tekst"
         assert library.text(DELAY_NOTICE, "da") == "Snart."
         assert library.text(DELAY_NOTICE, "en") == DEFAULT_TEXTS["en"][DELAY_NOTICE]
         assert db.session().scalar(select(func.count()).select_from(LibraryTextRow)) == 2

@@ -25,7 +25,7 @@ nexi_secret_key_env = "LYNGBY_NEXI_SECRET_KEY"
 payment_terms_url = "https://www.ltk.dk/betingelser"
 
 [library.texts.da]
-intro = "<p>Før {cutoff_date}</p>"
+intro = "Før {cutoff_date}"
 
 [library.texts.en]
 payable_here_title = "Pay on this page"
@@ -46,7 +46,7 @@ payment_overview_url = "http://127.0.0.1:5000/betaling"
     assert lyngby.nexi_secret_key_env == "LYNGBY_NEXI_SECRET_KEY"
     assert lyngby.payment_terms_url == "https://www.ltk.dk/betingelser"
     assert lyngby.texts == {
-        "da": {"intro": "<p>Før {cutoff_date}</p>"},
+        "da": {"intro": "Før {cutoff_date}"},
         "en": {"payable_here_title": "Pay on this page"},
     }
     assert rodovre.cutoff_date == date(2019, 7, 1)  # an ISO string works too
@@ -241,9 +241,9 @@ def test_control_characters_from_escapes_are_refused_naming_file_library_and_key
 
 
 def test_texts_keep_tabs_and_line_breaks(write_toml: Callable[..., Path]) -> None:
-    path = write_toml(LYNGBY + '[library.texts.da]\nintro = "<p>Før\\t{cutoff_date}</p>\\r\\n<p>Efter</p>"\n')
+    path = write_toml(LYNGBY + '[library.texts.da]\nintro = "Før\\t{cutoff_date}\\r\\n\\r\\nEfter"\n')
     [lyngby] = load_libraries_file(path)
-    assert lyngby.texts["da"]["intro"] == "<p>Før\t{cutoff_date}</p>\r\n<p>Efter</p>"
+    assert lyngby.texts["da"]["intro"] == "Før\t{cutoff_date}\r\n\r\nEfter"
 
 
 def test_secret_refusal_says_why_and_never_echoes_the_value(write_toml: Callable[..., Path]) -> None:
@@ -276,3 +276,16 @@ def test_non_utf8_file_is_refused(tmp_path: Path) -> None:
 def test_urls_that_are_allowed(write_toml: Callable[..., Path], url: str) -> None:
     [library] = load_libraries_file(write_toml(_add(LYNGBY, f'payment_overview_url = "{url}"')))
     assert library.payment_overview_url == url
+
+
+def test_a_text_written_as_html_is_refused_with_the_markdown_to_use(write_toml: Callable[..., Path]) -> None:
+    # A libraries file from before texts were Markdown: loading it would show the tags to citizens.
+    path = write_toml(LYNGBY + '[library.texts.da]\nintro = "<p>Før <strong>{cutoff_date}</strong></p>"\n')
+    with pytest.raises(LibraryFileError) as caught:
+        load_libraries_file(path)
+    error = caught.value
+    assert (error.library, error.key) == ("'lyngby'", "texts.da.intro")
+    assert "'<p>'" in error.problem and "**bold**" in error.problem and "[link text](https://…)" in error.problem
+    # Written in Markdown, the same text loads.
+    [lyngby] = load_libraries_file(write_toml(LYNGBY + '[library.texts.da]\nintro = "Før **{cutoff_date}**"\n'))
+    assert lyngby.texts["da"]["intro"] == "Før **{cutoff_date}**"
