@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 from babel.dates import format_datetime
 from flask_babel import LazyString
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from portal import clock
@@ -28,6 +29,31 @@ DONE_MESSAGES: dict[str, LazyString] = {
     "scheduled": _l("The change of the cut-off date is scheduled. It takes effect by itself."),
     "unscheduled": _l("The scheduled change is cancelled."),
 }
+# After the tally's one step (?done=cutoff_drafted): names the date the draft now holds.
+CUTOFF_DRAFTED = "cutoff_drafted"
+
+# Why the tally's suggested date was not drafted; nothing was saved.
+SUGGESTION_REFUSED: dict[str, LazyString] = {
+    "changed": _l(
+        "The suggested cut-off date has changed since the page was loaded, or there is none any more. "
+        "The page now shows the current suggestion, if there is one."
+    ),
+    "future": _l("The suggested cut-off date is after today. Schedule a later cut-off date instead."),
+}
+
+
+def edit_done_messages(draft_cutoff: date | None) -> dict[str, str | LazyString]:
+    """The edit page's done messages; the one after drafting the suggestion only while there is a draft.
+
+    Its date is the draft's own, read from the storage: nothing of the URL is shown.
+    """
+    messages: dict[str, str | LazyString] = dict(DONE_MESSAGES)
+    if draft_cutoff is not None:
+        messages[CUTOFF_DRAFTED] = _(
+            "The draft now has cut-off date %(date)s. Citizens see it only when you publish.",
+            date=long_date(draft_cutoff, current_language()),
+        )
+    return messages
 
 
 def action_label(action: str) -> str:

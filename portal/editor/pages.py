@@ -12,9 +12,9 @@ from collections.abc import Mapping
 from flask import abort, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from portal import db
+from portal import clock, db
 from portal.editor.blueprint import bp
-from portal.editor.display import DONE_MESSAGES, when
+from portal.editor.display import CUTOFF_DRAFTED, DONE_MESSAGES, SUGGESTION_REFUSED, edit_done_messages, when
 from portal.editor.forms import (
     LANGUAGE_NAMES,
     SCHEDULED_CUTOFF,
@@ -33,7 +33,6 @@ from portal.libraries import disagreements, editing
 from portal.libraries.defaults import LANGUAGES, default_text
 from portal.libraries.editing import EditConflict, EditorState, ValidationFailed
 from portal.libraries.repository import list_libraries
-from portal.libraries.validation import RuleError, parse_iso_date
 from portal.payments.setup import runtime as payments_runtime
 
 Page = Response | tuple[str, int] | str
@@ -79,20 +78,7 @@ def load_or_404(slug: str) -> EditorState:
 def edit(slug: str) -> Page:
     state = load_or_404(slug)
     library = state.draft or state.published
-    values = editing.form_values(library)
-    if (suggested := _prefilled_cutoff()) is not None:
-        # The tally's "draft this date" link: only fills the form in; saving it is the editor's step.
-        values = {**values, "cutoff_date": suggested}
-    return render_edit(state, values, done=request.args.get("done"))
-
-
-def _prefilled_cutoff() -> str | None:
-    """?cutoff_date=YYYY-MM-DD when it is a real date; anything else is ignored, never shown."""
-    text = request.args.get("cutoff_date", "")
-    try:
-        return parse_iso_date(text).isoformat() if text else None
-    except RuleError:
-        return None
+    return render_edit(state, editing.form_values(library), done=request.args.get("done"))
 
 
 @bp.post("/<slug:slug>/")
@@ -120,6 +106,45 @@ def save(slug: str) -> Page:
         # The editor's typing is kept on the page; the form now carries the new version.
         return render_edit(load_or_404(slug), values, conflict=conflict, kept_input=True, status=409)
     return _done(slug, "saved")
+
+
+@bp.post("/<slug:slug>/suggested-cutoff")
+def draft_suggested_cutoff(slug: str) -> Page:
+    """The tally's one step: a draft with the suggested cut-off date, the rest of the draft kept.
+
+    The form sends the date the editor was shown; it is drafted only while it is still the tally's
+    suggestion and not after today, so a page loaded before the tally moved drafts nothing.
+    """
+    state = load_or_404(slug)
+    if _version() != state.version:
+        # Checked before the suggestion: after another editor's change the page is shown afresh.
+        return _conflict_page(slug, EditConflict(state.version))
+    offered = request.form.get("cutoff_date", "")
+    refusal = _suggestion_refusal(state, offered)
+    if refusal is not None:
+        return render_edit(state, _current_values(state), problem=str(SUGGESTION_REFUSED[refusal]), status=422)
+    # Everything else as the draft (or, without one, what is published) holds it now.
+    values = {**_current_values(state), "cutoff_date": offered}
+    try:
+        editing.save_draft(db.session(), slug, values, signed_in_editor().label, _version())
+    except EditConflict as conflict:  # another change between loading and saving
+        return _conflict_page(slug, conflict)
+    except ValidationFailed as refused:
+        # The draft holds what cannot be saved again (saved before a rule existed): shown at its fields.
+        fresh = load_or_404(slug)
+        values = _current_values(fresh)
+        return render_edit(fresh, values, errors=error_messages(refused.codes, values), status=422)
+    return _done(slug, CUTOFF_DRAFTED)
+
+
+def _suggestion_refusal(state: EditorState, offered: str) -> str | None:
+    """Why `offered` may not be drafted as the suggested date (a SUGGESTION_REFUSED key), or None."""
+    suggested = disagreements.summary(db.session(), state.published.slug, state.current_cutoff).suggested_cutoff
+    if suggested is None or offered != suggested.isoformat():
+        return "changed"
+    if suggested > clock.today():
+        return "future"
+    return None
 
 
 @bp.post("/<slug:slug>/discard")
@@ -192,6 +217,7 @@ def render_edit(
 ) -> tuple[str, int]:
     """The library's form. After a conflict it carries the new version, so saving again is a choice."""
     card_payment = payments_runtime().offers_card_payment(state.published)
+    done_messages = edit_done_messages(state.draft.cutoff_date if state.draft else None)
     page = render_template(
         "editor/edit.html",
         state=state,
@@ -203,7 +229,9 @@ def render_edit(
         schedule_form=schedule_form or ScheduleForm({}, {}),
         problem=problem,
         # ?done=… after a change (Post/Redirect/Get): a fixed set, so no text from the URL is shown.
-        done=done if done in DONE_MESSAGES else None,
+        # These replace the context processor's: one of them names the draft's cut-off date.
+        done_messages=done_messages,
+        done=done if done in done_messages else None,
         # The defaults shown beside empty fields are the ones citizens get: they promise card payment
         # only where the library takes it.
         card_payment=card_payment,

@@ -7,6 +7,10 @@ text and state of the page. Her fees keep their own FBS flags, whatever the prev
 cut-off date is. The data is raw FBS (`FeeV2`) and debtor-status API JSON and goes through the real
 parsers, so the preview shows exactly what the live page would. The demo's simulators serve the same
 borrower (portal.devtools.demo_data).
+
+Her fees' materials are named as on a live page, with made-up titles (FBI API `Manifestation` JSON
+through the real parser, the same as the demo's FBI simulator knows): the preview asks no
+bibliographic service, so it shows titles whether or not the FBI API is configured or up.
 """
 
 from __future__ import annotations
@@ -18,8 +22,10 @@ from typing import Any
 from portal import clock
 from portal.domain.fees import Patron
 from portal.domain.merge import merge
+from portal.domain.works import Work
 from portal.libraries.library import Library
 from portal.providers.debtor_parse import parse_claims
+from portal.providers.fbi_parse import parse_manifestation
 from portal.providers.fbs_parse import parse_fees
 from portal.services.debts import CitizenDebts, ProviderStatus
 
@@ -27,9 +33,12 @@ __all__ = [
     "EXAMPLE_FEES",
     "EXAMPLE_NAME",
     "EXAMPLE_PATRON_ID",
+    "EXAMPLE_WORKS",
     "claim_json",
     "example_claims",
+    "example_works",
     "fee_json",
+    "manifestation_json",
     "material_json",
     "preview_debts",
 ]
@@ -45,7 +54,14 @@ def preview_debts(library: Library) -> CitizenDebts:
     raw_claims = {"agencyId": library.agency_id, "claims": example_claims(today)}
     claims = parse_claims(json.dumps(raw_claims), library.agency_id)
     overview = merge(fees, claims, library.cutoff_date, today)
-    return CitizenDebts(Patron(EXAMPLE_PATRON_ID, EXAMPLE_NAME), overview, ProviderStatus.OK)
+    patron = Patron(EXAMPLE_PATRON_ID, EXAMPLE_NAME)
+    return CitizenDebts(patron, overview, ProviderStatus.OK, works=example_works())
+
+
+def example_works() -> dict[str, Work]:
+    """The example fees' titles by record id, read as a live FBI answer would be."""
+    parsed = {faust: parse_manifestation(item, faust) for faust, item in EXAMPLE_WORKS.items()}
+    return {faust: work for faust, work in parsed.items() if work is not None}
 
 
 # -- raw JSON as the upstreams send it ----------------------------------------------------------
@@ -84,6 +100,16 @@ def fee_json(
     if paid is not None:
         fee["paidDate"] = paid
     return fee
+
+
+def manifestation_json(title: str, creators: list[str], material_type: str, year: str) -> dict[str, Any]:
+    """A Manifestation as the FBI API answers the fields the portal asks for (portal.providers.fbi)."""
+    return {
+        "titles": {"full": [title], "main": [title.split(":")[0]]},
+        "creators": [{"display": name} for name in creators],
+        "materialTypes": [{"materialTypeSpecific": {"display": material_type}}],
+        "edition": {"publicationYear": {"display": year}},
+    }
 
 
 def claim_json(
@@ -175,6 +201,18 @@ EXAMPLE_FEES: tuple[dict[str, Any], ...] = (
         paid="2020-09-02",
     ),
 )
+
+
+# The example fees' materials by FAUST number (their record ids above). Made up: none describes a
+# real book. Fee 507 and 508 share 29830092 with 501 (the same title lent again).
+EXAMPLE_WORKS: dict[str, dict[str, Any]] = {
+    "29830092": manifestation_json("Havet om natten", ["Karen Holm"], "bog", "2019"),
+    "27655033": manifestation_json("Skovens stemmer : en lydfortælling", ["Mads Lind"], "lydbog (cd-mp3)", "2017"),
+    "52530331": manifestation_json("Kagebogen for begyndere", ["Sofie Bager", "Peter Mel"], "bog", "2021"),
+    "22639862": manifestation_json("Rejsen til Nordkap", ["Ole Vind"], "film (dvd)", "[2003]"),
+    "46651209": manifestation_json("Fuglene i haven", ["Lise Ravn"], "bog", "2015"),
+    "62050021": manifestation_json("Brætspil for hele familien", ["Dansk Spilforlag"], "spil", "2022"),
+}
 
 
 def example_claims(today: date) -> list[dict[str, Any]]:

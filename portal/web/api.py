@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -12,7 +12,9 @@ from flask import Blueprint, jsonify
 
 from portal import db
 from portal.auth import citizen_session
+from portal.domain.fees import Material
 from portal.domain.overview import DebtRow, DebtSection
+from portal.domain.works import Work
 from portal.providers.errors import UpstreamError
 from portal.providers.setup import upstreams
 from portal.services.debts import citizen_debts
@@ -31,7 +33,24 @@ def _date(value: date | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _row(row: DebtRow) -> dict[str, Any]:
+def _material(material: Material, works: Mapping[str, Work]) -> dict[str, Any]:
+    """One material with the title the page shows beside it (templates/components/fees.html).
+
+    The bibliographic fields are null when the title look-up failed, was not configured or did
+    not know the record: a courtesy, like on the page; the fee and the totals never depend on it.
+    """
+    work = works.get(material.record_id) if material.record_id else None
+    return {
+        "record_id": material.record_id,
+        "item_number": material.item_number,
+        "title": work.title if work is not None else None,
+        "creators": list(work.creators) if work is not None else None,
+        "material_type": work.material_type if work is not None else None,
+        "year": work.year if work is not None else None,
+    }
+
+
+def _row(row: DebtRow, works: Mapping[str, Work]) -> dict[str, Any]:
     """One row; FBS's fields as before, plus what the debtor system adds (null without a claim)."""
     fee, claim = row.fee, row.claim
     return {
@@ -43,7 +62,7 @@ def _row(row: DebtRow) -> dict[str, Any]:
         "created": row.created.isoformat(),
         "due": _date(row.due),
         "payable_by_client": fee.payable_by_client if fee is not None else None,
-        "materials": [{"record_id": m.record_id, "item_number": m.item_number} for m in row.materials],
+        "materials": [_material(m, works) for m in row.materials],
         "claim_id": row.claim_id,
         "status": row.status.value if row.status is not None else None,
         "note": row.note.value if row.note is not None else None,
@@ -55,12 +74,12 @@ def _row(row: DebtRow) -> dict[str, Any]:
     }
 
 
-def _rows(rows: Iterable[DebtRow]) -> list[dict[str, Any]]:
-    return [_row(row) for row in rows]
+def _rows(rows: Iterable[DebtRow], works: Mapping[str, Work]) -> list[dict[str, Any]]:
+    return [_row(row, works) for row in rows]
 
 
-def _section(section: DebtSection) -> dict[str, Any]:
-    return {"total": _amount(section.total), "count": section.count, "fees": _rows(section.rows)}
+def _section(section: DebtSection, works: Mapping[str, Work]) -> dict[str, Any]:
+    return {"total": _amount(section.total), "count": section.count, "fees": _rows(section.rows, works)}
 
 
 @bp.get("/libraries/<slug:slug>/overview")
@@ -83,9 +102,9 @@ def overview(slug: str):  # type: ignore[no-untyped-def]
         library=library.slug,
         cutoff_date=library.cutoff_date.isoformat(),
         blocked_for_fees=debts.patron.blocked_for_fees,
-        payable_here=_section(ov.payable_here),
-        handed_over=_section(ov.handed_over),
-        recently_paid=_rows(ov.recently_paid),  # the last 30 days; in no total
+        payable_here=_section(ov.payable_here, debts.works),
+        handed_over=_section(ov.handed_over, debts.works),
+        recently_paid=_rows(ov.recently_paid, debts.works),  # the last 30 days; in no total
         total=_amount(ov.total),
         providers=debts.providers,
     )

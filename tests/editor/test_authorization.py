@@ -15,6 +15,7 @@ import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -23,8 +24,10 @@ from flask import Flask
 from portal import clock, create_app, db
 from portal.devtools.demo import DEMO_LIBRARIES_FILE
 from portal.devtools.idp import DevIdp
+from portal.domain.fees import Fee, FeeType
+from portal.domain.overview import fee_mismatches
 from portal.editor.guard import PUBLIC_ENDPOINTS, is_payments_rule
-from portal.libraries import editing
+from portal.libraries import disagreements, editing
 from tests.editor.conftest import portal_settings
 from tests.editor.helpers import (
     ADA,
@@ -147,6 +150,20 @@ def _restore(app: Flask, slug: str) -> tuple[str, dict[str, str]]:
     return f"/editor/{slug}/history/1/restore", {"version": state(app, slug).version}
 
 
+def _draft_suggested_cutoff(app: Flask, slug: str) -> tuple[str, dict[str, str]]:
+    # A fee of the month before the date in force, handed over by FBS: the tally suggests a date.
+    found = state(app, slug)
+    created = (found.current_cutoff.replace(day=1) - timedelta(days=1)).replace(day=1)
+    mismatches = fee_mismatches(
+        [Fee(1, FeeType.FEE, "Gebyr", Decimal("30"), created, None, False)], found.current_cutoff
+    )
+    with app.app_context():
+        disagreements.record(db.session(), slug, mismatches, clock.now())
+        suggested = disagreements.summary(db.session(), slug, found.current_cutoff).suggested_cutoff
+    assert suggested is not None
+    return f"/editor/{slug}/suggested-cutoff", {"cutoff_date": suggested.isoformat(), "version": found.version}
+
+
 def _resolve_payment(app: Flask, slug: str) -> tuple[str, dict[str, str]]:
     return f"/editor/{slug}/betalinger/{make_order(app, slug)}/resolve", {"note": "Trukket i Nexi-portalen"}
 
@@ -158,6 +175,7 @@ POSTS = (
     Post("editor.schedule", _schedule),
     Post("editor.cancel_schedule", _cancel_schedule),
     Post("editor.restore", _restore),
+    Post("editor.draft_suggested_cutoff", _draft_suggested_cutoff),
     Post("editor.resolve_payment", _resolve_payment, payments=True),
 )
 # POSTs that change nothing: the live preview of a text (the storage is untouched either way).
@@ -174,6 +192,7 @@ UNKNOWN_LIBRARY_POSTS = {
     "editor.schedule": "/editor/{slug}/schedule",
     "editor.cancel_schedule": "/editor/{slug}/schedule/1/cancel",
     "editor.restore": "/editor/{slug}/history/1/restore",
+    "editor.draft_suggested_cutoff": "/editor/{slug}/suggested-cutoff",
     "editor.resolve_payment": "/editor/{slug}/betalinger/GP-0/resolve",
     "editor.text_preview": "/editor/{slug}/text-preview",
 }

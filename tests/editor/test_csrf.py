@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
 
 import pytest
 from flask import Flask
 
+from portal import clock, db
+from portal.domain.fees import Fee, FeeType
+from portal.domain.overview import fee_mismatches
+from portal.libraries import disagreements
 from tests.editor.helpers import LONE, RASMUS, EditorBrowser, fingerprint, make_order
 from tests.editor.test_authorization import POSTS, Post
 
@@ -52,6 +58,18 @@ def test_every_form_on_the_pages_carries_the_token(portal: Flask, browser_for: C
         assert posts, path
         for form in posts:
             assert f'<input type="hidden" name="csrf_token" value="{token}">' in form, form[:300]
+
+
+def test_the_suggested_cutoff_form_carries_the_token(portal: Flask, browser_for: Callable[..., EditorBrowser]) -> None:
+    # The tally's one step is only on the page while FBS disagrees with the date: a tally first.
+    created = date(2021, 2, 1)
+    fees = [Fee(1, FeeType.FEE, "Gebyr", Decimal("30"), created, None, False)]
+    with portal.app_context():
+        disagreements.record(db.session(), "lyngby", fee_mismatches(fees, date(2021, 6, 15)), clock.now())
+    lone = browser_for(LONE)
+    page = lone.get("/editor/lyngby/").get_data(as_text=True)
+    [form] = re.findall(r'<form method="post" action="/editor/lyngby/suggested-cutoff".*?</form>', page, flags=re.S)
+    assert f'<input type="hidden" name="csrf_token" value="{lone.csrf_token()}">' in form
 
 
 def test_the_token_is_per_sign_in_and_never_in_a_cookie(

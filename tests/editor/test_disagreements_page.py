@@ -1,7 +1,8 @@
 """The edit page shows the anonymous tally and drafts the suggested cut-off date in one step.
 
-The step is a link that opens the form with the date filled in (?cutoff_date=YYYY-MM-DD); the
-editor saves the draft through the form's own POST (guard and CSRF token), the one save path.
+The step is a small POST form (guard, CSRF token and the page's version, like every editor form):
+it saves a draft with the suggested date and everything else of the draft (or, without one, of
+what is published) kept. Publishing stays the editor's own step.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -23,7 +25,20 @@ from portal.devtools.idp import DevIdp
 from portal.domain.fees import Fee, FeeType
 from portal.domain.overview import fee_mismatches
 from portal.libraries import disagreements
-from tests.editor.helpers import ADA, ANNE, LONE, RASMUS, EditorBrowser, draft, fingerprint, page_text
+from portal.libraries.editing import form_values
+from tests.editor.helpers import (
+    ADA,
+    ANNE,
+    LONE,
+    RASMUS,
+    EditorBrowser,
+    draft,
+    fingerprint,
+    history_length,
+    page_text,
+    save_draft,
+    state,
+)
 
 LYNGBY_CUTOFF = date(2021, 6, 15)
 SEEN = datetime(2026, 11, 20, 12, 0, tzinfo=clock.TIMEZONE)
@@ -54,10 +69,13 @@ def main_form(page: str, slug: str = "lyngby") -> dict[str, str]:
     return {name: html.unescape(value) for name, value in fields.items() if name != "csrf_token"}
 
 
-def suggestion_link(page: str) -> str:
-    found = re.search(r'<a href="([^"]+)" data-suggest-cutoff>', page)
+def suggestion_form(page: str) -> tuple[str, dict[str, str]]:
+    """The suggestion's form: where it posts, and its fields but the CSRF token (the browser adds it)."""
+    found = re.search(r'<form method="post" action="([^"]+)"[^>]*data-suggest-cutoff>(.*?)</form>', page, re.S)
     assert found, "the page offers to draft the suggested date"
-    return html.unescape(found[1])
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', found[2]))
+    assert fields.pop("csrf_token")  # the form carries the page's token
+    return html.unescape(found[1]), {name: html.unescape(value) for name, value in fields.items()}
 
 
 @pytest.fixture
@@ -85,32 +103,111 @@ def test_the_message_names_the_month_and_the_date_in_both_languages(
     assert "marts 2023" in danish and "Lav en kladde med 1. februar 2021 som skæringsdato" in danish
 
 
-def test_the_suggested_date_is_drafted_through_the_form(
+def test_the_button_drafts_the_suggested_date_and_keeps_the_rest_of_the_draft(
+    tallied: Flask, browser_for: Callable[..., EditorBrowser]
+) -> None:
+    save_draft(tallied, **{"text.da.intro": "Kladdens egen intro", "name": "Lyngby Bibliotek"})
+    lone = browser_for(LONE)
+    action, form = suggestion_form(lone.get("/editor/lyngby/").get_data(as_text=True))
+    assert action == "/editor/lyngby/suggested-cutoff"
+    assert form == {"version": state(tallied).version, "cutoff_date": "2021-02-01"}
+    before = draft(tallied)
+    history = history_length(tallied)
+    response = lone.send(action, form)
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/editor/lyngby/?done=cutoff_drafted"
+    drafted = draft(tallied)
+    assert drafted.cutoff_date == date(2021, 2, 1)
+    assert drafted == replace(before, cutoff_date=date(2021, 2, 1))  # nothing else of the draft changed
+    assert drafted.texts == before.texts and drafted.name == "Lyngby Bibliotek"
+    # A draft only: what citizens see is unchanged, and nothing was published.
+    assert state(tallied).published.cutoff_date == LYNGBY_CUTOFF and history_length(tallied) == history
+    english = page_text(lone.get(response.headers["Location"] + "&lang=en"))
+    assert "The draft now has cut-off date 1 February 2021. Citizens see it only when you publish." in english
+    danish = page_text(lone.get(response.headers["Location"] + "&lang=da"))
+    assert "Kladden har nu skæringsdatoen 1. februar 2021. Borgerne ser den først, når du udgiver." in danish
+    # Publishing makes it the date citizens see, with the rest of the draft.
+    assert lone.send("/editor/lyngby/publish", version=state(tallied).version).status_code == 303
+    published = state(tallied).published
+    assert published.cutoff_date == date(2021, 2, 1) and published.name == "Lyngby Bibliotek"
+
+
+def test_without_a_draft_the_published_values_are_kept(
     tallied: Flask, browser_for: Callable[..., EditorBrowser]
 ) -> None:
     lone = browser_for(LONE)
-    link = suggestion_link(lone.get("/editor/lyngby/").get_data(as_text=True))
-    assert link == "/editor/lyngby/?cutoff_date=2021-02-01#field-cutoff-date"
+    action, form = suggestion_form(lone.get("/editor/lyngby/").get_data(as_text=True))
+    published = state(tallied).published
+    assert lone.send(action, form).status_code == 303
+    assert form_values(draft(tallied)) == {**form_values(published), "cutoff_date": "2021-02-01"}
+    assert state(tallied).published == published
+
+
+def test_a_stale_page_gets_the_conflict_and_nothing_is_drafted(
+    tallied: Flask, browser_for: Callable[..., EditorBrowser]
+) -> None:
+    lone = browser_for(LONE)
+    action, form = suggestion_form(lone.get("/editor/lyngby/").get_data(as_text=True))
+    save_draft(tallied, by="another editor", **{"text.en.intro": "Another editor's intro"})
     before = fingerprint(tallied)
-    opened = lone.get(link.split("#")[0])
-    assert opened.status_code == 200
-    page = opened.get_data(as_text=True)
-    assert "data-suggestion-filled" in page and "data-suggest-cutoff" not in page
-    form = main_form(page)
-    assert form["cutoff_date"] == "2021-02-01"
-    assert fingerprint(tallied) == before  # opening the link saves nothing
-    # Without the editor's CSRF token the guard refuses the save and nothing changes.
-    assert lone.send("/editor/lyngby/", form, csrf="forged").status_code == 400
+    response = lone.send(action, form)
+    assert response.status_code == 409
+    assert "Another editor changed this library while you were working" in page_text(response)
     assert fingerprint(tallied) == before
-    saved = lone.send("/editor/lyngby/", form)
-    assert saved.status_code == 303
+    assert draft(tallied).cutoff_date == LYNGBY_CUTOFF
+    assert form_values(draft(tallied))["text.en.intro"] == "Another editor's intro"
+    # The conflict page carries the new version: the button now drafts the date.
+    _, fresh = suggestion_form(response.get_data(as_text=True))
+    assert fresh["version"] == state(tallied).version
+    assert lone.send(action, fresh).status_code == 303
     assert draft(tallied).cutoff_date == date(2021, 2, 1)
-    assert draft(tallied).cutoff_date != LYNGBY_CUTOFF  # a draft only: what citizens see is unchanged
-    assert "15 June 2021" in page_text(lone.get("/editor/lyngby/?lang=en"))
+    assert form_values(draft(tallied))["text.en.intro"] == "Another editor's intro"  # the other's change kept
 
 
-@pytest.mark.parametrize("value", ["2021-02-30", "1.2.2021", "<script>", "2021-02-01T00:00"])
-def test_a_prefill_that_is_no_date_is_ignored(
+def test_a_suggestion_that_moved_since_the_page_was_loaded_drafts_nothing(
+    tallied: Flask, browser_for: Callable[..., EditorBrowser]
+) -> None:
+    lone = browser_for(LONE)
+    action, form = suggestion_form(lone.get("/editor/lyngby/").get_data(as_text=True))
+    # Meanwhile a citizen's page showed a fee of November 2020 handed over: the suggestion moved.
+    record(tallied, "lyngby", fee(4, date(2020, 11, 19), False))
+    before = fingerprint(tallied)
+    response = lone.send(action, form)
+    assert response.status_code == 422
+    text = page_text(response)
+    assert "Nothing was changed" in text and "The suggested cut-off date has changed since the page was loaded" in text
+    assert fingerprint(tallied) == before
+    assert suggestion_form(response.get_data(as_text=True))[1]["cutoff_date"] == "2020-11-01"
+
+
+@pytest.mark.parametrize("sent", ["2021-03-01", "", "2021-02-30", "<script>"])
+def test_a_date_that_is_not_the_suggestion_drafts_nothing(
+    tallied: Flask, browser_for: Callable[..., EditorBrowser], sent: str
+) -> None:
+    lone = browser_for(LONE)
+    before = fingerprint(tallied)
+    response = lone.send("/editor/lyngby/suggested-cutoff", {"cutoff_date": sent}, version=before[0])
+    assert response.status_code == 422
+    assert "The suggested cut-off date has changed" in page_text(response)
+    assert fingerprint(tallied) == before
+
+
+def test_a_suggestion_after_today_is_refused(
+    tallied: Flask, browser_for: Callable[..., EditorBrowser], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lone = browser_for(LONE)
+    action, form = suggestion_form(lone.get("/editor/lyngby/").get_data(as_text=True))
+    before = fingerprint(tallied)
+    # The suggestion is the first of a fee's creation month; as if today were before it.
+    monkeypatch.setattr(clock, "today", lambda: date(2021, 1, 20))
+    response = lone.send(action, form)
+    assert response.status_code == 422
+    assert "The suggested cut-off date is after today. Schedule a later cut-off date instead." in page_text(response)
+    assert fingerprint(tallied) == before
+
+
+@pytest.mark.parametrize("value", ["2021-02-01", "2021-02-30", "<script>"])
+def test_a_cutoff_date_in_the_address_fills_in_nothing(
     tallied: Flask, browser_for: Callable[..., EditorBrowser], value: str
 ) -> None:
     lone = browser_for(LONE)
@@ -118,7 +215,8 @@ def test_a_prefill_that_is_no_date_is_ignored(
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     assert main_form(page)["cutoff_date"] == "2021-06-15"
-    assert value not in page.split('name="cutoff_date"')[1][:200]
+    form = page[page.index('action="/editor/lyngby/"') :]
+    assert value not in form.split('name="cutoff_date"')[1][:200]
 
 
 def test_a_foreign_library_is_not_found(tallied: Flask, browser_for: Callable[..., EditorBrowser]) -> None:
@@ -136,6 +234,7 @@ def test_a_foreign_library_is_not_found(tallied: Flask, browser_for: Callable[..
 def test_no_disagreement_no_message(portal: Flask, browser_for: Callable[..., EditorBrowser]) -> None:
     page = browser_for(LONE).get("/editor/lyngby/").get_data(as_text=True)
     assert "data-disagreements" not in page and "data-suggest-cutoff" not in page
+    assert "suggested-cutoff" not in page
 
 
 def test_libraries_sharing_a_slug_prefix_see_only_their_own_tally(

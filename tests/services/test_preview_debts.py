@@ -9,10 +9,13 @@ import httpx
 import pytest
 
 from portal import clock
+from portal.devtools.fbi_sim import DEMO_WORKS
 from portal.domain.overview import RowNote
+from portal.domain.works import Work
 from portal.libraries.library import Library
+from portal.providers.fbi_parse import parse_manifestation
 from portal.services.debts import ProviderStatus
-from portal.services.preview_debts import preview_debts
+from portal.services.preview_debts import EXAMPLE_WORKS, example_works, preview_debts
 
 ELSEWHERE = Library(slug="faxe", name="Faxe Bibliotekerne", agency_id="DK-732000", cutoff_date=date(2021, 9, 1))
 
@@ -42,3 +45,23 @@ def test_every_state_of_the_page_is_in_the_example() -> None:
     }
     assert [row.claim_id for row in overview.recently_paid] == ["LTK-2023-0506-R1"]
     assert overview.recently_paid[0].paid == date(2024, 5, 9)
+
+
+def test_the_example_fees_are_named_by_made_up_titles() -> None:
+    debts = preview_debts(ELSEWHERE)
+    fees = [*debts.overview.payable_here.rows, *debts.overview.handed_over.rows, *debts.overview.recently_paid]
+    records = {m.record_id for row in fees for m in row.materials if m.record_id}
+    # Every material of the example has a title, so the preview shows the fee rows as citizens see them.
+    assert records and records <= set(debts.works)
+    assert debts.works["27655033"] == Work(
+        "27655033", "Skovens stemmer : en lydfortælling", ("Mads Lind",), "lydbog (cd-mp3)", 2017
+    )
+    assert debts.works["22639862"].year == 2003  # "[2003]" read as a live FBI answer is
+    # The fees and totals are the same as without titles.
+    assert debts.overview.total == Decimal("469.75")
+
+
+def test_the_example_titles_are_the_demo_fbi_simulators() -> None:
+    # The demo (make run) names Anne's fees through the FBI simulator: the preview must match it.
+    simulated = {faust: parse_manifestation(DEMO_WORKS[faust], faust) for faust in EXAMPLE_WORKS}
+    assert simulated == example_works()

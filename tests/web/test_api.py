@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from decimal import Decimal
+from typing import Any
 
 import httpx
+import pytest
 
+from portal import kvstore
 from tests.support.login import http_login
-from tests.support.stack import Stack
+from tests.support.stack import Stack, start_stack
+
+NO_WORK = {"title": None, "creators": None, "material_type": None, "year": None}
 
 
 def overview(client: httpx.Client, stack: Stack, slug: str = "lyngby") -> httpx.Response:
@@ -71,9 +77,10 @@ def test_overview_of_anne(client: httpx.Client, stack: Stack) -> None:
         "counted": True,
     }
     assert by_id[504]["type"] == "other"
+    # This stack has no FBI API: the materials carry no titles, their fields are null.
     assert by_id[502]["materials"] == [
-        {"record_id": "27655033", "item_number": "3846661520"},
-        {"record_id": "52530331", "item_number": "3850133211"},
+        {**NO_WORK, "record_id": "27655033", "item_number": "3846661520"},
+        {**NO_WORK, "record_id": "52530331", "item_number": "3850133211"},
     ]
     over = {(fee["fee_id"], fee["claim_id"]): fee for fee in body["handed_over"]["fees"]}
     reminded = over[(505, "LTK-2021-0505")]
@@ -132,3 +139,94 @@ def test_where_the_debtor_system_says_less_than_fbs_its_figure_is_what_is_owed(
     # 650.00 + 60.00 still payable here, plus the debtor's 20.00 — never FBS's 30.00.
     assert body["payable_here"]["total"] == "710.00"
     assert body["total"] == "730.00"
+
+
+# -- the fees' titles (issue 9): what the page shows beside each material ------------------------
+
+
+@pytest.fixture(scope="module")
+def fbi_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    stack = start_stack(tmp_path_factory.mktemp("api-fbi"), fbi=True)
+    stack.app.config["SESSION_COOKIE_SECURE"] = False  # as in tests/web/conftest.py
+    yield stack
+    stack.stop()
+
+
+def materials_by_fee(body: dict[str, Any]) -> dict[int, list[dict[str, Any]]]:
+    sections = [*body["payable_here"]["fees"], *body["handed_over"]["fees"], *body["recently_paid"]]
+    return {fee["fee_id"]: fee["materials"] for fee in sections if fee["fee_id"] is not None}
+
+
+def anne_with_fbi(stack: Stack) -> dict[str, Any]:
+    """Anne's overview from a stack with the FBI simulator, asked afresh (no titles cached)."""
+    kvstore.backend(stack.app).clear()
+    with httpx.Client(timeout=10) as client:
+        http_login(client, stack.url, "demo-anne")
+        response = overview(client, stack)
+    assert response.status_code == 200
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def test_materials_carry_the_titles_the_page_shows(fbi_stack: Stack) -> None:
+    materials = materials_by_fee(anne_with_fbi(fbi_stack))
+    assert materials[502] == [
+        {
+            "record_id": "27655033",
+            "item_number": "3846661520",
+            "title": "Skovens stemmer : en lydfortælling",
+            "creators": ["Mads Lind"],
+            "material_type": "lydbog (cd-mp3)",
+            "year": 2017,
+        },
+        {
+            "record_id": "52530331",
+            "item_number": "3850133211",
+            "title": "Kagebogen for begyndere",
+            "creators": ["Sofie Bager", "Peter Mel"],
+            "material_type": "bog",
+            "year": 2021,
+        },
+    ]
+    # "[2003]" in FBI is the year 2003, as on the page; a fee without materials has none.
+    assert materials[504][0]["year"] == 2003 and materials[504][0]["material_type"] == "film (dvd)"
+    assert materials[503] == []
+
+
+def test_a_record_fbi_does_not_know_has_null_fields(fbi_stack: Stack) -> None:
+    assert fbi_stack.fbi_state is not None
+    unknown = fbi_stack.fbi_state.works.pop("46651209")
+    try:
+        materials = materials_by_fee(anne_with_fbi(fbi_stack))
+    finally:
+        fbi_stack.fbi_state.works["46651209"] = unknown
+    assert materials[505] == [{**NO_WORK, "record_id": "46651209", "item_number": "5012556398"}]
+    assert materials[501][0]["title"] == "Havet om natten"  # the others are still named
+
+
+def test_fbi_down_leaves_the_titles_null_and_the_fees_and_totals_as_they_are(fbi_stack: Stack) -> None:
+    assert fbi_stack.fbi_state is not None
+    titled = anne_with_fbi(fbi_stack)
+    fbi_stack.fbi_state.fail_next(50, status=503)
+    try:
+        down = anne_with_fbi(fbi_stack)
+    finally:
+        fbi_stack.fbi_state.reset_faults()
+    assert all(
+        material == {**NO_WORK, "record_id": material["record_id"], "item_number": material["item_number"]}
+        for materials in materials_by_fee(down).values()
+        for material in materials
+    )
+    assert materials_by_fee(down).keys() == materials_by_fee(titled).keys()  # every fee still listed
+    for key in ("total", "payable_here", "handed_over"):
+        totals = (down[key], titled[key]) if key == "total" else (down[key]["total"], titled[key]["total"])
+        assert totals[0] == totals[1]
+    assert down["total"] == "469.75"
+
+
+def test_without_fbi_configured_the_titles_are_null(client: httpx.Client, stack: Stack) -> None:
+    http_login(client, stack.url, "demo-anne")
+    body = overview(client, stack).json()
+    materials = [material for materials in materials_by_fee(body).values() for material in materials]
+    assert materials and all(material["title"] is None and material["creators"] is None for material in materials)
+    assert body["total"] == "469.75"

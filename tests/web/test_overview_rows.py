@@ -53,7 +53,8 @@ def test_a_row_names_what_was_borrowed(stack: Stack) -> None:
 
 
 def test_without_works_the_item_number_is_shown(stack: Stack) -> None:
-    assert "3846661520" in text(row(render(stack), 502))
+    # The example debts carry titles (the editor's preview shows them): taken away here.
+    assert "3846661520" in text(row(render(stack, change=lambda debts: replace(debts, works={})), 502))
 
 
 def test_a_fee_placed_against_its_date_says_so(stack: Stack) -> None:
