@@ -17,11 +17,15 @@ from flask_babel import lazy_gettext as _l
 from portal.editor.display import iso_long_date
 from portal.libraries import defaults
 from portal.libraries.defaults import LANGUAGES, TEXT_KEYS
-from portal.libraries.fields import CONTACT_FIELDS
+from portal.libraries.fields import CONTACT_FIELDS, EMBED_ORIGINS
 from portal.libraries.texts import KNOWN_PLACEHOLDERS, find_placeholders
 from portal.libraries.validation import RuleError, parse_iso_date
 
-PLAIN_FIELDS = ("name", "cutoff_date", "kodelinje", "payment_overview_url", "payment_terms_url") + CONTACT_FIELDS
+PLAIN_FIELDS = (
+    ("name", "cutoff_date", "kodelinje", "payment_overview_url", "payment_terms_url")
+    + CONTACT_FIELDS
+    + (EMBED_ORIGINS,)
+)
 # The schedule form's own fields (its cut-off date must not share the main form's error slot).
 EFFECTIVE_FROM, SCHEDULED_CUTOFF = "effective_from", "scheduled_cutoff_date"
 
@@ -63,6 +67,7 @@ PLAIN_LABELS: dict[str, LazyString] = {
     "municipality_contact_url": _l("Address of the municipality's payment contact page"),
     "read_more_url": _l("Address of the page “Read more”"),
     "fee_rates_url": _l("Address of the library's fee rates"),
+    EMBED_ORIGINS: _l("Websites that may embed the page"),
     EFFECTIVE_FROM: _l("From"),
     SCHEDULED_CUTOFF: _l("New cut-off date"),
     # Only the libraries file sets these; they appear in the history of a load.
@@ -70,6 +75,8 @@ PLAIN_LABELS: dict[str, LazyString] = {
     "fbs_username_env": _l("Variable with the FBS user name"),
     "fbs_password_env": _l("Variable with the FBS password"),
     "nexi_secret_key_env": _l("Variable with the Nexi secret key"),
+    "sign_in": _l("Sign-in"),
+    "fbs_access": _l("FBS access for Adgangsplatformen"),
 }
 
 _MESSAGES: dict[str, LazyString] = {
@@ -87,6 +94,10 @@ _MESSAGES: dict[str, LazyString] = {
     "phone": _l("Enter a phone number of 8 to 15 digits, for example 45 97 35 00 or +45 45 97 35 00."),
     "email": _l("Enter an e-mail address, for example bibliotek@example.dk."),
     "date": _l("Enter a date as year-month-day, for example 2024-01-31."),
+    "origin": _l(
+        "Enter each website as its address without a path, for example https://www.lyngbybib.dk, one per line."
+    ),
+    "too_many": _l("Enter at most 20 websites."),
     "url": _l("Enter an address that starts with https://, for example https://www.example.dk/."),
     "kodelinje.form": _l("This is not a code line. Write it as on the payment slip, for example +73< +86836084<."),
     "kodelinje.card_type": _l("Unknown card type. The code line must start with +01, +04, +15, +71, +73 or +75."),

@@ -13,6 +13,7 @@ from portal.libraries.fields import (
     CONTACT_FIELDS,
     CUTOFF_DATE,
     EDITABLE_FIELDS,
+    EMBED_ORIGINS,
     KODELINJE,
     NAME,
     PAYMENT_OVERVIEW_URL,
@@ -28,6 +29,7 @@ from portal.libraries.validation import (
     check_characters,
     check_contact_text,
     check_email,
+    check_embed_origins,
     check_name,
     check_payment_overview_url,
     check_phone,
@@ -50,6 +52,10 @@ class ValidationFailed(Exception):
     def one(cls, field: str, code: str, message: str) -> ValidationFailed:
         """A refusal about a single field."""
         return cls({field: RuleError(code, message)})
+
+
+# Fields typed in a textarea: line breaks belong to them.
+_MULTILINE = frozenset(TEXT_FIELDS) | {EMBED_ORIGINS}
 
 
 def form_values(library: Library) -> dict[str, str]:
@@ -90,6 +96,8 @@ _PARSERS: dict[str, Callable[[str], str | None]] = {
     "municipality_contact_url": _optional(check_payment_overview_url),
     "read_more_url": _optional(check_payment_overview_url),
     "fee_rates_url": _optional(check_payment_overview_url),
+    # The CMS sites that may embed the page (issue 10), one per line.
+    EMBED_ORIGINS: check_embed_origins,
     **dict.fromkeys(TEXT_FIELDS, clean_text),
 }
 
@@ -108,7 +116,7 @@ def parse_form(form: Mapping[str, str]) -> Fields:
     problems: dict[str, RuleError] = {}
     for name, parse in _PARSERS.items():
         raw = form.get(name) or ""
-        multiline = name in TEXT_FIELDS
+        multiline = name in _MULTILINE
         try:
             # Texts keep their inner spacing; one-line fields lose pasted surrounding spaces.
             fields[name] = parse(check_characters(raw if multiline else raw.strip(), multiline))
@@ -132,7 +140,7 @@ def check_stored_characters(fields: Mapping[str, str | None]) -> None:
         if value is None:
             continue
         try:
-            check_characters(value, multiline=name in TEXT_FIELDS)
+            check_characters(value, multiline=name in _MULTILINE)
         except RuleError as problem:
             problems[name] = problem
     if problems:

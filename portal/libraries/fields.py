@@ -1,8 +1,9 @@
 """A library as flat fields named like the editor form: for drafts, history and comparisons.
 
 `name`, `cutoff_date` (ISO), `kodelinje`, `payment_overview_url`, `payment_terms_url`, the contacts
-and links (`CONTACT_FIELDS`), `text.<language>.<key>`, and the operator's fields only the
-libraries file sets (`agency_id`, `fbs_username_env`, `fbs_password_env`, `nexi_secret_key_env`).
+and links (`CONTACT_FIELDS`), `embed_origins` (one per line), `text.<language>.<key>`, and the
+operator's fields only the libraries file sets (`agency_id`, `fbs_username_env`, `fbs_password_env`,
+`nexi_secret_key_env`, `sign_in` (space-separated), `fbs_access`).
 A value is a string, or None when unset (a text then uses its default). One flat shape makes "what changed" a plain
 dictionary comparison and lets history store a library as JSON.
 """
@@ -15,7 +16,7 @@ from datetime import date
 from typing import cast
 
 from portal.libraries.defaults import LANGUAGES, TEXT_KEYS
-from portal.libraries.library import Library
+from portal.libraries.library import FBS_DIRECT, MITID, Library
 
 __all__ = [
     "CONTACT_FIELDS",
@@ -25,6 +26,8 @@ __all__ = [
     "Fields",
     "diff",
     "flatten",
+    "join_values",
+    "split_values",
     "sparse",
     "text_field",
     "with_fields",
@@ -34,6 +37,7 @@ Fields = dict[str, str | None]
 
 NAME, CUTOFF_DATE, KODELINJE, PAYMENT_OVERVIEW_URL = ("name", "cutoff_date", "kodelinje", "payment_overview_url")
 PAYMENT_TERMS_URL = "payment_terms_url"
+EMBED_ORIGINS, SIGN_IN, FBS_ACCESS = "embed_origins", "sign_in", "fbs_access"
 # Who to ask and the links the default texts point to (issue 9); editors set them, one line each.
 CONTACT_FIELDS: tuple[str, ...] = (
     "contact_phone",
@@ -54,10 +58,31 @@ def text_field(language: str, key: str) -> str:
 TEXT_FIELDS: tuple[str, ...] = tuple(text_field(language, key) for language in LANGUAGES for key in TEXT_KEYS)
 # What editors may change (and a restore brings back).
 EDITABLE_FIELDS: tuple[str, ...] = (
-    (NAME, CUTOFF_DATE, KODELINJE, PAYMENT_OVERVIEW_URL, PAYMENT_TERMS_URL) + CONTACT_FIELDS + TEXT_FIELDS
+    (NAME, CUTOFF_DATE, KODELINJE, PAYMENT_OVERVIEW_URL, PAYMENT_TERMS_URL)
+    + CONTACT_FIELDS
+    + (EMBED_ORIGINS,)
+    + TEXT_FIELDS
 )
-# Which FBS agency, FBS credentials and Nexi key a library uses are the operator's business, set in the file.
-OPERATOR_FIELDS: tuple[str, ...] = ("agency_id", "fbs_username_env", "fbs_password_env", "nexi_secret_key_env")
+# Which FBS agency, FBS credentials, Nexi key and sign-in a library uses are the operator's
+# business, set in the file: a sign-in profile needs a client registered at DBC.
+OPERATOR_FIELDS: tuple[str, ...] = (
+    "agency_id",
+    "fbs_username_env",
+    "fbs_password_env",
+    "nexi_secret_key_env",
+    SIGN_IN,
+    FBS_ACCESS,
+)
+
+
+def join_values(values: tuple[str, ...], separator: str) -> str | None:
+    """A list setting as one stored string (None when empty)."""
+    return separator.join(values) or None
+
+
+def split_values(text: str | None) -> tuple[str, ...]:
+    """A stored list setting back as a tuple (any whitespace separates)."""
+    return tuple((text or "").split())
 
 
 @dataclass(frozen=True)
@@ -80,12 +105,16 @@ def flatten(library: Library) -> Fields:
     }
     for name in CONTACT_FIELDS:
         fields[name] = getattr(library, name)
+    fields[EMBED_ORIGINS] = join_values(library.embed_origins, "\n")
     for language in LANGUAGES:
         own = library.explicit_texts(language)
         for key in TEXT_KEYS:
             fields[text_field(language, key)] = own.get(key)
-    for name in OPERATOR_FIELDS:
+    for name in ("agency_id", "fbs_username_env", "fbs_password_env", "nexi_secret_key_env"):
         fields[name] = getattr(library, name)
+    # The defaults stay unset, so history shows a change only when a file sets something else.
+    fields[SIGN_IN] = None if library.sign_in == (MITID,) else join_values(library.sign_in, " ")
+    fields[FBS_ACCESS] = None if library.fbs_access == FBS_DIRECT else library.fbs_access
     return fields
 
 
@@ -117,12 +146,15 @@ def with_fields(library: Library, fields: Mapping[str, str | None], names: tuple
         municipality_contact_url=merged["municipality_contact_url"],
         read_more_url=merged["read_more_url"],
         fee_rates_url=merged["fee_rates_url"],
+        embed_origins=split_values(merged[EMBED_ORIGINS]),
         texts=texts,
         # The OPERATOR_FIELDS; agency_id is always set: flatten() copied it from `library`.
         agency_id=cast(str, merged["agency_id"]),
         fbs_username_env=merged["fbs_username_env"],
         fbs_password_env=merged["fbs_password_env"],
         nexi_secret_key_env=merged["nexi_secret_key_env"],
+        sign_in=split_values(merged[SIGN_IN]) or (MITID,),
+        fbs_access=merged[FBS_ACCESS] or FBS_DIRECT,
     )
 
 

@@ -9,6 +9,11 @@ from datetime import date
 from portal.libraries.defaults import TEXT_KEYS, default_text
 from portal.providers.credentials import LoginVariables, NexiVariables, resolve_nexi_secret_key
 
+MITID, ADGANGSPLATFORMEN = "mitid", "adgangsplatformen"
+SIGN_IN_PROFILES = (MITID, ADGANGSPLATFORMEN)
+FBS_DIRECT, FBS_DBC_ADAPTER = "direct", "dbc_adapter"
+FBS_ACCESS_MODES = (FBS_DIRECT, FBS_DBC_ADAPTER)
+
 
 @dataclass(frozen=True)
 class Library:
@@ -40,6 +45,15 @@ class Library:
     # Links the default texts point to; a default names a link only when its URL is set.
     read_more_url: str | None = None
     fee_rates_url: str | None = None
+    # The library's own web sites that may show the page in an iframe (issue 10), as origins
+    # ("https://www.lyngbybib.dk"); none: the page cannot be embedded.
+    embed_origins: tuple[str, ...] = ()
+    # How borrowers sign in: "mitid" (the deployment's OpenID Connect provider) and/or
+    # "adgangsplatformen" (DBC's login.bib.dk with the library's agency), in the order offered.
+    sign_in: tuple[str, ...] = ("mitid",)
+    # How FBS is read for a borrower signed in through Adgangsplatformen: "direct" (the portal's
+    # own FBS client login, by CPR number) or "dbc_adapter" (DBC's adapter, with the borrower's token).
+    fbs_access: str = "direct"
     # A dict is not hashable; leave it out of the generated __hash__.
     texts: Mapping[str, Mapping[str, str]] = field(default_factory=dict, hash=False)
 
@@ -48,6 +62,10 @@ class Library:
         # language equals a missing one, and the object still pickles (cache).
         texts = {lang: dict(values) for lang, values in self.texts.items() if values}
         object.__setattr__(self, "texts", texts)
+
+    def offers(self, profile: str) -> bool:
+        """Whether borrowers can sign in with `profile` ("mitid" or "adgangsplatformen")."""
+        return profile in self.sign_in
 
     def text(self, key: str, language: str) -> str:
         """The library's own wording of `key` in `language`, else the default."""

@@ -71,6 +71,11 @@ class LibraryRow(Base):
     # Links the default texts point to (seed 000: "Læs mere", the library's fee rates).
     read_more_url: Mapped[str | None] = mapped_column(String(500))
     fee_rates_url: Mapped[str | None] = mapped_column(String(500))
+    # Embedding and sign-in (issue 10): origins one per line; profiles space-separated (None: "mitid");
+    # the FBS access mode of Adgangsplatformen borrowers (None: "direct").
+    embed_origins: Mapped[str | None] = mapped_column(String(2000))
+    sign_in: Mapped[str | None] = mapped_column(String(64))
+    fbs_access: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=_now)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=_now, onupdate=_now)
     # Bumped by every change (publish, draft, schedule, load): a form carrying an older

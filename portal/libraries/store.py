@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from portal import clock
 from portal.domain.cutoff import ScheduledDate, effective_cutoff
-from portal.libraries.fields import CONTACT_FIELDS, Change, Fields, diff, flatten, sparse
-from portal.libraries.library import Library
+from portal.libraries.fields import CONTACT_FIELDS, Change, Fields, diff, flatten, join_values, sparse, split_values
+from portal.libraries.library import FBS_DIRECT, MITID, Library
 from portal.libraries.models import LibraryRow, LibraryTextRow, RevisionRow
 
 __all__ = [
@@ -55,7 +55,14 @@ def stored_library(row: LibraryRow) -> Library:
     texts: dict[str, dict[str, str]] = {}
     for text_row in row.texts:
         texts.setdefault(text_row.language, {})[text_row.key] = text_row.value
-    return Library(slug=row.slug, **{name: getattr(row, name) for name in _FIELDS}, texts=texts)
+    return Library(
+        slug=row.slug,
+        **{name: getattr(row, name) for name in _FIELDS},
+        embed_origins=split_values(row.embed_origins),
+        sign_in=split_values(row.sign_in) or (MITID,),
+        fbs_access=row.fbs_access or FBS_DIRECT,
+        texts=texts,
+    )
 
 
 def visible_library(row: LibraryRow, at: datetime) -> Library:
@@ -131,6 +138,9 @@ def next_revision_number(session: Session, library_id: int) -> int:
 def _copy(library: Library, row: LibraryRow) -> None:
     for name in _FIELDS:
         setattr(row, name, getattr(library, name))
+    row.embed_origins = join_values(library.embed_origins, "\n")
+    row.sign_in = None if library.sign_in == (MITID,) else join_values(library.sign_in, " ")
+    row.fbs_access = None if library.fbs_access == FBS_DIRECT else library.fbs_access
     wanted = {(lang, key): value for lang, texts in library.texts.items() for key, value in texts.items()}
     kept = []
     for text_row in row.texts:

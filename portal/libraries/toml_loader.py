@@ -15,14 +15,23 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from portal.libraries.defaults import LANGUAGES, TEXT_KEYS
-from portal.libraries.fields import CONTACT_FIELDS
-from portal.libraries.library import Library
+from portal.libraries.fields import CONTACT_FIELDS, split_values
+from portal.libraries.library import (
+    ADGANGSPLATFORMEN,
+    FBS_ACCESS_MODES,
+    FBS_DBC_ADAPTER,
+    FBS_DIRECT,
+    MITID,
+    SIGN_IN_PROFILES,
+    Library,
+)
 from portal.libraries.validation import (
     RuleError,
     canonical_kodelinje,
     check_characters,
     check_contact_text,
     check_email,
+    check_embed_origins,
     check_name,
     check_payment_overview_url,
     check_phone,
@@ -45,6 +54,9 @@ OPTIONAL_KEYS = (
     "nexi_secret_key_env",
     "payment_terms_url",
     *CONTACT_FIELDS,
+    "embed_origins",
+    "sign_in",
+    "fbs_access",
     "texts",
 )
 # These name a variable; they hold no secret.
@@ -149,6 +161,13 @@ class _LibraryReader:
                 self.fail(key, "missing; required keys are " + ", ".join(REQUIRED_KEYS))
         username_env, password_env = self._env_names()
         nexi_secret_key_env, payment_terms_url = self._card_payment()
+        sign_in = self._sign_in()
+        fbs_access = self._choice("fbs_access", FBS_ACCESS_MODES) or FBS_DIRECT
+        # The adapter reads FBS with the borrower's Adgangsplatformen token: no token without that sign-in.
+        if fbs_access == FBS_DBC_ADAPTER and ADGANGSPLATFORMEN not in sign_in:
+            self.fail(
+                "fbs_access", 'dbc_adapter needs "adgangsplatformen" in sign_in: the adapter reads FBS with its token'
+            )
         return Library(
             slug=self._slug(),
             name=self._name(),
@@ -167,8 +186,46 @@ class _LibraryReader:
             municipality_contact_url=self._url("municipality_contact_url"),
             read_more_url=self._url("read_more_url"),
             fee_rates_url=self._url("fee_rates_url"),
+            embed_origins=self._embed_origins(),
+            sign_in=sign_in,
+            fbs_access=fbs_access,
             texts=self._texts(),
         )
+
+    def _strings(self, key: str) -> list[str]:
+        """An optional array of one-line strings (missing: empty)."""
+        values = self.table.get(key, [])
+        if not isinstance(values, list) or not all(isinstance(value, str) for value in values):
+            self.fail(key, f"expected an array of strings, got {_describe(values)}")
+        for value in values:
+            try:
+                check_characters(value, multiline=False)
+            except RuleError as exc:
+                self.fail(key, exc.message)
+        return values
+
+    def _embed_origins(self) -> tuple[str, ...]:
+        try:
+            return split_values(check_embed_origins("\n".join(self._strings("embed_origins"))))
+        except RuleError as exc:
+            self.fail("embed_origins", exc.message)
+
+    def _sign_in(self) -> tuple[str, ...]:
+        profiles = self._strings("sign_in")
+        if "sign_in" in self.table and not profiles:
+            self.fail("sign_in", f"empty; borrowers need a way to sign in: {', '.join(SIGN_IN_PROFILES)}")
+        for profile in profiles:
+            if profile not in SIGN_IN_PROFILES:
+                self.fail("sign_in", f"unknown profile {profile!r}; expected some of: {', '.join(SIGN_IN_PROFILES)}")
+        if len(set(profiles)) != len(profiles):
+            self.fail("sign_in", "names a profile twice")
+        return tuple(profiles) or (MITID,)
+
+    def _choice(self, key: str, allowed: tuple[str, ...]) -> str | None:
+        value = self._string(key)
+        if value is not None and value not in allowed:
+            self.fail(key, f"{value!r} is not one of: {', '.join(allowed)}")
+        return value
 
     def _string(self, key: str) -> str | None:
         value = self.table.get(key)

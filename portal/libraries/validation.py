@@ -20,6 +20,8 @@ __all__ = [
     "MAX_URL",
     "RuleError",
     "canonical_kodelinje",
+    "canonical_origin",
+    "check_embed_origins",
     "check_characters",
     "check_contact_text",
     "check_email",
@@ -133,6 +135,46 @@ def check_payment_overview_url(url: str) -> str:
     if parts.username is not None or parts.password is not None:
         raise RuleError("url", "must not contain a user name or password")
     return url
+
+
+MAX_EMBED_ORIGINS = 20
+_DEFAULT_PORTS = {"https": 443, "http": 80}
+
+
+def canonical_origin(text: str) -> str:
+    """A web site's origin as browsers send it ("https://www.lyngbybib.dk"), from an origin or a URL of its front page.
+
+    https only (http only on loopback, for development); host lower-cased, the default port
+    dropped, no path beyond "/", no query, fragment, user or wildcard: a CSP frame-ancestors
+    source and a postMessage origin must be exactly one site.
+    """
+    value = text.strip()
+    if len(value) > MAX_URL:
+        raise RuleError("too_long", f"must be at most {MAX_URL} characters")
+    parts = urlsplit(value)
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    secure = parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS)
+    plain = parts.path in ("", "/") and not parts.query and not parts.fragment and "?" not in value and "#" not in value
+    host = parts.hostname or ""
+    if not secure or not host or not plain or port == -1 or "*" in value or parts.username or parts.password:
+        raise RuleError("origin", f"{value!r} is not a web site's address like https://www.example.dk (no path, no *)")
+    shown_port = "" if port in (None, _DEFAULT_PORTS[parts.scheme]) else f":{port}"
+    return f"{parts.scheme}://{host}{shown_port}"
+
+
+def check_embed_origins(text: str) -> str | None:
+    """The sites allowed to embed the page, one per line (spaces or commas also separate); None for none."""
+    origins: list[str] = []
+    for item in text.replace(",", " ").split():
+        origin = canonical_origin(item)
+        if origin not in origins:
+            origins.append(origin)
+    if len(origins) > MAX_EMBED_ORIGINS:
+        raise RuleError("too_many", f"at most {MAX_EMBED_ORIGINS} sites")
+    return "\n".join(origins) or None
 
 
 def check_phone(phone: str) -> str:

@@ -60,6 +60,7 @@ def test_form_values_are_the_explicit_values_only() -> None:
         set(values)
         == {"name", "cutoff_date", "kodelinje", "payment_overview_url", "payment_terms_url"}
         | set(CONTACT_FIELDS)
+        | {"embed_origins"}
         | text_fields
     )
     assert values["cutoff_date"] == "2021-06-15"

@@ -154,6 +154,7 @@ def test_the_contacts_migration_keeps_the_libraries_and_its_downgrade_drops_what
     _migrate(bare_engine, "0005_contacts_links_tally")
     assert CONTACT_COLUMNS <= _library_columns(bare_engine)
     assert "cutoff_disagreements" in inspect(bare_engine).get_table_names()
+    upgrade(bare_engine)  # the application reads it with today's columns
     with Session(bare_engine) as session:
         state = load_state(session, "lyngby")
         assert state is not None and state.published.slug == "lyngby"
@@ -226,7 +227,8 @@ def test_the_markdown_migration_converts_live_texts_and_drafts(bare_engine: Engi
     assert draft["base"] == {"name": "Lyngby", "text.da.intro": "Egen"}  # still equal to the live text
     with bare_engine.connect() as conn:
         assert conn.execute(text("SELECT snapshot FROM library_revisions")).scalars().all() == snapshots_before
-    with Session(bare_engine) as session:  # the application reads it: the draft on top of the live texts
+    upgrade(bare_engine)  # the application reads it (with today's columns): the draft on top of the live texts
+    with Session(bare_engine) as session:
         state = load_state(session, "lyngby")
         assert state is not None and state.draft is not None
         assert state.draft.explicit_texts("da")["intro"] == "Ny *kladde*"
@@ -289,3 +291,21 @@ def test_the_snapshot_migration_converts_html_snapshots_so_a_restore_brings_back
         assert restored is not None and restored.published.explicit_texts("da") == {"intro": "Betal **nu**"}
     _migrate(bare_engine, "0006_markdown_texts", down=True)
     assert _snapshots(bare_engine)[2]["text.da.intro"] == "<p>Betal <strong>nu</strong></p>"
+
+
+def test_the_embedding_migration_adds_nullable_columns_that_mean_the_old_defaults(bare_engine: Engine) -> None:
+    _migrate(bare_engine, "0001_libraries")
+    _insert_library_at_0001(bare_engine)
+    upgrade(bare_engine)
+    with Session(bare_engine) as session:
+        state = load_state(session, "lyngby")
+        assert state is not None
+        assert (state.published.embed_origins, state.published.sign_in, state.published.fbs_access) == (
+            (),
+            ("mitid",),
+            "direct",
+        )
+    _migrate(bare_engine, "0007_markdown_snapshots", down=True)
+    assert not {"embed_origins", "sign_in", "fbs_access"} & _library_columns(bare_engine)
+    with bare_engine.connect() as conn:
+        assert conn.scalar(text("SELECT count(*) FROM libraries")) == 1
