@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 import secrets
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Literal
 
 from flask import session
@@ -17,13 +17,24 @@ _CITIZEN = "citizen"
 _PATRONS = "patrons"
 
 
+MITID, ADGANGSPLATFORMEN = "mitid", "adgangsplatformen"
+
+
 @dataclass(frozen=True)
 class Citizen:
     sub: str
     name: str
-    cpr: str  # 10 digits, no dash
+    # 10 digits, no dash. None only after an Adgangsplatformen sign-in with library card and PIN
+    # (children, substitute CPR numbers): such a borrower is known by `agency_users`.
+    cpr: str | None
     id_token: str | None  # id_token_hint at logout; None when the token carries the CPR number
     issuer: str
+    profile: str = MITID  # how they signed in: MITID or ADGANGSPLATFORMEN
+    # Adgangsplatformen's user token: DBC's FBS adapter reads FBS with it, and logout ends DBC's
+    # single sign-on with it. Server-side session only, like the CPR number.
+    access_token: str | None = None
+    # Adgangsplatformen's `agencies`: agency id -> the borrower's userId there.
+    agency_users: dict[str, str] = field(default_factory=dict)
 
 
 class _NotLookedUp(enum.Enum):

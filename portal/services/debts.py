@@ -76,7 +76,7 @@ class PatronMemo:
     missing: object
 
 
-def citizen_debts(upstreams: Upstreams, library: Library, cpr: str, memo: PatronMemo) -> CitizenDebts | None:
+def citizen_debts(upstreams: Upstreams, library: Library, cpr: str | None, memo: PatronMemo) -> CitizenDebts | None:
     """The borrower's debts, or None when the citizen is not a borrower at this library.
 
     Raises UpstreamError when FBS fails (or runs out of the page's budget): the caller must
@@ -86,7 +86,9 @@ def citizen_debts(upstreams: Upstreams, library: Library, cpr: str, memo: Patron
         return _citizen_debts(upstreams, library, cpr, memo)
 
 
-def _citizen_debts(upstreams: Upstreams, library: Library, cpr: str, memo: PatronMemo) -> CitizenDebts | None:
+def _citizen_debts(upstreams: Upstreams, library: Library, cpr: str | None, memo: PatronMemo) -> CitizenDebts | None:
+    if cpr is None:  # TODO(issue 10): the DBC adapter finds borrowers signed in without a CPR number
+        return None
     fbs = upstreams.fbs(library.agency_id, upstreams.fbs_login(library.login_variables()))
     debtor = upstreams.debtor(library.agency_id)
     patron_id = memo.get(library.agency_id)
