@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from portal import db
 from portal.libraries.defaults import DEFAULT_TEXTS, DELAY_NOTICE, INTRO
+from portal.libraries.editing import history
 from portal.libraries.library import Library
 from portal.libraries.models import LibraryRow, LibraryTextRow
 from portal.libraries.repository import get_library, list_libraries, upsert_libraries
@@ -115,3 +116,24 @@ def test_deleting_a_library_deletes_its_texts(app: Flask) -> None:
         session.delete(session.scalars(select(LibraryRow)).one())
         session.commit()
         assert session.scalar(select(func.count()).select_from(LibraryTextRow)) == 0
+
+
+def test_embedding_and_sign_in_settings_survive_the_database_and_show_in_history(app: Flask) -> None:
+    embedded = replace(
+        LYNGBY,
+        embed_origins=("https://www.lyngbybib.dk", "http://127.0.0.1:8001"),
+        sign_in=("mitid", "adgangsplatformen"),
+        fbs_access="dbc_adapter",
+    )
+    with app.app_context():
+        upsert_libraries(db.session(), [LYNGBY])
+        assert upsert_libraries(db.session(), [embedded]).updated == ["lyngby"]
+    with app.app_context():
+        assert get_library("lyngby") == embedded
+        changes = {change.field: change for change in history(db.session(), "lyngby")[0].changes}
+        assert changes["embed_origins"].after == "https://www.lyngbybib.dk\nhttp://127.0.0.1:8001"
+        assert (changes["sign_in"].before, changes["sign_in"].after) == (None, "mitid adgangsplatformen")
+        assert (changes["fbs_access"].before, changes["fbs_access"].after) == (None, "dbc_adapter")
+    with app.app_context():  # back to the defaults: stored as unset again
+        upsert_libraries(db.session(), [LYNGBY])
+        assert get_library("lyngby") == LYNGBY

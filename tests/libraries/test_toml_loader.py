@@ -289,3 +289,43 @@ def test_a_text_written_as_html_is_refused_with_the_markdown_to_use(write_toml: 
     # Written in Markdown, the same text loads.
     [lyngby] = load_libraries_file(write_toml(LYNGBY + '[library.texts.da]\nintro = "Før **{cutoff_date}**"\n'))
     assert lyngby.texts["da"]["intro"] == "Før **{cutoff_date}**"
+
+
+def test_embedding_and_sign_in_settings_are_read(write_toml: Callable[..., Path]) -> None:
+    block = _add(
+        LYNGBY,
+        'embed_origins = ["https://www.LyngbyBib.dk/", "http://127.0.0.1:8001"]\n'
+        'sign_in = ["adgangsplatformen", "mitid"]\nfbs_access = "dbc_adapter"',
+    )
+    [library] = load_libraries_file(write_toml(block))
+    assert library.embed_origins == ("https://www.lyngbybib.dk", "http://127.0.0.1:8001")
+    assert library.sign_in == ("adgangsplatformen", "mitid") and library.offers("adgangsplatformen")
+    assert library.fbs_access == "dbc_adapter"
+
+
+def test_without_them_a_library_is_not_embeddable_and_signs_in_with_mitid(write_toml: Callable[..., Path]) -> None:
+    [library] = load_libraries_file(write_toml(LYNGBY))
+    assert (library.embed_origins, library.sign_in, library.fbs_access) == ((), ("mitid",), "direct")
+    assert not library.offers("adgangsplatformen")
+
+
+@pytest.mark.parametrize(
+    ("line", "key", "problem"),
+    [
+        ('embed_origins = "https://www.lyngbybib.dk"', "embed_origins", "expected an array of strings"),
+        ('embed_origins = ["https://www.lyngbybib.dk/side"]', "embed_origins", "no path"),
+        ("embed_origins = [1]", "embed_origins", "expected an array of strings"),
+        ('sign_in = ["nemid"]', "sign_in", "unknown profile 'nemid'"),
+        ("sign_in = []", "sign_in", "empty"),
+        ('sign_in = ["mitid", "mitid"]', "sign_in", "twice"),
+        ('fbs_access = "adapter"', "fbs_access", "not one of: direct, dbc_adapter"),
+        ('fbs_access = "dbc_adapter"', "fbs_access", 'needs "adgangsplatformen" in sign_in'),
+    ],
+)
+def test_bad_embedding_and_sign_in_settings_are_refused(
+    write_toml: Callable[..., Path], line: str, key: str, problem: str
+) -> None:
+    with pytest.raises(LibraryFileError) as caught:
+        load_libraries_file(write_toml(_add(LYNGBY, line)))
+    assert (caught.value.library, caught.value.key) == ("'lyngby'", key)
+    assert problem in caught.value.problem
