@@ -58,12 +58,25 @@ def order_url(base_url: str, slug: str, order_id: str) -> str:
     return f"{base_url}/{quote(slug)}/betaling/{quote(order_id)}/"
 
 
-def start(rt: PaymentRuntime, library: Library, patron_id: int, owner: str, chosen: Collection[int]) -> Started:
-    """Open a checkout for the `chosen` fees. Raises NotPayable, store.FeesHeld, CheckoutFailed, UpstreamError."""
+def start(
+    rt: PaymentRuntime,
+    library: Library,
+    patron_id: int,
+    owner: str,
+    chosen: Collection[int],
+    *,
+    adapter_token: str | None = None,
+) -> Started:
+    """Open a checkout for the `chosen` fees. Raises NotPayable, store.FeesHeld, CheckoutFailed, UpstreamError.
+
+    `adapter_token`: the borrower's Adgangsplatformen token where FBS is read through DBC's
+    adapter for them (`services.debts.uses_adapter`), else None (direct mode). The order keeps
+    it, encrypted, for the worker's registration in FBS (`payments.order_token`).
+    """
     if not rt.offers_card_payment(library):
         raise PaymentsUnavailable(library.slug)
     nexi = rt.nexi(library)
-    fees = rt.fbs(library).get_fees(patron_id)
+    fees = rt.order_fbs(library, adapter_token).get_fees(patron_id)
     order = snapshot_order(new_order_id(), fees, chosen)
     with rt.sessions() as session:
         try:
@@ -75,6 +88,7 @@ def start(rt: PaymentRuntime, library: Library, patron_id: int, owner: str, chos
                 patron_id=patron_id,
                 owner=owner,
                 source="citizen",
+                fbs_token=rt.order_tokens.seal(adapter_token) if adapter_token else None,
             )
         except store.FeesHeld as held:
             return _existing(session, held.order_id, owner, order)

@@ -31,9 +31,10 @@ from portal.domain.payment import Reservation, reservation_problems, settle
 from portal.libraries.library import Library
 from portal.payments import store
 from portal.payments.models import PaymentOrderRow
-from portal.payments.runtime import PaymentRuntime, PaymentsUnavailable
+from portal.payments.runtime import OrderFbs, PaymentRuntime, PaymentsUnavailable
 from portal.payments.states import ACTIVE, Outcome, State
 from portal.providers.errors import UpstreamError
+from portal.providers.fbs_adapter import FbsTokenRejected
 from portal.providers.nexi import (
     NexiAlreadyCharged,
     NexiOverCharge,
@@ -249,10 +250,21 @@ def _reserved(step: _Step) -> None:
                 f"the reservation changed at the gateway before FBS was asked: {held} of {row.total_ore} øre held"
             )
         return
-    fbs = step.rt.fbs(step.library)
+    fbs = _order_fbs(step)
+    if fbs is None:
+        return
     snapshot = store.snapshot_of(row)
-    unchanged = _unchanged_fees(snapshot.lines, fbs.get_fees(row.patron_id))
-    confirmations = fbs.register_payment(row.patron_id, row.order_id, unchanged) if unchanged else {}
+    try:
+        unchanged = _unchanged_fees(snapshot.lines, fbs.get_fees(row.patron_id))
+        confirmations = fbs.register_payment(row.patron_id, row.order_id, unchanged) if unchanged else {}
+    except FbsTokenRejected as exc:
+        # No retry can help: the token will not come back to life, and the citizen is gone.
+        step.review(
+            "the borrower's Adgangsplatformen token expired before FBS registered the payment "
+            f"(DBC's adapter: {exc.message}); nothing is registered or charged, the reservation is held: "
+            "register the fees in FBS and charge, or release the reservation"
+        )
+        return
     settlement = settle(snapshot, confirmations)
     answers = {
         str(line.fee_id): confirmations[line.fee_id].status.value if line.fee_id in confirmations else CHANGED
@@ -268,6 +280,7 @@ def _reserved(step: _Step) -> None:
             fbs_answers=answers,
             release_ore=row.total_ore,
             charge_ore=0,
+            fbs_token=None,  # FBS has answered: the token is needed no more
         )
         return
     step.now(
@@ -276,7 +289,27 @@ def _reserved(step: _Step) -> None:
         fbs_answers=answers,
         charge_ore=settlement.charge_ore,
         release_ore=settlement.release_ore,
+        fbs_token=None,
     )
+
+
+def _order_fbs(step: _Step) -> OrderFbs | None:
+    """FBS for the order, the way it was read when the order was made; None: sent to review.
+
+    An order made through DBC's adapter keeps the borrower's token (sealed); one without a token
+    was made in direct mode.
+    """
+    sealed = step.row.fbs_token
+    if sealed is None:
+        return step.rt.order_fbs(step.library, None)
+    token = step.rt.order_tokens.open(sealed)
+    if token is None:
+        step.review(
+            "the borrower's Adgangsplatformen token can no longer be decrypted (PORTAL_SECRET_KEY changed "
+            "without the old key in PORTAL_SECRET_KEY_FALLBACKS); nothing is registered or charged"
+        )
+        return None
+    return step.rt.order_fbs(step.library, token)
 
 
 def _unchanged_fees(lines: Any, fees: list[Fee]) -> list[int]:

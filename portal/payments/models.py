@@ -31,6 +31,9 @@ class PaymentOrderRow(Base):
     library_slug: Mapped[str] = mapped_column(String(64), index=True)
     agency_id: Mapped[str] = mapped_column(String(16))
     patron_id: Mapped[int | None] = mapped_column(Integer)  # cleared when the order is finished
+    # DBC's adapter only: the borrower's user token, encrypted (payments/order_token.py); cleared once
+    # FBS has answered, and when the order is finished.
+    fbs_token: Mapped[str | None] = mapped_column(Text)
     owner: Mapped[str] = mapped_column(String(64), index=True)  # keyed hash of agency + patron id
     lines: Mapped[list[dict[str, Any]]] = mapped_column(JSON)  # [{fee_id, name, amount_ore}]
     total_ore: Mapped[int] = mapped_column(Integer)

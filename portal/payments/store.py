@@ -70,6 +70,7 @@ def insert_order(
     patron_id: int,
     owner: str,
     source: str,
+    fbs_token: str | None = None,
 ) -> PaymentOrderRow:
     """Write a new CREATED order holding its fees, and commit. Raises FeesHeld (nothing written)."""
     now = clock.now()
@@ -78,6 +79,7 @@ def insert_order(
         library_slug=library_slug,
         agency_id=agency_id,
         patron_id=patron_id,
+        fbs_token=fbs_token,  # sealed by the caller (payments.order_token)
         owner=owner,
         lines=[{"fee_id": line.fee_id, "name": line.name, "amount_ore": line.amount_ore} for line in order.lines],
         total_ore=order.total_ore,
@@ -198,7 +200,10 @@ def transition(session: Session, order_id: str, from_state: State, to_state: Sta
         values.setdefault("attempts", 0)
     if to_state in FINISHED:
         # Nothing personal stays once the order is done: the owner hash still shows the receipt.
-        values.update(patron_id=None, finished_at=now)
+        values.update(patron_id=None, fbs_token=None, finished_at=now)
+    elif to_state is State.NEEDS_REVIEW:
+        # The machine stops here; staff act in FBS themselves, never with the borrower's token.
+        values["fbs_token"] = None
     result = session.execute(
         update(PaymentOrderRow)
         .where(PaymentOrderRow.order_id == order_id, PaymentOrderRow.state == from_state.value)

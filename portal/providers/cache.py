@@ -24,9 +24,11 @@ from portal.domain.claims import Claim
 from portal.domain.fees import Fee, Patron
 from portal.domain.works import Work
 from portal.providers.debtor import DebtorClient
+from portal.providers.errors import UpstreamBadResponse
 from portal.providers.fbi import FbiClient
 from portal.providers.fbi_parse import is_faust, valid_fausts
 from portal.providers.fbs import FbsClient
+from portal.providers.fbs_adapter import FbsAdapterClient
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +99,10 @@ class ProviderCache:
             self._store.set(key, value, timeout=self._ttl)
         return value
 
+    def store(self, provider: str, agency_id: str, patron_id: int, what: str, value: object) -> None:
+        """Store a value fetched otherwise (DBC's adapter answers the patron before its id is known)."""
+        self._store.set(patron_key(provider, agency_id, patron_id, what), value, timeout=self._ttl)
+
     def works(self, fausts: Sequence[str]) -> tuple[dict[str, Work], list[str]]:
         """The cached works of `fausts`, and the FAUST numbers still to be looked up (in order)."""
         found: dict[str, Work] = {}
@@ -152,6 +158,44 @@ class CachedFbs:
         )
         # Stored as a tuple; callers get a list of their own.
         return list(fees)
+
+
+class CachedFbsAdapter:
+    """FBS through DBC's adapter for one borrower (their token) at one library, cached like direct mode.
+
+    The entries are direct mode's own: `"fbs:<agency>:<patron_id>:…"`, the same FBS data of the
+    same patron, so logout drops them alike. Neither the token nor a CPR number is in a key: the
+    patron id comes from the adapter's patron answer, which is not cached by key (it would need
+    the token) — the session remembers the id instead, as it does direct mode's CPR look-up.
+    """
+
+    mode = "dbc_adapter"
+
+    def __init__(self, client: FbsAdapterClient, cache: ProviderCache) -> None:
+        self._client = client
+        self._cache = cache
+        self.agency_id = client.agency_id
+
+    def find_patron(self) -> Patron | None:
+        """The token's patron (None: no borrower here), asked anew and kept under its id."""
+        patron = self._client.get_patron()
+        if patron is not None:
+            self._cache.store("fbs", self.agency_id, patron.patron_id, "patron", patron)
+        return patron
+
+    def patron(self, patron_id: int) -> Patron:
+        return self._cache.cached("fbs", self.agency_id, patron_id, "patron", lambda: self._own_patron(patron_id))
+
+    def fees(self, patron_id: int) -> list[Fee]:
+        fees = self._cache.cached("fbs", self.agency_id, patron_id, "fees", lambda: tuple(self._client.get_fees()))
+        return list(fees)
+
+    def _own_patron(self, patron_id: int) -> Patron:
+        patron = self._client.get_patron()
+        # The id came from this token before; another answer now must not fill that id's entry.
+        if patron is None or patron.patron_id != patron_id:
+            raise UpstreamBadResponse("fbs", f"patron at {self.agency_id} (via dbc_adapter): not the token's patron")
+        return patron
 
 
 class CachedDebtor:

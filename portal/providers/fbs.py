@@ -1,5 +1,8 @@
 """A thin client of the FBS external API in direct mode (the portal logs in as a client system).
 
+`FbsApi` holds what direct mode shares with DBC's adapter (`fbs_adapter.FbsAdapterClient`):
+the calls, sending, checking and parsing.
+
 Only transport and session handling live here; the JSON is turned into domain
 objects by `fbs_parse`. Every failure leaves as an `UpstreamError` subclass whose
 message names the operation and the agency — never a CPR number or session key.
@@ -30,6 +33,7 @@ SESSION_HEADER = "X-Session"
 # Our order ids as FBS and the card gateway see them (the gateway's order reference, too).
 ORDER_ID = re.compile(r"[A-Za-z0-9-]{1,64}")
 T = TypeVar("T")
+E = TypeVar("E", bound=UpstreamError)
 
 # (base_url, agency id, username): whoever shares these may share a session key.
 SessionIdentity = tuple[str, str, str]
@@ -70,15 +74,111 @@ class SessionKeyStore:
             return self._login_locks.setdefault(identity, threading.Lock())
 
 
-class FbsClient:
+class FbsApi:
+    """What both FBS access modes share: the API calls, sending, status and JSON checks, parsing, errors.
+
+    A mode says how a call is authorised (`_call`) and what stands in the path for the agency and
+    the patron: direct mode writes the agency's ISIL and the patron id, DBC's adapter the literal
+    words `agencyid` and `patronid` (it knows both from the citizen's token).
+    """
+
+    mode = "direct"
+
+    def __init__(self, http: httpx.Client, base_url: str, agency_id: str) -> None:
+        self._http = http
+        self._base_url = base_url.rstrip("/")
+        self.agency_id = agency_id
+
+    # -- the calls, by path segments ---------------------------------------------
+
+    def _patron(self, agency: str, patron: str) -> Any:
+        """The raw patron v4 answer (parsed by the caller: the adapter's may hold no patron)."""
+        return self._call("patron", "GET", f"/external/{agency}/patrons/{patron}/v4")
+
+    def _fees(self, agency: str, patron: str) -> list[Fee]:
+        # Handed-over fees are half of the page; paid ones explain a payment awaiting registration.
+        # Both modes ask the same, so both give the same overview.
+        params = {"includepaid": "true", "includenonpayable": "true"}
+        data = self._call("fees", "GET", f"/external/{agency}/patron/{patron}/fees/v2", params=params)
+        return self._parse("fees", fbs_parse.parse_fees, data)
+
+    def _payment(self, agency: str, patron: str, order_id: str, fee_ids: list[int]) -> dict[int, PaymentConfirmation]:
+        if not ORDER_ID.fullmatch(order_id):
+            raise ValueError("order_id must be 1-64 characters A-Z, a-z, 0-9 or '-'")
+        if not fee_ids or len(set(fee_ids)) != len(fee_ids):
+            raise ValueError("fee_ids must be a non-empty list without repeats")
+        body = {"orderId": order_id, "feeId": [_id(fee_id) for fee_id in fee_ids]}
+        data = self._call("payment", "POST", f"/external/v1/{agency}/patron/{patron}/payment", json_body=body)
+        return self._parse("payment", lambda raw: fbs_parse.parse_payment_confirmations(raw, order_id, fee_ids), data)
+
+    def _call(
+        self, operation: str, method: str, path: str, *, params: dict[str, str] | None = None, json_body: Any = None
+    ) -> Any:
+        raise NotImplementedError
+
+    # -- shared transport helpers ----------------------------------------------
+
+    def _send(
+        self,
+        operation: str,
+        method: str,
+        path: str,
+        headers: dict[str, str],
+        params: dict[str, str] | None,
+        json_body: Any,
+    ) -> httpx.Response:
+        started = time.monotonic()
+        response = send(
+            self._http,
+            method,
+            self._base_url,
+            path,
+            lambda kind, what: self._failed(kind, operation, what),
+            params=params,
+            json=json_body,
+            headers={"Accept": "application/json", **headers},
+        )
+        log.debug(
+            "fbs %s %s %s: %s in %.0f ms",
+            self.mode,
+            operation,
+            self.agency_id,
+            response.status_code,
+            (time.monotonic() - started) * 1000,
+        )
+        return response
+
+    def _check_status(self, operation: str, response: httpx.Response) -> None:
+        if not response.is_success:
+            raise self._failed(UpstreamBadResponse, operation, f"unexpected status {response.status_code}")
+
+    def _json(self, operation: str, response: httpx.Response) -> Any:
+        try:
+            return fbs_parse.loads(response.content)
+        except UpstreamBadResponse:
+            raise self._failed(UpstreamBadResponse, operation, "answer is not valid JSON") from None
+
+    def _parse(self, operation: str, parse: Callable[[Any], T], data: Any) -> T:
+        try:
+            return parse(data)
+        except UpstreamBadResponse as exc:
+            # Same error, with the operation and agency the operator needs to find it.
+            raise self._failed(UpstreamBadResponse, operation, exc.message) from None
+
+    def _failed(self, kind: type[E], operation: str, what: str) -> E:
+        suffix = "" if self.mode == "direct" else f" (via {self.mode})"
+        message = f"{operation} at {self.agency_id}{suffix}: {what}"
+        log.warning("fbs: %s", message)
+        return kind(PROVIDER, message)
+
+
+class FbsClient(FbsApi):
     """FBS for one agency (library), logged in as `username`."""
 
     def __init__(
         self, http: httpx.Client, base_url: str, agency_id: str, username: str, password: str, sessions: SessionKeyStore
     ) -> None:
-        self._http = http
-        self._base_url = base_url.rstrip("/")
-        self.agency_id = agency_id
+        super().__init__(http, base_url, agency_id)
         self._username = username
         self._password = password
         self._sessions = sessions
@@ -97,15 +197,11 @@ class FbsClient:
 
     def get_patron(self, patron_id: int) -> Patron:
         """The patron with name and blocks."""
-        data = self._call("patron", "GET", f"/external/{self._agency}/patrons/{_id(patron_id)}/v4")
-        return self._parse("patron", fbs_parse.parse_patron, data)
+        return self._parse("patron", fbs_parse.parse_patron, self._patron(self._agency, str(_id(patron_id))))
 
     def get_fees(self, patron_id: int) -> list[Fee]:
         """All the patron's fees: paid ones and those handed over to the debtor system included."""
-        # Handed-over fees are half of the page; paid ones explain a payment awaiting registration.
-        params = {"includepaid": "true", "includenonpayable": "true"}
-        data = self._call("fees", "GET", f"/external/{self._agency}/patron/{_id(patron_id)}/fees/v2", params=params)
-        return self._parse("fees", fbs_parse.parse_fees, data)
+        return self._fees(self._agency, str(_id(patron_id)))
 
     def register_payment(self, patron_id: int, order_id: str, fee_ids: list[int]) -> dict[int, PaymentConfirmation]:
         """Tell FBS the patron paid `fee_ids` in full under our `order_id`; FBS's answer per fee.
@@ -113,15 +209,7 @@ class FbsClient:
         Idempotent per order id in FBS: repeating the call (after a crash or a timeout) gets the
         same answers. Only a fee answered REGISTERED is paid by this order; never cached (a write).
         """
-        if not ORDER_ID.fullmatch(order_id):
-            raise ValueError("order_id must be 1-64 characters A-Z, a-z, 0-9 or '-'")
-        if not fee_ids or len(set(fee_ids)) != len(fee_ids):
-            raise ValueError("fee_ids must be a non-empty list without repeats")
-        body = {"orderId": order_id, "feeId": [_id(fee_id) for fee_id in fee_ids]}
-        data = self._call(
-            "payment", "POST", f"/external/v1/{self._agency}/patron/{_id(patron_id)}/payment", json_body=body
-        )
-        return self._parse("payment", lambda raw: fbs_parse.parse_payment_confirmations(raw, order_id, fee_ids), data)
+        return self._payment(self._agency, str(_id(patron_id)), order_id, fee_ids)
 
     # -- transport and session ----------------------------------------------
 
@@ -129,13 +217,13 @@ class FbsClient:
         self, operation: str, method: str, path: str, *, params: dict[str, str] | None = None, json_body: Any = None
     ) -> Any:
         key = self._session_key()
-        response = self._send(operation, method, path, key, params, json_body)
+        response = self._send(operation, method, path, {SESSION_HEADER: key}, params, json_body)
         if response.status_code == 401:
             # The session timed out in FBS: log in again and retry once. A second
             # 401 right after a fresh login is not a timeout but a broken FBS.
             self._sessions.discard(self._identity, key)
             key = self._session_key()
-            response = self._send(operation, method, path, key, params, json_body)
+            response = self._send(operation, method, path, {SESSION_HEADER: key}, params, json_body)
             if response.status_code == 401:
                 raise self._failed(UpstreamError, operation, "session key rejected (401) right after a fresh login")
         self._check_status(operation, response)
@@ -165,7 +253,7 @@ class FbsClient:
             "login",
             "POST",
             f"/external/v2/{self._agency}/authentication/login",
-            None,
+            {},
             None,
             {"username": self._username, "password": self._password},
         )
@@ -183,60 +271,6 @@ class FbsClient:
         if not isinstance(key, str) or not key:
             raise self._failed(UpstreamBadResponse, "login", "answer has no sessionKey")
         return key
-
-    def _send(
-        self,
-        operation: str,
-        method: str,
-        path: str,
-        session_key: str | None,
-        params: dict[str, str] | None,
-        json_body: Any,
-    ) -> httpx.Response:
-        headers = {"Accept": "application/json"}
-        if session_key is not None:
-            headers[SESSION_HEADER] = session_key
-        started = time.monotonic()
-        response = send(
-            self._http,
-            method,
-            self._base_url,
-            path,
-            lambda kind, what: self._failed(kind, operation, what),
-            params=params,
-            json=json_body,
-            headers=headers,
-        )
-        log.debug(
-            "fbs %s %s: %s in %.0f ms",
-            operation,
-            self.agency_id,
-            response.status_code,
-            (time.monotonic() - started) * 1000,
-        )
-        return response
-
-    def _check_status(self, operation: str, response: httpx.Response) -> None:
-        if not response.is_success:
-            raise self._failed(UpstreamBadResponse, operation, f"unexpected status {response.status_code}")
-
-    def _json(self, operation: str, response: httpx.Response) -> Any:
-        try:
-            return fbs_parse.loads(response.content)
-        except UpstreamBadResponse:
-            raise self._failed(UpstreamBadResponse, operation, "answer is not valid JSON") from None
-
-    def _parse(self, operation: str, parse: Callable[[Any], T], data: Any) -> T:
-        try:
-            return parse(data)
-        except UpstreamBadResponse as exc:
-            # Same error, with the operation and agency the operator needs to find it.
-            raise self._failed(UpstreamBadResponse, operation, exc.message) from None
-
-    def _failed(self, kind: type[UpstreamError], operation: str, what: str) -> UpstreamError:
-        message = f"{operation} at {self.agency_id}: {what}"
-        log.warning("fbs: %s", message)
-        return kind(PROVIDER, message)
 
 
 def _id(patron_id: int) -> int:

@@ -175,6 +175,12 @@ def parse_patron(data: Any) -> Patron:
     )
 
 
+def parse_optional_patron(data: Any) -> Patron | None:
+    """A patron v4 answer that may hold no patron (DBC's adapter: the token's user is no borrower here)."""
+    envelope = _object(_decoded(data), "patron answer")
+    return None if envelope.get("patron") is None else parse_patron(envelope)
+
+
 def parse_authenticated_patron(data: Any) -> int | None:
     """A preauthenticated answer -> the patron id, or None when there is no patron.
 

@@ -1,4 +1,8 @@
-"""Wires the upstreams (one httpx.Client, FBS sessions, the caching layer) into the Flask app."""
+"""Wires the upstreams (one httpx.Client, FBS sessions, the caching layer) into the Flask app.
+
+At start-up it also checks that PORTAL_FBS_ADAPTER_BASE_URL is set when a library reads FBS
+through DBC's adapter (`fbs_access = "dbc_adapter"`).
+"""
 
 from __future__ import annotations
 
@@ -20,7 +24,10 @@ def init_app(app: Flask) -> Upstreams:
 
     Needs `portal.kvstore.init_app(app)` to have run.
     """
-    upstreams = Upstreams(app.config["PORTAL_SETTINGS"], kvstore.backend(app))
+    settings = app.config["PORTAL_SETTINGS"]
+    if not settings.fbs_adapter_base_url:
+        _check_no_adapter_library(app)
+    upstreams = Upstreams(settings, kvstore.backend(app))
     app.extensions[EXTENSION_KEY] = upstreams
     # close() is idempotent, so an earlier close does no harm at exit.
     atexit.register(upstreams.close)
@@ -28,6 +35,23 @@ def init_app(app: Flask) -> Upstreams:
     # connecting it again for another app is a no-op.
     citizen_logged_out.connect(_on_citizen_logged_out)
     return upstreams
+
+
+def _check_no_adapter_library(app: Flask) -> None:
+    """Stop start-up, naming the library, when one reads FBS through DBC's adapter and it has no address."""
+    from portal.libraries.library import FBS_DBC_ADAPTER
+    from portal.libraries.repository import stored_libraries
+
+    if "portal.db" not in app.extensions:
+        return  # an app without a database (the provider layer's own tests) serves no library
+    with app.extensions["portal.db"]() as session:
+        libraries = stored_libraries(session)
+    for library in libraries:
+        if library.fbs_access == FBS_DBC_ADAPTER:
+            raise SystemExit(
+                f"gebyrportal: configuration error: PORTAL_FBS_ADAPTER_BASE_URL: required, library "
+                f'{library.slug} reads FBS through DBC\'s adapter (fbs_access = "dbc_adapter")'
+            )
 
 
 def upstreams() -> Upstreams:

@@ -1,5 +1,8 @@
 """Every upstream of one portal: FBS per library, the debtor system and DBC's FBI API, built once at start-up.
 
+FBS is read directly (the portal's client login, the patron found by CPR number) or through DBC's
+adapter (the borrower's Adgangsplatformen token; the library's `fbs_access`).
+
 One shared httpx.Client (timeouts, a deadline per call), one FBS session-key store, one caching
 layer; the services ask this object for a library's cached clients, so nothing below the web
 layer reaches for Flask's `current_app`.
@@ -10,12 +13,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from portal.config import Settings
-from portal.providers.cache import CachedDebtor, CachedFbi, CachedFbs, KeyValueStore, ProviderCache
+from portal.providers.cache import CachedDebtor, CachedFbi, CachedFbs, CachedFbsAdapter, KeyValueStore, ProviderCache
 from portal.providers.credentials import FbsLogin, LoginVariables, MissingCredentials, resolve_login
 from portal.providers.debtor import DebtorClient
 from portal.providers.errors import UpstreamError
 from portal.providers.fbi import FbiClient
 from portal.providers.fbs import FbsClient, SessionKeyStore
+from portal.providers.fbs_adapter import FbsAdapterClient
 from portal.providers.http import create_http_client
 from portal.providers.nexi import NexiClient
 
@@ -51,6 +55,17 @@ class Upstreams:
         return FbsClient(
             self.http, self._settings.fbs_base_url, agency_id, login.username, login.password, self._fbs_sessions
         )
+
+    def fbs_adapter(self, agency_id: str, token: str) -> CachedFbsAdapter:
+        """FBS of one library through DBC's adapter, as the borrower whose user `token` this is, cached."""
+        return CachedFbsAdapter(self.fbs_adapter_client(agency_id, token), self.cache)
+
+    def fbs_adapter_client(self, agency_id: str, token: str) -> FbsAdapterClient:
+        """FBS through DBC's adapter, uncached (payments); PORTAL_FBS_ADAPTER_BASE_URL must be set."""
+        if not self._settings.fbs_adapter_base_url:
+            # Checked at start-up for every library reading FBS so; only one loaded since gets here.
+            raise UpstreamError("fbs", "PORTAL_FBS_ADAPTER_BASE_URL is not set; set it and restart the portal")
+        return FbsAdapterClient(self.http, self._settings.fbs_adapter_base_url, agency_id, token)
 
     def nexi(self, secret_key: str) -> NexiClient:
         """Nexi Checkout with one library's secret key (PORTAL_NEXI_BASE_URL must be set)."""

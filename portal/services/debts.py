@@ -1,5 +1,11 @@
 """A citizen's debts at one library: find the patron, fetch FBS and the debtor system, merge.
 
+FBS is read one of two ways (`uses_adapter`): through DBC's adapter with the borrower's
+Adgangsplatformen token, where the library's `fbs_access` is "dbc_adapter" and they signed in
+there; otherwise directly, the patron found by CPR number. A borrower without a CPR number (card
+and PIN) is never asked for at the debtor system (status `NO_CPR`), and cannot be found by
+direct mode at all (`MitIdRequired`).
+
 FBS and the debtor system are asked at the same time. FBS is required: when it fails the
 caller gets an UpstreamError and must show no figures. The debtor system is optional: when
 it is not configured or fails, the overview holds FBS's data alone and says so.
@@ -22,6 +28,7 @@ from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field, replace
 from enum import Enum
+from typing import Protocol
 
 from sqlalchemy.orm import Session
 
@@ -32,8 +39,8 @@ from portal.domain.merge import merge
 from portal.domain.overview import DebtOverview
 from portal.domain.works import Work
 from portal.libraries import disagreements
-from portal.libraries.library import Library
-from portal.providers.cache import CachedFbi
+from portal.libraries.library import ADGANGSPLATFORMEN, FBS_DBC_ADAPTER, MITID, Library
+from portal.providers.cache import CachedFbi, CachedFbs, CachedFbsAdapter
 from portal.providers.errors import UpstreamError
 from portal.providers.http import budget_left, upstream_budget
 from portal.providers.upstreams import Upstreams
@@ -46,6 +53,7 @@ class ProviderStatus(str, Enum):
     OK = "ok"
     ERROR = "error"
     NOT_CONFIGURED = "not_configured"
+    NO_CPR = "no_cpr"  # not asked: the borrower signed in without a CPR number, and it knows no other key
 
 
 @dataclass(frozen=True)
@@ -59,8 +67,14 @@ class CitizenDebts:
     works: Mapping[str, Work] = field(default_factory=dict)
 
     @property
+    def complete(self) -> bool:
+        """Whether the figures are all there is to know: False when the debtor system failed or could not
+        be asked (no CPR number); then FBS's figures must not be shown as the whole debt."""
+        return self.debtor in (ProviderStatus.OK, ProviderStatus.NOT_CONFIGURED)
+
+    @property
     def providers(self) -> dict[str, str]:
-        """Per upstream: "ok", "error" or "not_configured" (FBS is always ok here)."""
+        """Per upstream: "ok", "error", "not_configured" or "no_cpr" (FBS is always ok here)."""
         return {"fbs": ProviderStatus.OK.value, "debtor": self.debtor.value}
 
 
@@ -76,35 +90,119 @@ class PatronMemo:
     missing: object
 
 
-def citizen_debts(upstreams: Upstreams, library: Library, cpr: str | None, memo: PatronMemo) -> CitizenDebts | None:
+@dataclass(frozen=True)
+class Borrower:
+    """What the services need to know about the signed-in citizen (built from `Citizen` by the views).
+
+    `cpr` is None after an Adgangsplatformen sign-in with library card and PIN; `access_token` is
+    Adgangsplatformen's user token (DBC's FBS adapter reads FBS with it). Neither is ever logged.
+    """
+
+    cpr: str | None = field(repr=False)
+    access_token: str | None = field(default=None, repr=False)
+    profile: str = MITID
+
+
+class MitIdRequired(Exception):
+    """The library reads FBS directly, which finds a borrower only by CPR number, and there is none.
+
+    Not "not a borrower" (that may well be false): the borrower signed in without a CPR number
+    (Adgangsplatformen with card and PIN) at a library without DBC's adapter. The page should
+    ask them to sign in with MitID to see their debts here.
+    """
+
+
+class SignedIn(Protocol):
+    """What `uses_adapter` reads of a borrower: a `Borrower`, or the session's `Citizen` itself."""
+
+    @property
+    def access_token(self) -> str | None: ...
+
+    @property
+    def profile(self) -> str: ...
+
+
+def uses_adapter(library: Library, borrower: SignedIn) -> bool:
+    """Whether FBS is read through DBC's adapter for this borrower at this library.
+
+    Only for a borrower signed in through Adgangsplatformen (their token is the key) at a library
+    whose `fbs_access` is "dbc_adapter"; everyone else is read directly, by CPR number.
+    """
+    return (
+        library.fbs_access == FBS_DBC_ADAPTER and borrower.profile == ADGANGSPLATFORMEN and bool(borrower.access_token)
+    )
+
+
+def adapter_token(library: Library, borrower: SignedIn | None) -> str | None:
+    """The token a card payment reads and registers FBS with (`payments.checkout.start`); None: direct mode."""
+    return borrower.access_token if borrower is not None and uses_adapter(library, borrower) else None
+
+
+def citizen_debts(
+    upstreams: Upstreams, library: Library, borrower: Borrower | str, memo: PatronMemo
+) -> CitizenDebts | None:
     """The borrower's debts, or None when the citizen is not a borrower at this library.
 
-    Raises UpstreamError when FBS fails (or runs out of the page's budget): the caller must
-    then show no figures at all.
+    `borrower` may be a bare CPR number: a MitID borrower (tests and tools). Raises UpstreamError
+    when FBS fails (or runs out of the page's budget): the caller must then show no figures at
+    all — `FbsTokenRejected` (a subclass) when DBC's adapter refused the token: sign in again.
+    Raises MitIdRequired when FBS can only be asked by a CPR number the borrower has not given.
     """
+    if isinstance(borrower, str):
+        borrower = Borrower(cpr=borrower)
     with upstream_budget(upstreams.page_budget):
-        return _citizen_debts(upstreams, library, cpr, memo)
+        return _citizen_debts(upstreams, library, borrower, memo)
 
 
-def _citizen_debts(upstreams: Upstreams, library: Library, cpr: str | None, memo: PatronMemo) -> CitizenDebts | None:
-    if cpr is None:  # TODO(issue 10): the DBC adapter finds borrowers signed in without a CPR number
+def _citizen_debts(upstreams: Upstreams, library: Library, borrower: Borrower, memo: PatronMemo) -> CitizenDebts | None:
+    found = _patron(upstreams, library, borrower, memo)
+    if found is None:
         return None
-    fbs = upstreams.fbs(library.agency_id, upstreams.fbs_login(library.login_variables()))
+    fbs, patron_id, known = found
+    cpr = borrower.cpr
     debtor = upstreams.debtor(library.agency_id)
+    # The debtor system knows citizens only by CPR number: without one it is not asked at all.
+    pending = in_background(lambda: debtor.claims(patron_id, cpr)) if debtor is not None and cpr else None
+    patron = known if known is not None else fbs.patron(patron_id)
+    fees = fbs.fees(patron_id)
+    looking_up = _start_works(upstreams.fbi(), fees)
+    if debtor is not None and not cpr:
+        claims, status = None, ProviderStatus.NO_CPR
+    else:
+        claims, status = _claims(library, pending)
+    debts = _merged(library, patron, fees, claims, status)
+    return replace(debts, works=_works(library, looking_up))
+
+
+def _patron(
+    upstreams: Upstreams, library: Library, borrower: Borrower, memo: PatronMemo
+) -> tuple[CachedFbs | CachedFbsAdapter, int, Patron | None] | None:
+    """FBS for this borrower, their patron id and (when just asked) the patron; None: not a borrower here.
+
+    The patron id is remembered in the session either way: found by CPR number (direct) or
+    answered by the adapter for the token (its patron v4 answer holds the id).
+    """
+    fbs: CachedFbs | CachedFbsAdapter
+    known: Patron | None = None
     patron_id = memo.get(library.agency_id)
-    if patron_id is memo.missing:
-        patron_id = fbs.find_patron_id(cpr)
-        memo.remember(library.agency_id, patron_id)
+    if uses_adapter(library, borrower):
+        assert borrower.access_token is not None
+        fbs = upstreams.fbs_adapter(library.agency_id, borrower.access_token)
+        if patron_id is memo.missing:
+            known = fbs.find_patron()
+            patron_id = known.patron_id if known is not None else None
+            memo.remember(library.agency_id, patron_id)
+    else:
+        fbs = upstreams.fbs(library.agency_id, upstreams.fbs_login(library.login_variables()))
+        if patron_id is memo.missing:
+            if not borrower.cpr:
+                raise MitIdRequired(library.slug)
+            patron_id = fbs.find_patron_id(borrower.cpr)
+            memo.remember(library.agency_id, patron_id)
     if patron_id is None:
         return None
     assert isinstance(patron_id, int)
-    pending = in_background(lambda: debtor.claims(patron_id, cpr)) if debtor is not None else None
-    patron = fbs.patron(patron_id)
-    fees = fbs.fees(patron_id)
-    looking_up = _start_works(upstreams.fbi(), fees)
-    claims, status = _claims(library, pending)
-    debts = _merged(library, patron, fees, claims, status)
-    return replace(debts, works=_works(library, looking_up))
+    return fbs, patron_id, known
 
 
 def _start_works(fbi: CachedFbi | None, fees: list[Fee]) -> Future[dict[str, Work]] | None:

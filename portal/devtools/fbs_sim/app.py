@@ -1,5 +1,13 @@
 """The FBS simulator's WSGI app: FBS's external API paths, fields and session rules.
 
+Both ways of reaching FBS: direct mode (client login, `X-Session`, the patron found by CPR
+number) and DBC's adapter mode (`Authorization: Bearer <Adgangsplatformen user token>`, paths
+with the literal `agencyid`/`patronid`). In adapter mode the token is resolved to a borrower by
+asking the Adgangsplatformen (simulator) `GET /userinfo` with it over HTTP
+(`SimState.adgangsplatformen_url`): refused there → 401; anonymous (no `uniqueId`) → 403 "user
+authenticated token is required", as the real adapter answers a library token; a signed-in user
+who is no patron here → a patron answer without patron (fees and payment: 404).
+
 Built to the facts in the project's FBS API reference (shared/reference/fbs-api.md).
 Raw FeeV2 JSON from the state is served as it is (only a `paidDate` is added for
 fees paid through the simulator), so the portal's parser meets the same quirks
@@ -11,6 +19,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+import httpx
 from flask import Flask, Response, current_app, g, jsonify, request
 
 from portal.devtools.fbs_sim.state import SimState
@@ -31,6 +40,10 @@ def create_fbs_sim_app(state: SimState | None = None) -> Flask:
     # The older path answers the same.
     app.add_url_rule("/external/v1/<agency>/patron/<int:patron_id>/fees", view_func=fees, endpoint="fees_v1")
     app.add_url_rule("/external/v1/<agency>/patron/<int:patron_id>/payment", view_func=payment, methods=["POST"])
+    # DBC's adapter: the literal words stand for the agency and patron the bearer token is for.
+    app.add_url_rule("/external/agencyid/patrons/patronid/v4", view_func=adapter_patron)
+    app.add_url_rule("/external/agencyid/patron/patronid/fees/v2", view_func=adapter_fees)
+    app.add_url_rule("/external/v1/agencyid/patron/patronid/payment", view_func=adapter_payment, methods=["POST"])
     app.after_request(_trickle)
     return app
 
@@ -135,6 +148,10 @@ def patron(agency: str, patron_id: int) -> Any:
     failed = _begin("patron", agency)
     if failed:
         return failed
+    return _patron_answer(agency, patron_id)
+
+
+def _patron_answer(agency: str, patron_id: int) -> Any:
     if not _patron_of(agency, patron_id):
         return _error(404, "no such patron")
     return _answer({"authenticateStatus": "VALID", "patron": _patron_json(patron_id)})
@@ -144,6 +161,10 @@ def fees(agency: str, patron_id: int) -> Any:
     failed = _begin("fees", agency)
     if failed:
         return failed
+    return _fees_answer(agency, patron_id)
+
+
+def _fees_answer(agency: str, patron_id: int) -> Any:
     flags = {}
     for name in ("includepaid", "includenonpayable"):
         raw = request.args.get(name, "false")
@@ -172,6 +193,10 @@ def payment(agency: str, patron_id: int) -> Any:
     failed = _begin("payment", agency)
     if failed:
         return failed
+    return _payment_answer(agency, patron_id)
+
+
+def _payment_answer(agency: str, patron_id: int) -> Any:
     order = request.get_json(silent=True)
     if (
         not isinstance(order, dict)
@@ -197,6 +222,77 @@ def payment(agency: str, patron_id: int) -> Any:
         confirmations = [_register(state, order_id, own[fee_id]) for fee_id in order["feeId"]]
         state.payments[order_id] = confirmations
     return _answer(confirmations)
+
+
+# -- DBC's adapter mode ---------------------------------------------------------------------
+
+ANONYMOUS = "user authenticated token is required"
+USERINFO_TIMEOUT = 5.0
+
+
+def adapter_patron() -> Any:
+    failed, found = _begin_adapter("patron")
+    return failed or _patron_answer(*found)
+
+
+def adapter_fees() -> Any:
+    failed, found = _begin_adapter("fees")
+    return failed or _fees_answer(*found)
+
+
+def adapter_payment() -> Any:
+    failed, found = _begin_adapter("payment")
+    return failed or _payment_answer(*found)
+
+
+def _begin_adapter(endpoint: str) -> tuple[tuple[Response, int] | None, tuple[str, int]]:
+    """Count and fault the call like `_begin`, then resolve the bearer token.
+
+    Returns (the error answer, _) or (None, (agency, patron id)).
+    """
+    state = _state()
+    g.endpoint = endpoint
+    fault = state.begin_call(endpoint)
+    if fault is not None and fault.kind == "status":
+        return _refused(fault.status, "simulated failure")
+    g.garbage = fault.kind if fault is not None else None
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return _refused(401, "bearer token missing")
+    if not state.adgangsplatformen_url:
+        return _refused(503, "the simulator has no Adgangsplatformen to resolve tokens (FBS_SIM_ADGANGSPLATFORMEN_URL)")
+    try:
+        answer = httpx.get(
+            state.adgangsplatformen_url.rstrip("/") + "/userinfo",
+            headers={"Authorization": f"Bearer {token.strip()}", "Accept": "application/json"},
+            timeout=USERINFO_TIMEOUT,
+            trust_env=False,  # a loopback simulator: no proxy
+        )
+    except httpx.HTTPError:
+        return _refused(503, "Adgangsplatformen could not be asked")
+    if answer.status_code in (401, 403):
+        return _refused(401, "token expired or unknown")
+    if not answer.is_success:
+        return _refused(503, "Adgangsplatformen answered an error")
+    try:
+        body = answer.json()
+    except ValueError:
+        return _refused(503, "Adgangsplatformen answered no JSON")
+    attributes = body.get("attributes") if isinstance(body, dict) else None
+    if not isinstance(attributes, dict) or not attributes.get("uniqueId"):
+        # An anonymous (library) token stands for no user.
+        return _refused(403, ANONYMOUS)
+    found = state.patron_of_user(attributes)
+    if found is None:
+        # A signed-in user who is no borrower here: no patron, which is an answer, not a refusal.
+        if endpoint == "patron":
+            return (jsonify({"authenticateStatus": "INVALID", "patron": None}), 200), ("", 0)
+        return _refused(404, "no such patron")
+    return None, found
+
+
+def _refused(status: int, message: str) -> tuple[tuple[Response, int], tuple[str, int]]:
+    return _error(status, message), ("", 0)
 
 
 def _register(state: SimState, order_id: str, fee: dict[str, Any]) -> dict[str, Any]:

@@ -8,6 +8,7 @@ trickle the answer out, and read how often each endpoint was called.
 from __future__ import annotations
 
 import copy
+import os
 import secrets
 import threading
 import time
@@ -22,7 +23,23 @@ from portal.devtools.simulators import check_fault_uses, trickled, use_fault
 
 # Endpoint names, used for call counts and to aim faults at one endpoint.
 ENDPOINTS = ("login", "preauthenticated", "patron", "fees", "payment")
+ADGANGSPLATFORMEN_URL_ENV = "FBS_SIM_ADGANGSPLATFORMEN_URL"
 GarbageKind = Literal["invalid-json", "wrong-shape"]
+
+
+def isil(agency_id: str) -> str:
+    """FBS's agency id (ISIL, "DK-717300") for Adgangsplatformen's agency number ("717300")."""
+    return f"DK-{agency_id}" if agency_id.isdigit() else agency_id
+
+
+def _demo_local_users() -> dict[str, dict[str, int]]:
+    """userId -> {ISIL: patron id} of the demo's Adgangsplatformen users, where they are patrons."""
+    users: dict[str, dict[str, int]] = {}
+    for user in demo_data.LIBRARY_LOGIN_USERS:
+        for agency, user_id in user.agencies.items():
+            if user_id != user.cpr and isil(agency) in user.patrons:
+                users.setdefault(user_id, {})[isil(agency)] = user.patrons[isil(agency)]
+    return users
 
 
 @dataclass
@@ -53,6 +70,15 @@ class SimState:
     )
     fees: dict[int, list[dict[str, Any]]] = field(default_factory=lambda: copy.deepcopy(demo_data.FEES))
     blocks: dict[int, list[dict[str, Any]]] = field(default_factory=lambda: copy.deepcopy(demo_data.BLOCKS))
+    # DBC's adapter mode: borrowers known by a library-local userId (card number; Adgangsplatformen's
+    # `agencies[].userId` with userIdType LOCAL): userId -> {agency id: patron id}. A userId of
+    # type CPR is looked up in `patrons_by_cpr`.
+    # Default: the Adgangsplatformen simulator's demo users (demo_data.LIBRARY_LOGIN_USERS).
+    local_users: dict[str, dict[str, int]] = field(default_factory=lambda: _demo_local_users())
+    # Where adapter mode resolves a bearer token: the Adgangsplatformen (simulator) base URL, whose
+    # `GET /userinfo` is asked with the token. None: FBS_SIM_ADGANGSPLATFORMEN_URL, else adapter
+    # paths answer 503.
+    adgangsplatformen_url: str | None = field(default_factory=lambda: os.environ.get(ADGANGSPLATFORMEN_URL_ENV) or None)
     calls: Counter[str] = field(default_factory=Counter)
 
     def __post_init__(self) -> None:
@@ -72,15 +98,43 @@ class SimState:
 
     def agencies(self) -> set[str]:
         with self.lock:
-            known = {agency for patrons in self.patrons_by_cpr.values() for agency in patrons}
+            known = {agency for patrons in self._all_patrons() for agency in patrons}
             return known | set(self.credentials)
 
     def agency_of(self, patron_id: int) -> str | None:
         with self.lock:
-            for patrons in self.patrons_by_cpr.values():
+            for patrons in self._all_patrons():
                 for agency, pid in patrons.items():
                     if pid == patron_id:
                         return agency
+            return None
+
+    def _all_patrons(self) -> list[dict[str, int]]:
+        return [*self.patrons_by_cpr.values(), *self.local_users.values()]
+
+    def patron_of_user(self, attributes: dict[str, Any]) -> tuple[str, int] | None:
+        """(agency, patron id) of the borrower Adgangsplatformen's `attributes` describe; None: no patron.
+
+        The real adapter uses the agency the token was issued for; userinfo does not say which,
+        so the first of the user's `agencies` that has a patron here stands for it (the
+        Adgangsplatformen simulator lists the agency signed in at first). Then `cpr`, if given.
+        """
+        with self.lock:
+            agencies = attributes.get("agencies")
+            for entry in agencies if isinstance(agencies, list) else []:
+                if not isinstance(entry, dict):
+                    continue
+                agency, user_id = entry.get("agencyId"), entry.get("userId")
+                if not isinstance(agency, str) or not isinstance(user_id, str):
+                    continue
+                agency = isil(agency)
+                by_user = self.patrons_by_cpr if entry.get("userIdType") == "CPR" else self.local_users
+                patron_id = by_user.get(user_id, {}).get(agency)
+                if patron_id is not None:
+                    return agency, patron_id
+            cpr = attributes.get("cpr")
+            for agency, patron_id in self.patrons_by_cpr.get(cpr, {}).items() if isinstance(cpr, str) else ():
+                return agency, patron_id
             return None
 
     # -- sessions -----------------------------------------------------------
