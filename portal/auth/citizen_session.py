@@ -15,6 +15,7 @@ from flask import session
 
 _CITIZEN = "citizen"
 _PATRONS = "patrons"
+_CSRF = "csrf"
 
 
 MITID, ADGANGSPLATFORMEN = "mitid", "adgangsplatformen"
@@ -52,9 +53,22 @@ def current_citizen() -> Citizen | None:
     if not data:
         return None
     try:
-        return Citizen(**data)
+        citizen = Citizen(**data)
     except TypeError:  # stored by a version with other fields: treat as signed out
         return None
+    if citizen.profile == ADGANGSPLATFORMEN and citizen.access_token and _logged_out_at_dbc(citizen.access_token):
+        # DBC's single logout ended this borrower's sign-in: the citizen's part of the session
+        # goes (another area's keys stay, as at a logout here).
+        for key in (_CITIZEN, _PATRONS, _CSRF):
+            session.pop(key, None)
+        return None
+    return citizen
+
+
+def _logged_out_at_dbc(token: str) -> bool:
+    from portal.auth.single_logout import is_revoked
+
+    return is_revoked(token)
 
 
 def start_citizen_session(citizen: Citizen) -> None:
@@ -81,9 +95,6 @@ def remembered_patron(agency_id: str) -> PatronMemo:
 def session_patrons() -> dict[str, int]:
     """{agency_id: patron_id} of the libraries where the citizen was found as a patron."""
     return {agency: patron for agency, patron in session.get(_PATRONS, {}).items() if patron is not None}
-
-
-_CSRF = "csrf"
 
 
 def csrf_token() -> str:

@@ -17,6 +17,8 @@ class Refusal(enum.Enum):
     TOKEN_INVALID = "token_invalid"  # ID token or userinfo failed validation
     UNREACHABLE = "unreachable"  # IdP down, timing out, or misconfigured
     NO_CPR = "no_cpr"  # a valid login, but without a usable CPR number
+    # Adgangsplatformen: a valid login, but the borrower is not registered at this library's agency.
+    UNKNOWN_AGENCY = "unknown_agency"
 
 
 class Message(NamedTuple):
@@ -55,6 +57,14 @@ MESSAGES: dict[Refusal, Message] = {
             "Your login did not include a CPR number, which the library needs to find "
             "your loans and fees. Log in with MitID as a private person, or contact "
             "your library."
+        ),
+    ),
+    Refusal.UNKNOWN_AGENCY: Message(
+        403,
+        _l("You are not registered at this library"),
+        _l(
+            "The library login found no library card for you at this library, so we cannot show "
+            "your debts here. If you have a card here, contact the library."
         ),
     ),
 }

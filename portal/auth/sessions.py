@@ -9,6 +9,11 @@ Each entry is encrypted at rest (portal.auth.session_crypto): one Fernet token o
 is inside, so whoever can write to the store cannot prolong a session, and so is the id, so an
 entry copied under another session's key is refused. An entry no key decrypts (tampered, or
 made under a key no longer configured) counts as no session: signed out, never an error.
+
+The cookie is SameSite=Lax, so no other site's form or frame carries it. A library CMS on another
+site that embeds the page (PORTAL_EMBED_CROSS_SITE=1, docs/embedding.md) needs it sent inside its
+iframe: it is then SameSite=None and always Secure (browsers drop SameSite=None without Secure),
+and the POST origin check (portal.web.security.check_post_origin) with the CSRF token guard forms.
 """
 
 from __future__ import annotations
@@ -167,7 +172,7 @@ class ServerSessionInterface(SessionInterface):
                 self.get_cookie_name(app),
                 domain=self.get_cookie_domain(app),
                 path=self.get_cookie_path(app),
-                secure=self.get_cookie_secure(app),
+                secure=self._secure(app),
                 httponly=True,
                 samesite=self._samesite(app),
             )
@@ -179,14 +184,27 @@ class ServerSessionInterface(SessionInterface):
             session_id,
             domain=self.get_cookie_domain(app),
             path=self.get_cookie_path(app),
-            secure=self.get_cookie_secure(app),
+            secure=self._secure(app),
             httponly=True,
             samesite=self._samesite(app),
         )
 
     def _samesite(self, app: Flask) -> str:
+        if _cross_site(app):
+            # Sent inside the library's cross-site iframe too (only with Secure, see _secure).
+            return "None"
         # Lax, not Strict: the browser must send the cookie on the IdP's redirect back.
         return self.get_cookie_samesite(app) or "Lax"
+
+    def _secure(self, app: Flask) -> bool:
+        # Browsers refuse SameSite=None without Secure; on http://127.0.0.1 (tests) they still
+        # keep a Secure cookie, loopback counting as a secure context.
+        return _cross_site(app) or self.get_cookie_secure(app)
+
+
+def _cross_site(app: Flask) -> bool:
+    settings: Settings = app.config["PORTAL_SETTINGS"]
+    return settings.embed_cross_site
 
 
 def regenerate_session() -> None:

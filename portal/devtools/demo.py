@@ -1,7 +1,7 @@
 """The demo (`make run`): the portal with the dev identity provider and the simulators.
 
-`create_demo_app()` starts the dev IdP and the FBS, debtor, FBI and Nexi Checkout simulators in daemon
-threads on fixed loopback ports, then builds the portal with `demo_settings()`: the same
+`create_demo_app()` starts the dev IdP and the FBS, debtor, FBI, Nexi Checkout and Adgangsplatformen
+simulators in daemon threads on fixed loopback ports, then builds the portal with `demo_settings()`: the same
 `portal.create_app` a deployment runs, with every variable a deployment must set filled in with
 the dev services' values. Production code never imports this module; the portal itself has no
 demo mode and no fallback credentials.
@@ -35,6 +35,7 @@ DEV_FBS_PORT = 5002
 DEV_DEBTOR_PORT = 5003
 # Nexi's simulator has 5004 (portal.devtools.nexi_sim).
 DEV_FBI_PORT = 5005
+DEV_ADGANGSPLATFORMEN_PORT = 5006
 DEV_IDP_ISSUER = f"http://127.0.0.1:{DEV_IDP_PORT}"
 DEV_FBS_BASE_URL = f"http://127.0.0.1:{DEV_FBS_PORT}"
 DEV_DEBTOR_BASE_URL = f"http://127.0.0.1:{DEV_DEBTOR_PORT}"
@@ -50,6 +51,11 @@ DEV_FBS_PASSWORD = "simulator"
 DEV_DEBTOR_API_KEY = "debtor-simulator-key"
 DEV_FBI_TOKEN = "fbi-simulator-token"
 DEV_NEXI_BASE_URL = f"http://127.0.0.1:{DEV_NEXI_PORT}"
+# Adgangsplatformen's simulator (portal.devtools.adgangsplatformen): Lyngby offers it beside MitID.
+DEV_ADGANGSPLATFORMEN_URL = f"http://127.0.0.1:{DEV_ADGANGSPLATFORMEN_PORT}"
+DEV_ADGANGSPLATFORMEN_CLIENT_ID = "gebyrportal-adgangsplatformen-dev"
+DEV_ADGANGSPLATFORMEN_CLIENT_SECRET = "gebyrportal-adgangsplatformen-dev-secret"
+ADGANGSPLATFORMEN_LIBRARY = "lyngby"
 DEMO_LIBRARIES_FILE = Path(__file__).resolve().parent / "demo_libraries.toml"
 # Card payment in the demo: which library, the variable naming its Nexi key, its terms page.
 CARD_PAYMENT_LIBRARY = "lyngby"
@@ -80,25 +86,60 @@ def demo_environment() -> dict[str, str]:
         "PORTAL_EDITOR_OIDC_CLIENT_SECRET": DEV_EDITOR_CLIENT_SECRET,
         "PORTAL_NEXI_BASE_URL": DEV_NEXI_BASE_URL,
         DEMO_NEXI_SECRET_KEY_ENV: DEV_NEXI_SECRET_KEY,
-        "PORTAL_LIBRARIES_FILE": str(libraries_with_card_payment(INSTANCE_DIR, PORTAL_URL + DEMO_TERMS_PATH)),
+        "PORTAL_ADGANGSPLATFORMEN_URL": DEV_ADGANGSPLATFORMEN_URL,
+        "PORTAL_ADGANGSPLATFORMEN_CLIENT_ID": DEV_ADGANGSPLATFORMEN_CLIENT_ID,
+        "PORTAL_ADGANGSPLATFORMEN_CLIENT_SECRET": DEV_ADGANGSPLATFORMEN_CLIENT_SECRET,
+        # DBC's FBS adapter is played by the FBS simulator itself (its adapter paths).
+        "PORTAL_FBS_ADAPTER_BASE_URL": DEV_FBS_BASE_URL,
+        "PORTAL_LIBRARIES_FILE": str(
+            libraries_with_card_payment(
+                INSTANCE_DIR, PORTAL_URL + DEMO_TERMS_PATH, adgangsplatformen=True, fbs_adapter=True
+            )
+        ),
     }
 
 
-def libraries_with_card_payment(folder: Path, terms_url: str) -> Path:
+def libraries_with_card_payment(
+    folder: Path, terms_url: str, *, adgangsplatformen: bool = False, fbs_adapter: bool = False
+) -> Path:
     """The demo libraries with card payment for Lyngby, written to `folder`; its path.
 
     The shared demo file names no Nexi key on purpose: the loader insists that a named variable
     is set, and the many test portals that load that file would all have to set it. So the
     demo (and the browser tests' card-payment stack) add the two keys to a copy. The copy keeps
-    the file's name, so the history still says the demo file made the change.
+    the file's name, so the history still says the demo file made the change. With
+    `adgangsplatformen`, Lyngby also offers sign-in with Adgangsplatformen (see
+    `libraries_with_adgangsplatformen`); with `fbs_adapter` too, it reads FBS through DBC's adapter
+    for borrowers signed in there (needs PORTAL_FBS_ADAPTER_BASE_URL).
     """
-    text = DEMO_LIBRARIES_FILE.read_text(encoding="utf-8")
-    # The slug line opens Lyngby's table; keys right after it stay in that table.
-    marker = f'slug = "{CARD_PAYMENT_LIBRARY}"\n'
-    if text.count(marker) != 1:
-        raise RuntimeError(f"{DEMO_LIBRARIES_FILE.name}: expected one line {marker.strip()!r}")
     card = f'nexi_secret_key_env = "{DEMO_NEXI_SECRET_KEY_ENV}"\npayment_terms_url = "{terms_url}"\n'
-    text = text.replace(marker, marker + card, 1)
+    extra = {CARD_PAYMENT_LIBRARY: card}
+    if adgangsplatformen:
+        extra[ADGANGSPLATFORMEN_LIBRARY] = extra.get(ADGANGSPLATFORMEN_LIBRARY, "") + _SIGN_IN_BOTH
+        if fbs_adapter:
+            extra[ADGANGSPLATFORMEN_LIBRARY] += 'fbs_access = "dbc_adapter"\n'
+    return _libraries_copy(folder, extra)
+
+
+# Likewise kept out of the shared file: a library offering Adgangsplatformen needs the portal's
+# client there (checked at start-up), which the many test portals loading that file do not set.
+_SIGN_IN_BOTH = 'sign_in = ["mitid", "adgangsplatformen"]\n'
+
+
+def libraries_with_adgangsplatformen(folder: Path) -> Path:
+    """The demo libraries, Lyngby offering sign-in with MitID and with Adgangsplatformen, written to `folder`."""
+    return _libraries_copy(folder, {ADGANGSPLATFORMEN_LIBRARY: _SIGN_IN_BOTH})
+
+
+def _libraries_copy(folder: Path, extra: dict[str, str]) -> Path:
+    """The demo file with `extra` lines added to the tables of the given slugs, written to `folder`."""
+    text = DEMO_LIBRARIES_FILE.read_text(encoding="utf-8")
+    for slug, lines in extra.items():
+        # The slug line opens the library's table; keys right after it stay in that table.
+        marker = f'slug = "{slug}"\n'
+        if text.count(marker) != 1:
+            raise RuntimeError(f"{DEMO_LIBRARIES_FILE.name}: expected one line {marker.strip()!r}")
+        text = text.replace(marker, marker + lines, 1)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / DEMO_LIBRARIES_FILE.name
     if not path.exists() or path.read_text(encoding="utf-8") != text:
@@ -139,9 +180,10 @@ def start_dev_services() -> None:
         if _done:
             return
         _done = True
+    from portal.devtools.adgangsplatformen import portal_client, start_adgangsplatformen_sim
     from portal.devtools.debtor_sim import start_debtor_sim
     from portal.devtools.fbi_sim import start_fbi_sim
-    from portal.devtools.fbs_sim import start_fbs_sim
+    from portal.devtools.fbs_sim import SimState, start_fbs_sim
     from portal.devtools.idp import portal_dev_client, portal_editor_dev_client, start_dev_idp
     from portal.devtools.nexi_sim import start_nexi_sim
 
@@ -149,10 +191,22 @@ def start_dev_services() -> None:
     clients = [portal_dev_client(PORTAL_URL), portal_editor_dev_client(PORTAL_URL)]
     started = [
         _try_start("dev identity provider", lambda: start_dev_idp("127.0.0.1", DEV_IDP_PORT, DEV_IDP_ISSUER, clients)),
-        _try_start("FBS simulator", lambda: start_fbs_sim("127.0.0.1", DEV_FBS_PORT)),
+        _try_start(
+            "FBS simulator",
+            # Its adapter paths find the borrower behind a user token at the Adgangsplatformen simulator.
+            lambda: start_fbs_sim("127.0.0.1", DEV_FBS_PORT, SimState(adgangsplatformen_url=DEV_ADGANGSPLATFORMEN_URL)),
+        ),
         _try_start("debtor simulator", lambda: start_debtor_sim("127.0.0.1", DEV_DEBTOR_PORT)),
         _try_start("FBI simulator", lambda: start_fbi_sim("127.0.0.1", DEV_FBI_PORT)),
         _try_start("Nexi Checkout simulator", lambda: start_nexi_sim("127.0.0.1", DEV_NEXI_PORT)),
+        _try_start(
+            "Adgangsplatformen simulator",
+            lambda: start_adgangsplatformen_sim(
+                "127.0.0.1",
+                DEV_ADGANGSPLATFORMEN_PORT,
+                [portal_client(PORTAL_URL, DEV_ADGANGSPLATFORMEN_CLIENT_ID, DEV_ADGANGSPLATFORMEN_CLIENT_SECRET)],
+            ),
+        ),
     ]
     if all(started):
         print(banner(), file=sys.stderr, flush=True)
@@ -169,7 +223,7 @@ def _try_start(name: str, start: Callable[[], object]) -> bool:
 
 def banner() -> str:
     """What `make run` prints: where to go and who to sign in as."""
-    from portal.devtools.demo_data import CITIZENS
+    from portal.devtools.demo_data import CITIZENS, LIBRARY_LOGIN_USERS
     from portal.devtools.idp.editors import EDITORS
 
     lines = [
@@ -179,6 +233,11 @@ def banner() -> str:
         "  The dev identity provider then lets you pick one of these demo borrowers:",
     ]
     lines += [f"    - {c.name:<18} {c.description}" for c in CITIZENS]
+    lines += [
+        f"  Lyngby also offers 'Log ind med bibliotekskort og pinkode' (the Adgangsplatformen simulator,"
+        f" {DEV_ADGANGSPLATFORMEN_URL}):"
+    ]
+    lines += [f"    - {u.name:<18} {u.description}" for u in LIBRARY_LOGIN_USERS]
     lines += [f"  Library editors: open {PORTAL_URL}/editor/ and sign in as one of these demo editors:"]
     lines += [f"    - {e.name:<18} {e.description}" for e in EDITORS]
     lines += [

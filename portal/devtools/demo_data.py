@@ -46,6 +46,60 @@ CITIZENS: tuple[DemoCitizen, ...] = (
     DemoCitizen("demo-frede", "Frede Fisker", None, "Login uden CPR-nummer (fejlside)", {}),
 )
 
+
+@dataclass(frozen=True)
+class DemoLibraryUser:
+    """One person the Adgangsplatformen simulator (portal.devtools.adgangsplatformen) signs in.
+
+    `agencies`: DBC agency number ("717300") -> the userId there, as userinfo's `agencies` lists
+    them (userIdType CPR when the userId is the CPR number, else LOCAL: a library card number).
+    `patrons`: ISIL -> FBS patron id, for the FBS adapter simulator (userId -> patron).
+    """
+
+    unique_id: str
+    name: str
+    cpr: str | None  # in the attributes only where given (MitID through Adgangsplatformen)
+    agencies: dict[str, str]
+    description: str  # shown on the simulator's sign-in page
+    card_pin: bool = False  # library card and PIN (idpUsed "borchk"), else MitID ("nemlogin")
+    patrons: dict[str, int] = field(default_factory=dict)
+
+
+# Adgangsplatformen's demo users: the same people as above, where they are FBS patrons already.
+LIBRARY_LOGIN_USERS: tuple[DemoLibraryUser, ...] = (
+    DemoLibraryUser(
+        "ap-anne-5f3a",
+        "Anne Andersen",
+        "0101901111",
+        {"717300": "0101901111", "717500": "0101901111"},
+        "MitID gennem Adgangsplatformen (med CPR-nummer)",
+        patrons={LYNGBY: 1001, RODOVRE: 2001},
+    ),
+    # A card + PIN login: no CPR number in the attributes, known by her card number at Lyngby.
+    DemoLibraryUser(
+        "ap-eva-9c21",
+        "Eva Eriksen",
+        None,
+        {"717300": "3847100005"},
+        "Bibliotekskort og pinkode (uden CPR-nummer)",
+        card_pin=True,
+        patrons={LYNGBY: 1005},
+    ),
+    # Registered only at another library (Gladsaxe): a valid login, but not at Lyngby or Rødovre.
+    DemoLibraryUser(
+        "ap-dennis-77e0",
+        "Dennis Dahl",
+        "0404654444",
+        {"715700": "0404654444"},
+        "Kun registreret på et andet bibliotek",
+    ),
+)
+
+
+def library_user_by_id(unique_id: str) -> DemoLibraryUser | None:
+    return next((u for u in LIBRARY_LOGIN_USERS if u.unique_id == unique_id), None)
+
+
 # patron id -> FeeV2 list. Lyngby's cut-off date is 2021-06-15: fees created on or
 # after it were handed over (payableByClient false).
 FEES: dict[int, list[dict[str, Any]]] = {

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flask import Flask
+
+if TYPE_CHECKING:
+    from portal.libraries.library import Library
 
 log = logging.getLogger(__name__)
 
@@ -53,3 +58,18 @@ def _check_logins(app: Flask) -> None:
         check_nexi_keys((library.nexi_variables() for library in libraries), environment)
     except MissingCredentials as exc:
         raise SystemExit(f"gebyrportal: configuration error: {exc}") from None
+    _check_adgangsplatformen(app, libraries)
+
+
+def _check_adgangsplatformen(app: Flask, libraries: Iterable[Library]) -> None:
+    """A library offering sign-in with Adgangsplatformen needs the portal's client there."""
+    from portal.libraries.library import ADGANGSPLATFORMEN
+
+    settings = app.config["PORTAL_SETTINGS"]
+    offering = [library.slug for library in libraries if library.offers(ADGANGSPLATFORMEN)]
+    if offering and not (settings.adgangsplatformen_client_id and settings.adgangsplatformen_client_secret):
+        raise SystemExit(
+            f"gebyrportal: configuration error: {', '.join(offering)} offer(s) sign-in with Adgangsplatformen: "
+            "set PORTAL_ADGANGSPLATFORMEN_CLIENT_ID and PORTAL_ADGANGSPLATFORMEN_CLIENT_SECRET "
+            "(the portal's client at DBC)"
+        )
