@@ -70,12 +70,24 @@ class Settings:
     fbi_token: str | None = field(default=None, repr=False)
     # Nexi Checkout's API (card payment, issue 8); None: not configured. Keys are per library.
     nexi_base_url: str | None = None
+    # DBC's FBS adapter (issue 10): FBS read with the borrower's Adgangsplatformen token, for the
+    # libraries with fbs_access = "dbc_adapter" (checked at start-up); None: no library uses it.
+    fbs_adapter_base_url: str | None = None
     # The payment task queue (Huey): sqlite:///file (default, beside a SQLite database), redis://…
     # when scaled out, memory:// for one process. "embedded": its worker runs in the portal's
     # process; "external": `flask payments worker` runs it (see docs/payments.md).
     queue_url: str = field(default="memory://", repr=False)
     queue_worker: str = "embedded"
     payment_retention_days: int = 90
+    # Embedding in a library's CMS on another site (issue 10, docs/embedding.md): the session
+    # cookie is then SameSite=None; Secure, so the browser sends it inside the cross-site iframe.
+    embed_cross_site: bool = False
+    # Adgangsplatformen (DBC's login.bib.dk, issue 10), the second sign-in profile: plain OAuth 2,
+    # the portal's client there. The client is required only when a library offers the profile
+    # (checked at start-up with the libraries, portal.libraries._check_logins).
+    adgangsplatformen_url: str = "https://login.bib.dk"
+    adgangsplatformen_client_id: str = ""
+    adgangsplatformen_client_secret: str = field(default="", repr=False)
     # The environment as it was at start-up: libraries name their FBS credentials' variables.
     environment: Mapping[str, str] = field(default_factory=dict, repr=False)
 
@@ -212,11 +224,22 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         trusted_proxies=_proxies(env),
         environment=env,
         nexi_base_url=_nexi_base_url(env),
+        embed_cross_site=_embed_cross_site(env),
         **_queue_settings(env),
         **_debtor_settings(env),
         **_fbi_settings(env),
+        **_fbs_adapter_settings(env),
+        **_adgangsplatformen_settings(env),
         **_editor_settings(env),
     )
+
+
+def _embed_cross_site(env: Mapping[str, str]) -> bool:
+    """PORTAL_EMBED_CROSS_SITE: 1 when a library's CMS on another site embeds the page (docs/embedding.md)."""
+    raw = env.get("PORTAL_EMBED_CROSS_SITE", "").strip() or "0"
+    if raw not in ("0", "1"):
+        raise ConfigError(f"PORTAL_EMBED_CROSS_SITE: expected 1 or 0, got {raw!r}")
+    return raw == "1"
 
 
 def _scope(env: Mapping[str, str], name: str = "PORTAL_OIDC_SCOPE") -> str:
@@ -311,3 +334,30 @@ def _fbi_settings(env: Mapping[str, str]) -> dict[str, Any]:
     if not token:
         raise ConfigError("PORTAL_FBI_TOKEN: required with PORTAL_FBI_BASE_URL")
     return {"fbi_base_url": url, "fbi_token": token}
+
+
+def _fbs_adapter_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    """DBC's FBS adapter, only when PORTAL_FBS_ADAPTER_BASE_URL is set (e.g. https://fbs-openplatform.dbc.dk)."""
+    if not env.get("PORTAL_FBS_ADAPTER_BASE_URL", "").strip():
+        return {}
+    # Every call carries a borrower's user token: plain HTTP only on this machine.
+    url = _https_url(env, "PORTAL_FBS_ADAPTER_BASE_URL", "DBC's FBS adapter", "borrowers' tokens are sent")
+    return {"fbs_adapter_base_url": url.rstrip("/")}
+
+
+def _adgangsplatformen_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    """Adgangsplatformen's address and the portal's client there (both or neither of id and secret)."""
+    url = "https://login.bib.dk"
+    if env.get("PORTAL_ADGANGSPLATFORMEN_URL", "").strip():
+        # Codes, the client secret and user tokens travel here: plain HTTP only on this machine.
+        url = _https_url(env, "PORTAL_ADGANGSPLATFORMEN_URL", "Adgangsplatformen", "tokens are sent")
+    client_id = env.get("PORTAL_ADGANGSPLATFORMEN_CLIENT_ID", "").strip()
+    secret = env.get("PORTAL_ADGANGSPLATFORMEN_CLIENT_SECRET", "").strip()
+    if bool(client_id) != bool(secret):
+        missing = "PORTAL_ADGANGSPLATFORMEN_CLIENT_SECRET" if client_id else "PORTAL_ADGANGSPLATFORMEN_CLIENT_ID"
+        raise ConfigError(f"{missing}: set both the client id and its secret at Adgangsplatformen, or neither")
+    return {
+        "adgangsplatformen_url": url,
+        "adgangsplatformen_client_id": client_id,
+        "adgangsplatformen_client_secret": secret,
+    }

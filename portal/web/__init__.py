@@ -8,10 +8,11 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     """Register blueprints, error pages and the security headers."""
     # Imported here: other web-facing packages import portal.web.urls without the views.
-    from portal.web import api, citizen, errors, payments, security
+    from portal.web import api, citizen, embed, errors, payments, security
 
     app.register_blueprint(citizen.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(payments.bp)
+    app.register_blueprint(embed.bp)
     errors.init_app(app)
     security.init_app(app)

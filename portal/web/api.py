@@ -1,4 +1,4 @@
-"""JSON for the same data as the page: GET /api/v1/libraries/<slug>/overview."""
+"""JSON for the same data as the page: GET /api/v1/libraries/<slug>/overview, and /total ("du skylder")."""
 
 from __future__ import annotations
 
@@ -15,10 +15,12 @@ from portal.auth import citizen_session
 from portal.domain.fees import Material
 from portal.domain.overview import DebtRow, DebtSection
 from portal.domain.works import Work
+from portal.libraries.library import Library
 from portal.providers.errors import UpstreamError
+from portal.providers.fbs_adapter import FbsTokenRejected
 from portal.providers.setup import upstreams
-from portal.services.debts import citizen_debts
-from portal.web.citizen import session_memo
+from portal.services.debts import CitizenDebts, MitIdRequired, citizen_debts
+from portal.web.citizen import borrower, session_memo
 from portal.web.libraries import library_or_404
 
 log = logging.getLogger(__name__)
@@ -82,21 +84,46 @@ def _section(section: DebtSection, works: Mapping[str, Work]) -> dict[str, Any]:
     return {"total": _amount(section.total), "count": section.count, "fees": _rows(section.rows, works)}
 
 
-@bp.get("/libraries/<slug:slug>/overview")
-def overview(slug: str):  # type: ignore[no-untyped-def]
-    """The signed-in citizen's overview; 401 signed out, 404 not a borrower, 503 FBS down."""
-    library = library_or_404(slug)
+class _Refused(Exception):
+    """The JSON answer when there are no figures to give (signed out, not a borrower, FBS failed…)."""
+
+    def __init__(self, status: int, **body: object) -> None:
+        super().__init__(body.get("error"))
+        self.status, self.body = status, body
+
+
+@bp.errorhandler(_Refused)
+def _refused(refused: _Refused):  # type: ignore[no-untyped-def]
+    return jsonify(**refused.body), refused.status
+
+
+def _signed_in_debts(library: Library, what: str) -> CitizenDebts:
+    """The signed-in citizen's debts at `library`, or _Refused saying why there are none to show."""
     citizen = citizen_session.current_citizen()
     if citizen is None:
-        return jsonify(error="not_signed_in", message=f"Sign in at /{slug}/login first."), 401
+        raise _Refused(401, error="not_signed_in", message=f"Sign in at /{library.slug}/login first.")
     db.release()  # no connection held while the upstreams answer (see portal.web.citizen)
     try:
-        debts = citizen_debts(upstreams(), library, citizen.cpr, session_memo())
+        debts = citizen_debts(upstreams(), library, borrower(citizen), session_memo())
+    except FbsTokenRejected:
+        # DBC's adapter refused the sign-in's token (expired, or signed out at DBC): not an outage.
+        raise _Refused(401, error="sign_in_again", message=f"Sign in again at /{library.slug}/login.") from None
     except UpstreamError as exc:
-        log.warning("library=%s api overview unavailable: %s", library.slug, exc)
-        return jsonify(error="upstream_unavailable", providers={exc.provider: "error"}), 503
+        log.warning("library=%s api %s unavailable: %s", library.slug, what, exc)
+        raise _Refused(503, error="upstream_unavailable", providers={exc.provider: "error"}) from None
+    except MitIdRequired:
+        # Card + PIN at a library that finds borrowers by CPR number: "not a borrower" would be false.
+        raise _Refused(409, error="mitid_required", library=library.slug) from None
     if debts is None:
-        return jsonify(error="not_a_borrower", library=library.slug), 404
+        raise _Refused(404, error="not_a_borrower", library=library.slug)
+    return debts
+
+
+@bp.get("/libraries/<slug:slug>/overview")
+def overview(slug: str):  # type: ignore[no-untyped-def]
+    """The signed-in citizen's overview; 401 signed out, 404 not a borrower, 409 MitID needed, 503 FBS down."""
+    library = library_or_404(slug)
+    debts = _signed_in_debts(library, "overview")
     ov = debts.overview
     return jsonify(
         library=library.slug,
@@ -108,3 +135,29 @@ def overview(slug: str):  # type: ignore[no-untyped-def]
         total=_amount(ov.total),
         providers=debts.providers,
     )
+
+
+@bp.get("/libraries/<slug:slug>/total")
+def total(slug: str):  # type: ignore[no-untyped-def]
+    """What the signed-in citizen owes, for a library web site's "du skylder"; exact to the øre.
+
+    Refused as the overview is. When the debtor system failed or could not be asked (no CPR
+    number), `complete` is false and `total` is null: FBS's figure alone is then given as
+    `library_system_total`, never as the whole (municipal reminder fees and recent payments are
+    not in it).
+    """
+    library = library_or_404(slug)
+    debts = _signed_in_debts(library, "total")
+    ov = debts.overview
+    complete = debts.complete  # False also without a CPR number: the debtor system was not asked
+    body: dict[str, Any] = {
+        "library": library.slug,
+        "complete": complete,
+        "total": _amount(ov.total) if complete else None,
+        "payable_here": _amount(ov.payable_here.total),
+        "handed_over": _amount(ov.handed_over.total),
+        "providers": debts.providers,
+    }
+    if not complete:
+        body["library_system_total"] = _amount(ov.total)
+    return jsonify(body)

@@ -10,14 +10,20 @@ from portal import db
 from portal.auth import citizen_session
 from portal.libraries.repository import list_libraries
 from portal.providers.errors import UpstreamError
+from portal.providers.fbs_adapter import FbsTokenRejected
 from portal.providers.setup import upstreams
-from portal.services.debts import PatronMemo, citizen_debts, record_disagreements
+from portal.services.debts import Borrower, MitIdRequired, PatronMemo, citizen_debts, record_disagreements
 from portal.web.libraries import library_or_404
 from portal.web.overview_page import render_overview
 from portal.web.urls import language_url
 
 log = logging.getLogger(__name__)
 bp = Blueprint("citizen", __name__)
+
+
+def borrower(citizen: citizen_session.Citizen) -> Borrower:
+    """What the services need of the signed-in citizen (never logged: it holds the CPR number and token)."""
+    return Borrower(citizen.cpr, citizen.access_token, citizen.profile)
 
 
 def session_memo() -> PatronMemo:
@@ -51,7 +57,14 @@ def overview(slug: str):  # type: ignore[no-untyped-def]
     # Nothing below reads the database; no connection is held while FBS takes its time.
     db.release()
     try:
-        debts = citizen_debts(upstreams(), library, citizen.cpr, session_memo())
+        debts = citizen_debts(upstreams(), library, borrower(citizen), session_memo())
+    except MitIdRequired:
+        # Card + PIN at a library FBS is read for by CPR number: "not a borrower" would be false.
+        return render_template("overview/mitid_required.html", **context)
+    except FbsTokenRejected:
+        # DBC's adapter no longer takes the sign-in's token (expired, or signed out at DBC).
+        log.info("library=%s adapter token refused, asking to sign in again", library.slug)
+        return render_template("overview/sign_in_again.html", **context), 401
     except UpstreamError as exc:
         # Never a figure we do not know to be true: no total, no "0 kr".
         log.warning("library=%s overview unavailable: %s", library.slug, exc)

@@ -34,6 +34,8 @@ def overview_context(library: Library, debts: CitizenDebts, *, preview: bool = F
         "mismatches": {m.fee.fee_id: m.expected.value for m in debts.overview.mismatches},
         "printed_at": clock.local(clock.now()),  # the printed statement's date and time
         "debtor_status": debts.debtor.value,
+        # False when the debtor system failed or was not asked: the total is then the library system's alone.
+        "debts_complete": debts.complete,
         "preview": preview,
         "texts": rendered_texts(library, current_language(), card_payment=card_offered),
         "card_payment_offered": card_offered,

@@ -11,7 +11,7 @@ import hmac
 import logging
 from dataclasses import dataclass
 
-from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, jsonify, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from portal import db
@@ -27,6 +27,9 @@ from portal.payments.setup import runtime
 from portal.payments.states import FINISHED, State
 from portal.payments.store import owner_of
 from portal.providers.errors import UpstreamError
+from portal.providers.fbs_adapter import FbsTokenRejected
+from portal.services.debts import adapter_token
+from portal.web.embed_params import parent_url
 from portal.web.libraries import library_or_404
 
 log = logging.getLogger(__name__)
@@ -59,16 +62,20 @@ def start(slug: str) -> Page:
     owner = owner_of(runtime().settings.secret_key, library.agency_id, patron_id)
     db.release()
     try:
-        started = checkout.start(runtime(), library, patron_id, owner, chosen)
+        token = adapter_token(library, citizen_session.current_citizen())  # DBC's adapter (issue 10)
+        started = checkout.start(runtime(), library, patron_id, owner, chosen, adapter_token=token)
     except NotPayable:
         return _refused(library, "not_payable", 409)
     except store.FeesHeld as exc:
         return _refused(library, "in_payment", 409, exc.order_id)
     except PaymentsUnavailable:
         return _refused(library, "unavailable", 404)
+    except FbsTokenRejected:  # DBC's adapter no longer takes the sign-in: nothing was written
+        return _refused(library, "sign_in_again", 401)
     except (checkout.CheckoutFailed, UpstreamError) as exc:
         log.warning("library=%s payment could not start: %s", slug, exc)
         return _refused(library, "failed", 503)
+    _remember_way_back(library, started.order_id)
     return redirect(started.redirect_url, 303)
 
 
@@ -94,6 +101,7 @@ def order(slug: str, order_id: str) -> Page:
         finished=row.state in FINISHED,
         came_back=came_back,
         refresh_url=refresh_url,
+        way_back=_way_back(library, order_id),
     )
 
 
@@ -132,6 +140,27 @@ def _owned(slug: str, order_id: str) -> tuple[Library, PaymentOrderRow]:
     if row is None:
         abort(404)
     return library, row
+
+
+# order id -> the library web page (CMS) the payment was started from inside its iframe. In the
+# server-side session, not the database: it is only the citizen's way back, for this visit.
+_WAY_BACK = "payment_way_back"
+_MAX_WAYS_BACK = 5
+
+
+def _remember_way_back(library: Library, order_id: str) -> None:
+    """Keep the CMS page the embedded form named, when it is on one of the library's sites."""
+    parent = parent_url(request.form.get("parent"), library.embed_origins)
+    if parent is None:
+        return
+    ways = {**session.get(_WAY_BACK, {}), order_id: parent}
+    session[_WAY_BACK] = dict(list(ways.items())[-_MAX_WAYS_BACK:])
+
+
+def _way_back(library: Library, order_id: str) -> str | None:
+    """The CMS page to return to after this order, checked again (the library's sites may have changed)."""
+    stored = session.get(_WAY_BACK, {}).get(order_id)
+    return parent_url(stored, library.embed_origins) if isinstance(stored, str) else None
 
 
 def _chosen_fees() -> list[int]:

@@ -11,6 +11,10 @@ completes through webhooks and the queue alone, with no step taken by the test.
 
 With `fbi=True` the stack also runs the FBI simulator (titles of the fees' materials); off by
 default, so pages elsewhere show item numbers as before.
+
+With `adgangsplatformen=True` the stack also runs the Adgangsplatformen simulator and Lyngby offers
+sign-in with it beside MitID (as in `make run`); `stack.ap_state` steers it. With `fbs_adapter=True`
+as well, Lyngby reads FBS through DBC's adapter for those borrowers (the FBS simulator's adapter mode).
 """
 
 from __future__ import annotations
@@ -26,11 +30,13 @@ from flask import Flask
 from werkzeug.serving import BaseWSGIServer
 
 from portal import create_app
+from portal.devtools import adgangsplatformen as ap_sim
 from portal.devtools import debtor_sim, fbi_sim, nexi_sim
 from portal.devtools.demo import (
     DEMO_LIBRARIES_FILE,
     DEMO_NEXI_SECRET_KEY_ENV,
     DEMO_TERMS_PATH,
+    libraries_with_adgangsplatformen,
     libraries_with_card_payment,
 )
 from portal.devtools.fbs_sim import SimState, create_fbs_sim_app
@@ -44,6 +50,8 @@ CLIENT_SECRET = "portal-under-test-secret"
 EDITOR_CLIENT_ID = "portal-editor-under-test"
 EDITOR_CLIENT_SECRET = "portal-editor-under-test-secret"
 DEBTOR_API_KEY = "debtor-key-under-test"
+AP_CLIENT_ID = "portal-adgangsplatformen-under-test"
+AP_CLIENT_SECRET = "portal-adgangsplatformen-under-test-secret"
 FBS_FEES_PATH = r"/external/[^/]+/patron/\d+/fees/v2"
 DEBTOR_CLAIMS_PATH = r"/v1/libraries/[^/]+/claims/search"
 FBS_PAYMENT_PATH = r"/external/v1/[^/]+/patron/\d+/payment"
@@ -103,6 +111,8 @@ class Stack:
     nexi_state: nexi_sim.SimState = field(default_factory=nexi_sim.SimState)
     fbs_payment_gate: Gate = field(default_factory=Gate)
     fbi_state: fbi_sim.SimState | None = None  # with start_stack(fbi=True)
+    ap_state: ap_sim.ApState | None = None  # with start_stack(adgangsplatformen=True)
+    ap_url: str | None = None
 
     @property
     def url(self) -> str:
@@ -118,7 +128,15 @@ class Stack:
             nexi_sim.stop_nexi_sim(self.nexi)
 
 
-def start_stack(tmp_path: Path, *, card_payment: bool = False, fbi: bool = False, **env: str) -> Stack:
+def start_stack(
+    tmp_path: Path,
+    *,
+    card_payment: bool = False,
+    fbi: bool = False,
+    adgangsplatformen: bool = False,
+    fbs_adapter: bool = False,
+    **env: str,
+) -> Stack:
     """Start simulators, IdP and portal; `env` overrides PORTAL_* settings.
 
     `PORTAL_DEBTOR_BASE_URL=""` leaves the debtor system unconfigured. `card_payment` adds the
@@ -148,6 +166,20 @@ def start_stack(tmp_path: Path, *, card_payment: bool = False, fbi: bool = False
             "PORTAL_UPSTREAM_DEADLINE": CARD_HTTP_TIMEOUT,
         }
     fbi_server, fbi_state, fbi_env = _fbi_sim() if fbi else (None, None, {})
+    ap_server, ap_state, ap_env = _ap_sim(portal.url) if adgangsplatformen else (None, None, {})
+    if adgangsplatformen:
+        card_env["PORTAL_LIBRARIES_FILE"] = str(
+            libraries_with_card_payment(tmp_path, portal.url + DEMO_TERMS_PATH, adgangsplatformen=True)
+            if card_payment
+            else libraries_with_adgangsplatformen(tmp_path)
+        )
+    if fbs_adapter:  # with adgangsplatformen: Lyngby reads FBS through DBC's adapter (the FBS simulator's)
+        assert ap_server is not None, "fbs_adapter=True needs adgangsplatformen=True"
+        path = Path(card_env["PORTAL_LIBRARIES_FILE"])
+        lyngby = 'slug = "lyngby"\n'
+        path.write_text(path.read_text().replace(lyngby, lyngby + 'fbs_access = "dbc_adapter"\n', 1))
+        state.adgangsplatformen_url = ap_server.url  # where the simulator resolves bearer tokens
+        ap_env["PORTAL_FBS_ADAPTER_BASE_URL"] = fbs.url
     client = IdpClient(
         client_id=CLIENT_ID,
         client_secret=CLIENT_SECRET,
@@ -179,6 +211,7 @@ def start_stack(tmp_path: Path, *, card_payment: bool = False, fbi: bool = False
             **debtor_env,
             **card_env,
             **fbi_env,
+            **ap_env,
             **env,
         }
     )
@@ -190,7 +223,7 @@ def start_stack(tmp_path: Path, *, card_payment: bool = False, fbi: bool = False
         fbs,
         state,
         app,
-        servers=[portal, idp, fbs, debtor, *([fbi_server] if fbi_server else [])],
+        servers=[portal, idp, fbs, debtor, *([fbi_server] if fbi_server else []), *([ap_server] if ap_server else [])],
         debtor=debtor,
         debtor_state=debtor_state,
         rendezvous=rendezvous,
@@ -198,6 +231,8 @@ def start_stack(tmp_path: Path, *, card_payment: bool = False, fbi: bool = False
         nexi_state=nexi_state,
         fbs_payment_gate=gate,
         fbi_state=fbi_state,
+        ap_state=ap_state,
+        ap_url=ap_server.url if ap_server else None,
     )
 
 
@@ -206,4 +241,17 @@ def _fbi_sim() -> tuple[LiveServer, fbi_sim.SimState, dict[str, str]]:
     server, state = start_live_server(), fbi_sim.SimState()
     server.set_app(fbi_sim.create_fbi_sim_app(state))
     env = {"PORTAL_FBI_BASE_URL": f"{server.url}/775100/next", "PORTAL_FBI_TOKEN": state.token}
+    return server, state, env
+
+
+def _ap_sim(portal_url: str) -> tuple[LiveServer, ap_sim.ApState, dict[str, str]]:
+    """The Adgangsplatformen simulator on a free port, the portal its client, and the settings for it."""
+    server, state = start_live_server(), ap_sim.ApState()
+    state.add_clients([ap_sim.portal_client(portal_url, AP_CLIENT_ID, AP_CLIENT_SECRET)])
+    server.set_app(ap_sim.create_adgangsplatformen_app(state))
+    env = {
+        "PORTAL_ADGANGSPLATFORMEN_URL": server.url,
+        "PORTAL_ADGANGSPLATFORMEN_CLIENT_ID": AP_CLIENT_ID,
+        "PORTAL_ADGANGSPLATFORMEN_CLIENT_SECRET": AP_CLIENT_SECRET,
+    }
     return server, state, env

@@ -42,6 +42,7 @@ def test_the_page_tells_the_whole_truth(client: httpx.Client, stack: Stack) -> N
     assert "Betalt for nylig" in html
     assert 'data-total="all">469,75' in html and 'data-total="handed-over">155,00' in html
     assert "Status fra Mit Betalingsoverblik kunne ikke hentes" not in html
+    assert "I alt skylder du" in html and "data-total-incomplete" not in html
 
 
 def test_in_english(client: httpx.Client, stack: Stack) -> None:
@@ -70,6 +71,9 @@ def test_debtor_failing_alone_leaves_fbs_figures_and_a_note(client: httpx.Client
     assert 'role="alert"' in html
     # FBS's own figures, and nothing the debtor system would have added or explained.
     assert 'data-total="all">803,75' in html and 'data-total="handed-over">489,00' in html
+    # Labelled as the library system's figure, not as all there is to pay.
+    assert "Ifølge bibliotekssystemet skylder du" in html and "I alt skylder du" not in html
+    assert "data-total-incomplete" in html
     assert "Rykkergebyr" not in html and "Status i Mit Betalingsoverblik" not in html
     assert "Endnu ikke synlig" not in html and "afventer registrering" not in html
     body = client.get(f"{stack.url}/api/v1/libraries/lyngby/overview").json()

@@ -1,0 +1,216 @@
+"""The citizen page inside a library's website: /<slug>/embed, the "du skylder" summary, the theme.
+
+The CMS includes static/js/embed.js, which puts /<slug>/embed in an iframe with the CMS page's
+language (`lang`), its address (`parent`) and the library's colours and font (docs/embedding.md).
+The pages are the citizen page's own templates in a frame without the portal's header and footer
+(templates/embed/frame.html); only the embed answers may be framed, and only by the library's
+`embed_origins` (`security.embed_policy`). Sign-in, sign-out and card payment leave the iframe for
+the top level, and come back to `parent` when it is an address on one of those sites.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Blueprint, Response, current_app, make_response, render_template, request, url_for
+
+from portal import db
+from portal.auth import citizen_session
+from portal.i18n import LANGUAGES, current_language
+from portal.libraries.library import Library
+from portal.providers.errors import UpstreamError
+from portal.providers.fbs_adapter import FbsTokenRejected
+from portal.providers.setup import upstreams
+from portal.services.debts import (
+    CitizenDebts,
+    MitIdRequired,
+    citizen_debts,
+    record_disagreements,
+)
+from portal.web.citizen import borrower, session_memo
+from portal.web.embed_params import origin_of, parent_url, theme_css, theme_values
+from portal.web.libraries import library_or_404, rendered_texts
+from portal.web.overview_page import overview_context
+from portal.web.payments import card_payment_offered
+from portal.web.security import embed_policy
+from portal.web.urls import public_url
+
+log = logging.getLogger(__name__)
+bp = Blueprint("embed", __name__)
+
+FRAME = "embed/frame.html"  # templates/overview/_layout.html extends it instead of base.html
+
+
+@dataclass(frozen=True)
+class Embed:
+    """What the frame needs: the checked CMS address and theme, and links that keep them."""
+
+    slug: str
+    endpoint: str
+    parent: str | None  # the CMS page, only when on one of the library's sites
+    theme: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def parent_origin(self) -> str | None:
+        """Where embedded.js may post the page's height (and nowhere else)."""
+        return origin_of(self.parent) if self.parent else None
+
+    def _kept(self) -> dict[str, Any]:
+        return {**({"parent": self.parent} if self.parent else {}), **self.theme}
+
+    def _back(self) -> dict[str, Any]:
+        return {"return_to": self.parent} if self.parent else {}
+
+    def language_url(self, code: str) -> str:
+        """This embed page in another language, keeping the CMS address and the theme."""
+        if code not in LANGUAGES:
+            raise ValueError(code)
+        return url_for(self.endpoint, slug=self.slug, lang=code, **self._kept())
+
+    @property
+    def theme_url(self) -> str | None:
+        theme: dict[str, Any] = dict(self.theme)
+        return url_for("embed.theme", slug=self.slug, **theme) if theme else None
+
+    @property
+    def login_url(self) -> str:
+        """Sign-in at the top level, back to the CMS page afterwards (auth's `return_to`)."""
+        return url_for("auth.login", slug=self.slug, **self._back())
+
+    @property
+    def logout_url(self) -> str:
+        return url_for("auth.logout", slug=self.slug, **self._back())
+
+    @property
+    def full_page_url(self) -> str:
+        return url_for("citizen.overview", slug=self.slug)
+
+
+def embed_of(library: Library, endpoint: str) -> Embed:
+    return Embed(
+        library.slug,
+        endpoint,
+        parent_url(request.args.get("parent"), library.embed_origins),
+        theme_values(request.args),
+    )
+
+
+def _answer(library: Library, page: str, status: int = 200) -> Response:
+    response = make_response(page, status)
+    response.headers["Content-Security-Policy"] = embed_policy(library.embed_origins)
+    return response
+
+
+class _MitIdNeeded(Exception):
+    """The borrower signed in without a CPR number at a library that reads FBS by CPR number."""
+
+
+def _debts(library: Library) -> tuple[CitizenDebts | None, bool]:
+    """The signed-in citizen's debts (None: not a borrower) and False when FBS failed."""
+    citizen = citizen_session.current_citizen()
+    assert citizen is not None
+    db.release()  # no connection held while the upstreams answer (see portal.web.citizen)
+    try:
+        debts = citizen_debts(upstreams(), library, borrower(citizen), session_memo())
+    except FbsTokenRejected:
+        raise _SignInAgain from None
+    except UpstreamError as exc:
+        log.warning("library=%s embedded overview unavailable: %s", library.slug, exc)
+        return None, False
+    except MitIdRequired:
+        raise _MitIdNeeded from None
+    return debts, True
+
+
+class _SignInAgain(Exception):
+    """DBC's adapter no longer takes the sign-in's token (expired, or signed out at DBC)."""
+
+
+@bp.errorhandler(_SignInAgain)
+def _sign_in_again(_exc: _SignInAgain) -> Response:
+    library = library_or_404(request.view_args["slug"] if request.view_args else "")
+    embed = embed_of(library, request.endpoint or "embed.page")
+    context = {"library": library, "citizen": citizen_session.current_citizen(), "embed": embed, "embed_frame": FRAME}
+    return _answer(library, render_template("overview/sign_in_again.html", **context), 401)
+
+
+@bp.errorhandler(_MitIdNeeded)
+def _mitid_needed(_exc: _MitIdNeeded) -> Response:
+    # Never "nothing owed": the debts cannot be looked up without MitID here; say so.
+    library = library_or_404(request.view_args["slug"] if request.view_args else "")
+    embed = embed_of(library, request.endpoint or "embed.page")
+    context = {"library": library, "citizen": citizen_session.current_citizen(), "embed": embed}
+    return _answer(library, render_template("embed/mitid_required.html", **context))
+
+
+@bp.app_template_global()
+def embed_snippet(slug: str, language: str = "da") -> str:
+    """The snippet a library pastes into its CMS (docs/embedding.md), at the portal's public address."""
+    page = public_url("citizen.overview", slug=slug).rstrip("/")
+    script = public_url("static", filename="js/embed.js")
+    return f'<div data-gebyrportal="{page}" data-lang="{language}"></div>\n<script src="{script}" defer></script>'
+
+
+@bp.get("/<slug:slug>/embed")
+def page(slug: str) -> Response:
+    """The citizen page for the iframe: the sign-in button, or the overview."""
+    library = library_or_404(slug)
+    embed = embed_of(library, "embed.page")
+    citizen = citizen_session.current_citizen()
+    context: dict[str, Any] = {"library": library, "citizen": citizen, "embed": embed, "embed_frame": FRAME}
+    if citizen is None:
+        # Cross-site, a browser blocking third-party cookies never sends the session inside the
+        # iframe: the page then also offers the portal's own page (docs/embedding.md).
+        cross_site = current_app.config["PORTAL_SETTINGS"].embed_cross_site
+        return _answer(library, render_template("embed/signed_out.html", cross_site=cross_site, **context))
+    debts, answered = _debts(library)
+    if not answered:
+        return _answer(library, render_template("overview/unavailable.html", **context), 503)
+    if debts is None:
+        return _answer(library, render_template("overview/not_borrower.html", **context))
+    record_disagreements(db.session(), library, debts.overview)
+    overview = overview_context(library, debts)
+    if overview["card_payment"] is not None:
+        # The form opens Nexi's page at the top level and carries the way back to the CMS page.
+        overview["card_payment"] = {**overview["card_payment"], "embedded": True, "parent": embed.parent}
+    return _answer(library, render_template("overview/overview.html", **overview, embed=embed, embed_frame=FRAME))
+
+
+@bp.get("/<slug:slug>/embed/summary")
+def summary(slug: str) -> Response:
+    """ "Du skylder": the total and where each part is paid, for the CMS's own pages."""
+    library = library_or_404(slug)
+    embed = embed_of(library, "embed.summary")
+    citizen = citizen_session.current_citizen()
+    context: dict[str, Any] = {"library": library, "citizen": citizen, "embed": embed, "debts": None}
+    if citizen is None:
+        return _answer(library, render_template("embed/summary.html", state="signed_out", **context))
+    debts, answered = _debts(library)
+    if not answered:
+        return _answer(library, render_template("embed/summary.html", state="unavailable", **context), 503)
+    if debts is None:
+        return _answer(library, render_template("embed/summary.html", state="not_borrower", **context))
+    texts = rendered_texts(library, current_language(), card_payment=card_payment_offered(library))
+    return _answer(
+        library,
+        render_template(
+            "embed/summary.html",
+            state="complete" if debts.complete else "incomplete",
+            overview=debts.overview,
+            texts=texts,
+            **{**context, "debts": debts},
+        ),
+    )
+
+
+@bp.get("/<slug:slug>/embed/theme.css")
+def theme(slug: str) -> Response:
+    """The library's colours and font as CSS custom properties: a stylesheet, so the strict CSP
+    (style-src 'self', no inline style) holds; only checked values are written."""
+    library_or_404(slug)
+    response = make_response(theme_css(theme_values(request.args)))
+    response.headers["Content-Type"] = "text/css; charset=utf-8"
+    return response

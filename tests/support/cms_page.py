@@ -1,0 +1,89 @@
+"""A library's web site (CMS) on another origin, for the embedding tests: the documented snippet.
+
+`libraries_with_embedding` writes a libraries file where Lyngby lets `origins` embed it, plus
+`lyngby-hovedbibliotek` (a slug with Lyngby's as a prefix) allowing another site only, so a
+policy leaking between libraries shows. `cms_app` serves a page including static/js/embed.js
+from the portal. On `127.0.0.1:<other port>` the CMS is another origin but the same site as the
+portal (the recommended deployment, docs/embedding.md); on `localhost:<port>` another site.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+from portal.devtools.demo import DEMO_LIBRARIES_FILE
+from tests.support.live import LiveServer, start_live_server
+
+PREFIXED_SLUG = "lyngby-hovedbibliotek"
+PREFIXED_ORIGIN = "https://hovedbibliotek.example.dk"
+# The CMS page's own policy: strict as well (no inline script or style), the portal allowed.
+_CMS_CSP = "default-src 'none'; script-src {portal}; frame-src {portal}; style-src 'none'; base-uri 'none'"
+
+
+def libraries_with_embedding(folder: Path, origins: Iterable[str], source: Path = DEMO_LIBRARIES_FILE) -> Path:
+    """A copy of `source` where Lyngby lists `origins` in embed_origins, plus the prefixed library."""
+    text = source.read_text(encoding="utf-8")
+    marker = 'slug = "lyngby"\n'
+    assert text.count(marker) == 1
+    listed = ", ".join(f'"{origin}"' for origin in origins)
+    text = text.replace(marker, f"{marker}embed_origins = [{listed}]\n", 1)
+    text += f"""
+[[library]]
+slug = "{PREFIXED_SLUG}"
+name = "Lyngby Hovedbibliotek"
+agency_id = "DK-717301"
+cutoff_date = 2022-01-01
+embed_origins = ["{PREFIXED_ORIGIN}"]
+"""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "embedding_libraries.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def cms_app(portal_url: str) -> Callable[..., Iterable[bytes]]:
+    """`/?slug=lyngby&view=summary&lang=en&color-primary=%23…`: a CMS page with the one snippet."""
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        query = {key: values[0] for key, values in parse_qs(environ.get("QUERY_STRING", "")).items()}
+        slug = query.pop("slug", "lyngby")
+        page_lang = query.pop("page_lang", "da")
+        attributes = "".join(
+            f' data-{html.escape(name)}="{html.escape(value)}"' for name, value in sorted(query.items())
+        )
+        body = f"""<!DOCTYPE html>
+<html lang="{html.escape(page_lang)}">
+<head><meta charset="utf-8"><title>Biblioteket</title></head>
+<body>
+<main>
+<h1>Bibliotekets side</h1>
+<div id="gebyrportal" data-gebyrportal="{html.escape(portal_url)}/{html.escape(slug)}"{attributes}></div>
+<script src="{html.escape(portal_url)}/static/js/embed.js" defer></script>
+</main>
+</body>
+</html>
+""".encode()
+        start_response(
+            "200 OK",
+            [
+                ("Content-Type", "text/html; charset=utf-8"),
+                ("Content-Security-Policy", _CMS_CSP.format(portal=portal_url)),
+            ],
+        )
+        return [body]
+
+    return app
+
+
+def start_cms() -> LiveServer:
+    """Bind the CMS now (its origin goes into the libraries file); set its app once the portal is up."""
+    return start_live_server()
+
+
+def cms_origin(server: LiveServer, host: str = "127.0.0.1") -> str:
+    """The CMS's origin: on 127.0.0.1 the portal's site (another port), on `localhost` another site."""
+    return f"http://{host}:{server.server.server_port}"
