@@ -139,15 +139,21 @@ def _bearer() -> Token | None:
     return _state().token(value.strip()) if scheme.lower() == "bearer" and value.strip() else None
 
 
-def attributes(user: DemoLibraryUser) -> dict[str, Any]:
-    """Userinfo's attributes for `user`, in Adgangsplatformen's shapes."""
+def attributes(user: DemoLibraryUser, signed_in_at: str | None = None) -> dict[str, Any]:
+    """Userinfo's attributes for `user`, in Adgangsplatformen's shapes.
+
+    The agency the token was issued for (`agency=` at authorize) comes first: the FBS adapter
+    simulator reads the first agency where the user is a patron, as the real adapter reads the
+    token's own agency.
+    """
+    agencies = sorted(user.agencies.items(), key=lambda item: item[0] != signed_in_at)
     found: dict[str, Any] = {
         "uniqueId": user.unique_id,
         "municipality": "173",
         "idpUsed": "borchk" if user.card_pin else "nemlogin",
         "agencies": [
             {"agencyId": agency, "userId": user_id, "userIdType": "CPR" if user_id == user.cpr else "LOCAL"}
-            for agency, user_id in user.agencies.items()
+            for agency, user_id in agencies
         ],
     }
     if user.cpr is not None:
@@ -164,7 +170,7 @@ def userinfo() -> Response | tuple[Response, int]:
     found = _bearer()
     if found is None:
         return _oauth_error("invalid_token", 401)
-    return jsonify({"attributes": attributes(found.user)})
+    return jsonify({"attributes": attributes(found.user, found.agency)})
 
 
 def logout() -> WerkzeugResponse | tuple[str, int]:
