@@ -24,6 +24,7 @@ from flask import Flask
 
 from portal import create_app
 from portal.config import INSTANCE_DIR, Settings, load_settings
+from portal.devtools.cms_demo import DEV_CMS_ORIGIN
 from portal.devtools.nexi_sim import DEV_NEXI_PORT, DEV_NEXI_SECRET_KEY
 
 log = logging.getLogger(__name__)
@@ -93,14 +94,23 @@ def demo_environment() -> dict[str, str]:
         "PORTAL_FBS_ADAPTER_BASE_URL": DEV_FBS_BASE_URL,
         "PORTAL_LIBRARIES_FILE": str(
             libraries_with_card_payment(
-                INSTANCE_DIR, PORTAL_URL + DEMO_TERMS_PATH, adgangsplatformen=True, fbs_adapter=True
+                INSTANCE_DIR,
+                PORTAL_URL + DEMO_TERMS_PATH,
+                adgangsplatformen=True,
+                fbs_adapter=True,
+                embed_origins=(DEV_CMS_ORIGIN,),
             )
         ),
     }
 
 
 def libraries_with_card_payment(
-    folder: Path, terms_url: str, *, adgangsplatformen: bool = False, fbs_adapter: bool = False
+    folder: Path,
+    terms_url: str,
+    *,
+    adgangsplatformen: bool = False,
+    fbs_adapter: bool = False,
+    embed_origins: tuple[str, ...] = (),
 ) -> Path:
     """The demo libraries with card payment for Lyngby, written to `folder`; its path.
 
@@ -110,7 +120,8 @@ def libraries_with_card_payment(
     the file's name, so the history still says the demo file made the change. With
     `adgangsplatformen`, Lyngby also offers sign-in with Adgangsplatformen (see
     `libraries_with_adgangsplatformen`); with `fbs_adapter` too, it reads FBS through DBC's adapter
-    for borrowers signed in there (needs PORTAL_FBS_ADAPTER_BASE_URL).
+    for borrowers signed in there (needs PORTAL_FBS_ADAPTER_BASE_URL). `embed_origins`: the sites
+    that may embed Lyngby's page (the demo's CMS page, portal.devtools.cms_demo).
     """
     card = f'nexi_secret_key_env = "{DEMO_NEXI_SECRET_KEY_ENV}"\npayment_terms_url = "{terms_url}"\n'
     extra = {CARD_PAYMENT_LIBRARY: card}
@@ -118,6 +129,9 @@ def libraries_with_card_payment(
         extra[ADGANGSPLATFORMEN_LIBRARY] = extra.get(ADGANGSPLATFORMEN_LIBRARY, "") + _SIGN_IN_BOTH
         if fbs_adapter:
             extra[ADGANGSPLATFORMEN_LIBRARY] += 'fbs_access = "dbc_adapter"\n'
+    if embed_origins:
+        listed = ", ".join(f'"{origin}"' for origin in embed_origins)
+        extra[CARD_PAYMENT_LIBRARY] += f"embed_origins = [{listed}]\n"
     return _libraries_copy(folder, extra)
 
 
@@ -181,6 +195,7 @@ def start_dev_services() -> None:
             return
         _done = True
     from portal.devtools.adgangsplatformen import portal_client, start_adgangsplatformen_sim
+    from portal.devtools.cms_demo import start_cms_demo
     from portal.devtools.debtor_sim import start_debtor_sim
     from portal.devtools.fbi_sim import start_fbi_sim
     from portal.devtools.fbs_sim import SimState, start_fbs_sim
@@ -207,6 +222,7 @@ def start_dev_services() -> None:
                 [portal_client(PORTAL_URL, DEV_ADGANGSPLATFORMEN_CLIENT_ID, DEV_ADGANGSPLATFORMEN_CLIENT_SECRET)],
             ),
         ),
+        _try_start("library website (CMS) demo", lambda: start_cms_demo(PORTAL_URL)),
     ]
     if all(started):
         print(banner(), file=sys.stderr, flush=True)
@@ -244,6 +260,8 @@ def banner() -> str:
         f"  Dev identity provider: {DEV_IDP_ISSUER}   FBS simulator: {DEV_FBS_BASE_URL}",
         f"  Debtor simulator (Mit Betalingsoverblik status): {DEV_DEBTOR_BASE_URL}",
         f"  FBI simulator (titles of the fees' materials): {DEV_FBI_BASE_URL}/graphql",
+        f"  Lyngby's page inside a library website (CMS): {DEV_CMS_ORIGIN}/ (the 'du skylder' fragment:"
+        f" {DEV_CMS_ORIGIN}/?view=summary); docs/embedding.md.",
         f"  Card payment (Lyngby only): sign in as Anne, tick fees under 'Betales her', press 'Betal med kort',"
         f" and pay on the Nexi simulator's page ({DEV_NEXI_BASE_URL}).",
         "",

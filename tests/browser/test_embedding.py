@@ -18,10 +18,11 @@ from urllib.parse import urlencode
 import pytest
 from playwright.sync_api import FrameLocator, Page, expect
 
+from portal.devtools.cms_demo import cms_app
 from portal.devtools.demo import libraries_with_card_payment
 from tests.browser.conftest import sign_in
 from tests.browser.test_accessibility import violations
-from tests.support.cms_page import cms_app, cms_origin, libraries_with_embedding, start_cms
+from tests.support.cms_page import cms_origin, libraries_with_embedding, start_cms
 from tests.support.live import LiveServer
 from tests.support.stack import Stack, start_stack
 

@@ -2,26 +2,21 @@
 
 `libraries_with_embedding` writes a libraries file where Lyngby lets `origins` embed it, plus
 `lyngby-hovedbibliotek` (a slug with Lyngby's as a prefix) allowing another site only, so a
-policy leaking between libraries shows. `cms_app` serves a page including static/js/embed.js
-from the portal. On `127.0.0.1:<other port>` the CMS is another origin but the same site as the
-portal (the recommended deployment, docs/embedding.md); on `localhost:<port>` another site.
+policy leaking between libraries shows. The page itself is portal.devtools.cms_demo's `cms_app`
+(`make run` serves it too). On `127.0.0.1:<other port>` the CMS is another origin but the same site
+as the portal (the recommended deployment, docs/embedding.md); on `localhost:<port>` another site.
 """
 
 from __future__ import annotations
 
-import html
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
-from urllib.parse import parse_qs
 
 from portal.devtools.demo import DEMO_LIBRARIES_FILE
 from tests.support.live import LiveServer, start_live_server
 
 PREFIXED_SLUG = "lyngby-hovedbibliotek"
 PREFIXED_ORIGIN = "https://hovedbibliotek.example.dk"
-# The CMS page's own policy: strict as well (no inline script or style), the portal allowed.
-_CMS_CSP = "default-src 'none'; script-src {portal}; frame-src {portal}; style-src 'none'; base-uri 'none'"
 
 
 def libraries_with_embedding(folder: Path, origins: Iterable[str], source: Path = DEMO_LIBRARIES_FILE) -> Path:
@@ -43,40 +38,6 @@ embed_origins = ["{PREFIXED_ORIGIN}"]
     path = folder / "embedding_libraries.toml"
     path.write_text(text, encoding="utf-8")
     return path
-
-
-def cms_app(portal_url: str) -> Callable[..., Iterable[bytes]]:
-    """`/?slug=lyngby&view=summary&lang=en&color-primary=%23…`: a CMS page with the one snippet."""
-
-    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        query = {key: values[0] for key, values in parse_qs(environ.get("QUERY_STRING", "")).items()}
-        slug = query.pop("slug", "lyngby")
-        page_lang = query.pop("page_lang", "da")
-        attributes = "".join(
-            f' data-{html.escape(name)}="{html.escape(value)}"' for name, value in sorted(query.items())
-        )
-        body = f"""<!DOCTYPE html>
-<html lang="{html.escape(page_lang)}">
-<head><meta charset="utf-8"><title>Biblioteket</title></head>
-<body>
-<main>
-<h1>Bibliotekets side</h1>
-<div id="gebyrportal" data-gebyrportal="{html.escape(portal_url)}/{html.escape(slug)}"{attributes}></div>
-<script src="{html.escape(portal_url)}/static/js/embed.js" defer></script>
-</main>
-</body>
-</html>
-""".encode()
-        start_response(
-            "200 OK",
-            [
-                ("Content-Type", "text/html; charset=utf-8"),
-                ("Content-Security-Policy", _CMS_CSP.format(portal=portal_url)),
-            ],
-        )
-        return [body]
-
-    return app
 
 
 def start_cms() -> LiveServer:
