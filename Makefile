@@ -22,7 +22,7 @@ lint: setup
 bench: setup
 	$(PY) -m benchmarks
 
-setup: $(VENV)/.installed static/vendor/dkfds/.installed translations
+setup: $(VENV)/.installed static/vendor/dkfds/.installed static/build/manifest.json translations
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -36,6 +36,12 @@ node_modules/.installed: package.json package-lock.json
 static/vendor/dkfds/.installed: node_modules/.installed scripts/vendor_dkfds.sh
 	sh scripts/vendor_dkfds.sh
 	touch $@
+
+# Bundles, content-hashed names and .br/.gz copies for WhiteNoise (docs/static-files.md); the
+# manifest is written last, so it is the target.
+static/build/manifest.json: $(VENV)/.installed static/vendor/dkfds/.installed portal/web/assets.py \
+		$(wildcard static/css/*.css static/js/*.js) static/favicon.svg
+	$(PY) -m portal.web.assets build
 
 translations: $(VENV)/.installed
 	$(PYBABEL) compile -d translations
@@ -57,4 +63,4 @@ system-packages:
 	fi
 
 clean:
-	rm -rf $(VENV) node_modules static/vendor instance
+	rm -rf $(VENV) node_modules static/vendor static/build instance

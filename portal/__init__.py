@@ -46,6 +46,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     from portal.web.converters import SlugConverter
 
     app.url_map.converters["slug"] = SlugConverter
+    from portal.web.static_files import init_app as init_static_files
+
+    init_static_files(app)  # WhiteNoise first: the security-headers layer (init_web) wraps it too
     _init_extensions(app)
     if settings.trusted_proxies:
         # Opt-in, outermost: only behind that many proxies are X-Forwarded-For/-Proto/-Host true,
@@ -62,10 +65,12 @@ def _init_extensions(app: Flask) -> None:
     from portal.auth import init_app as init_auth
     from portal.editor import init_app as init_editor
     from portal.libraries import init_app as init_libraries
+    from portal.observability.setup import init_app as init_observability
     from portal.payments.setup import init_app as init_payments
     from portal.providers.setup import init_app as init_providers
     from portal.web import init_app as init_web
 
+    init_observability(app)  # first: logging is set up before anything logs
     db.init_app(app)
     kvstore.init_app(app)
     i18n.init_app(app)

@@ -4,6 +4,7 @@ cut-off date pointed to scheduling, no restore of the live version, and one date
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -54,7 +55,8 @@ def test_every_text_field_has_a_preview_rendered_by_the_server(browser_for: Call
     assert 'data-preview-url="/editor/lyngby/text-preview"' in page
     assert page.count("data-preview-body") == 18  # 9 texts in 2 languages
     assert "<li>Mellemværender oprettet før 15. juni 2021" in page  # the default intro's list, rendered
-    assert '<script src="/static/js/editor-preview.js" defer></script>' in page
+    # The preview script: an external, content-hashed file (portal.web.assets), never inline.
+    assert re.search(r'<script src="/static/build/editor-preview\.[0-9a-f]{12}\.js" defer></script>', page)
 
 
 def test_the_preview_renders_as_the_citizen_page(browser_for: Callable[..., EditorBrowser]) -> None:
