@@ -82,12 +82,26 @@ class Settings:
     # Embedding in a library's CMS on another site (issue 10, docs/embedding.md): the session
     # cookie is then SameSite=None; Secure, so the browser sends it inside the cross-site iframe.
     embed_cross_site: bool = False
+    # Rate limits per client address (portal.web.limits), in Flask-Limiter's notation.
+    # Sign-in counts its start and its callback: 60 is 30 sign-ins a minute from one address
+    # (a library's public network on reminder day).
+    rate_limits: bool = True
+    rate_limit_sign_in: str = "60 per minute"
+    rate_limit_api: str = "120 per minute"
+    rate_limit_webhook: str = "600 per minute"
     # Adgangsplatformen (DBC's login.bib.dk, issue 10), the second sign-in profile: plain OAuth 2,
     # the portal's client there. The client is required only when a library offers the profile
     # (checked at start-up with the libraries, portal.libraries._check_logins).
     adgangsplatformen_url: str = "https://login.bib.dk"
     adgangsplatformen_client_id: str = ""
     adgangsplatformen_client_secret: str = field(default="", repr=False)
+    # Observability (issue 11, docs/observability.md): /metrics only with a bearer token (None: 404);
+    # log lines as JSON ("json") or readable ("console"); the root log level; prometheus-client's
+    # multi-process directory under gunicorn (None: the in-process registry).
+    metrics_token: str | None = field(default=None, repr=False)
+    log_format: str = "console"
+    log_level: str = "INFO"
+    metrics_multiproc_dir: str | None = None
     # The environment as it was at start-up: libraries name their FBS credentials' variables.
     environment: Mapping[str, str] = field(default_factory=dict, repr=False)
 
@@ -225,13 +239,34 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         environment=env,
         nexi_base_url=_nexi_base_url(env),
         embed_cross_site=_embed_cross_site(env),
+        **_rate_limit_settings(env),
         **_queue_settings(env),
         **_debtor_settings(env),
         **_fbi_settings(env),
         **_fbs_adapter_settings(env),
         **_adgangsplatformen_settings(env),
         **_editor_settings(env),
+        **_observability_settings(env),
     )
+
+
+def _rate_limit_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    """PORTAL_RATE_LIMITS (on/off) and the limits, each checked as Flask-Limiter will read it."""
+    from limits import parse_many
+
+    raw = env.get("PORTAL_RATE_LIMITS", "").strip().lower() or "on"
+    if raw not in ("on", "off"):
+        raise ConfigError(f"PORTAL_RATE_LIMITS: expected on or off, got {raw!r}")
+    found: dict[str, Any] = {"rate_limits": raw == "on"}
+    for name in ("sign_in", "api", "webhook"):
+        variable = f"PORTAL_RATE_LIMIT_{name.upper()}"
+        value = env.get(variable, "").strip() or getattr(Settings, f"rate_limit_{name}")
+        try:
+            parse_many(value)
+        except ValueError:
+            raise ConfigError(f"{variable}: not a rate limit like '30 per minute', got {value!r}") from None
+        found[f"rate_limit_{name}"] = value
+    return found
 
 
 def _embed_cross_site(env: Mapping[str, str]) -> bool:
@@ -360,4 +395,32 @@ def _adgangsplatformen_settings(env: Mapping[str, str]) -> dict[str, Any]:
         "adgangsplatformen_url": url,
         "adgangsplatformen_client_id": client_id,
         "adgangsplatformen_client_secret": secret,
+    }
+
+
+# -- observability (issue 11) -------------------------------------------------------------------
+
+_LOG_FORMATS = ("console", "json")
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def _observability_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    """PORTAL_METRICS_TOKEN, PORTAL_LOG_FORMAT, PORTAL_LOG_LEVEL and prometheus-client's PROMETHEUS_MULTIPROC_DIR."""
+    token = env.get("PORTAL_METRICS_TOKEN", "").strip()
+    if token and len(token) < MIN_SECRET_LENGTH:
+        raise ConfigError(f"PORTAL_METRICS_TOKEN: too short; use at least {MIN_SECRET_LENGTH} random characters")
+    log_format = env.get("PORTAL_LOG_FORMAT", "").strip().lower() or "console"
+    if log_format not in _LOG_FORMATS:
+        raise ConfigError(f"PORTAL_LOG_FORMAT: expected 'json' or 'console', got {log_format!r}")
+    log_level = env.get("PORTAL_LOG_LEVEL", "").strip().upper() or "INFO"
+    if log_level not in _LOG_LEVELS:
+        raise ConfigError(f"PORTAL_LOG_LEVEL: expected one of {', '.join(_LOG_LEVELS)}, got {log_level!r}")
+    multiproc_dir = env.get("PROMETHEUS_MULTIPROC_DIR", "").strip()
+    if multiproc_dir and not Path(multiproc_dir).is_dir():
+        raise ConfigError(f"PROMETHEUS_MULTIPROC_DIR: no such directory: {multiproc_dir}")
+    return {
+        "metrics_token": token or None,
+        "log_format": log_format,
+        "log_level": log_level,
+        "metrics_multiproc_dir": multiproc_dir or None,
     }

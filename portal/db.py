@@ -26,7 +26,9 @@ def make_engine(url: str) -> Engine:
     """An engine for `url`; SQLite gets foreign keys and its folder created."""
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, pool_pre_ping=True)
+    # hide_parameters: an SQL error or SQLAlchemy's own logging never writes a bound value (a
+    # patron id, a text an editor typed) into the log.
+    engine = create_engine(url, pool_pre_ping=True, hide_parameters=True)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine

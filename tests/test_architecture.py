@@ -37,6 +37,7 @@ FLASK_SETUP_MODULES = frozenset(
         "portal.payments.setup",  # the payment runtime, its queue and worker command
         "portal.libraries",  # start-up load of the libraries file
         "portal.libraries.cli",  # `flask libraries …`
+        "portal.observability.setup",  # health, readiness, metrics and logging into the app
     }
 )
 # Configuration is read once, here (the demo's own settings live in the dev tools).

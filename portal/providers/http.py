@@ -43,6 +43,9 @@ import httpcore
 import httpx
 
 from portal.config import Settings
+from portal.observability import metrics
+from portal.observability.request_id import HEADER as REQUEST_ID_HEADER
+from portal.observability.request_id import current_request_id
 from portal.providers.errors import UpstreamError, UpstreamTimeout
 
 USER_AGENT = "gebyrportal"
@@ -267,13 +270,23 @@ def send(
 
     Timeouts (per phase, the call's deadline, the budget) are UpstreamTimeout, anything else that
     kept an answer from arriving is UpstreamError. Statuses and bodies are the caller's to judge.
+    Each call is timed and counted by provider (`portal.observability.metrics`) and carries the
+    current request's id as `X-Request-ID`.
     """
+    request_id = current_request_id()
+    if request_id is not None:
+        # The portal's request id goes along, so the upstream's logs can be matched with ours.
+        request = {**request, "headers": {**(request.get("headers") or {}), REQUEST_ID_HEADER: request_id}}
     started = time.monotonic()
     try:
-        return http.request(method, base_url + path, **request)
+        response = http.request(method, base_url + path, **request)
     except httpx.TimeoutException as exc:
+        metrics.record_upstream(base_url, time.monotonic() - started, failure="timeout")
         # The time taken tells the operator which limit it was: per phase, deadline or budget.
         what = f"{type(exc).__name__} after {time.monotonic() - started:.1f} s: {exc}"
         raise fail(UpstreamTimeout, f"no answer within the timeout ({what})") from exc
     except httpx.HTTPError as exc:
+        metrics.record_upstream(base_url, time.monotonic() - started, failure="error")
         raise fail(UpstreamError, f"cannot reach {base_url} ({type(exc).__name__})") from exc
+    metrics.record_upstream(base_url, time.monotonic() - started, status=response.status_code)
+    return response

@@ -18,6 +18,10 @@ REQUIRED = {
     # The simulators' client login, so a test portal can log in to an FBS simulator.
     "PORTAL_FBS_USERNAME": DEV_FBS_USERNAME,
     "PORTAL_FBS_PASSWORD": DEV_FBS_PASSWORD,
+    # Test portals sign in far more often than a person could; tests/web/test_rate_limits.py turns them on.
+    "PORTAL_RATE_LIMITS": "off",
+    # Start-up lines of background threads would land between the tests' output; tests of the logs set their own.
+    "PORTAL_LOG_LEVEL": "WARNING",
 }
 
 
