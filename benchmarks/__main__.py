@@ -2,11 +2,14 @@
 
 Reports ratios, not absolute timings (the machine is shared): requests per second of
 each portal page divided by a hello-world Flask app served the same way, the effect
-of the provider cache, and the memory one overview render allocates.
+of the provider cache, and the memory one overview render allocates; then the request
+path's rows (`request_path`) as multiples of the upstream latency L (BENCH_LATENCY seconds,
+default 0.15).
 """
 
 from __future__ import annotations
 
+import os
 import statistics
 import sys
 import tempfile
@@ -18,6 +21,7 @@ from pathlib import Path
 import httpx
 from flask import Flask
 
+from benchmarks.request_path import request_path_rows
 from portal.providers import setup
 from tests.support.live import start_live_server
 from tests.support.login import http_login
@@ -96,6 +100,10 @@ def main() -> int:
     for name, rate in results.items():
         print(f"{name:<45} {rate / base:5.2f} × hello-world")
     print(f"{'memory allocated per warm overview render':<45} {allocation / 1024:5.0f} KiB (tracemalloc peak)")
+    latency = float(os.environ.get("BENCH_LATENCY", "0.15"))
+    print(f"request path, every upstream call delayed by L = {latency * 1000:.0f} ms:")
+    for name, value in request_path_rows(Path(tempfile.mkdtemp(prefix="bench-path-")), latency).items():
+        print(f"  {name:<62} {value}")
     return 0
 
 

@@ -151,6 +151,8 @@ def _signed_in(citizen: Citizen, pending: _Pending) -> Response:
     regenerate_session()
     start_citizen_session(citizen)
     session.update(kept)
+    app = cast("LocalProxy[Flask]", current_app)._get_current_object()
+    signals.citizen_signed_in.send(app, citizen=citizen, slug=pending.slug)
     return redirect(pending.return_to or _library_path(pending.slug))
 
 

@@ -12,10 +12,16 @@ One other kind of key, apart on purpose: `"fbi:work:<faust>"`, a title's bibliog
 (`work_key`). It holds nothing personal and is shared by all citizens and libraries, so it is
 kept long (`WORK_TTL`) and never dropped at logout. Its key holds only a FAUST number (digits,
 checked), and "fbi" is no patron provider: `patron_key` refuses it, so the two kinds never mix.
+
+Concurrent misses of one patron entry make one upstream call (`single_flight.SingleFlight`: per
+key in the process, and through a Redis lock across processes when the store is Redis). A store
+that fails (Redis down) costs the cache, never the answer: a read error is a miss, a write error
+stores nothing, and both are logged.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol, TypeVar
@@ -23,12 +29,14 @@ from typing import Any, Protocol, TypeVar
 from portal.domain.claims import Claim
 from portal.domain.fees import Fee, Patron
 from portal.domain.works import Work
+from portal.observability import metrics
 from portal.providers.debtor import DebtorClient
 from portal.providers.errors import UpstreamBadResponse
 from portal.providers.fbi import FbiClient
 from portal.providers.fbi_parse import is_faust, valid_fausts
 from portal.providers.fbs import FbsClient
 from portal.providers.fbs_adapter import FbsAdapterClient
+from portal.providers.single_flight import SingleFlight
 
 log = logging.getLogger(__name__)
 
@@ -83,32 +91,63 @@ def work_key(faust: str) -> str:
 class ProviderCache:
     """Provider answers in `store` for `ttl` seconds, under `patron_key`s; works apart, under `work_key`s."""
 
-    def __init__(self, store: KeyValueStore, ttl: int) -> None:
+    def __init__(self, store: KeyValueStore, ttl: int, flight: SingleFlight | None = None) -> None:
         self._store = store
         self._ttl = ttl
+        # In-process only unless the caller hands one with a Redis client (`Upstreams`).
+        self.flight = flight if flight is not None else SingleFlight()
 
     def cached(self, provider: str, agency_id: str, patron_id: int, what: str, fetch: Callable[[], T]) -> T:
-        """The cached value, or `fetch()` stored for the TTL; an exception from `fetch` stores nothing."""
+        """The cached value, or `fetch()` stored for the TTL; an exception from `fetch` stores nothing.
+
+        Concurrent misses of the same entry share one `fetch()` (single-flight).
+        """
         key = patron_key(provider, agency_id, patron_id, what)
-        value = self._store.get(key)
+        value = self._get(key)
+        metrics.record_cache(provider, hit=value is not None)
         if value is not None:
             return value  # type: ignore[no-any-return]
-        value = fetch()
-        # None would read as a miss next time; no provider answer is None anyway.
-        if value is not None:
-            self._store.set(key, value, timeout=self._ttl)
-        return value
+
+        def fetch_and_store() -> T:
+            fetched = fetch()
+            # None would read as a miss next time; no provider answer is None anyway.
+            if fetched is not None:
+                self._set(key, fetched, self._ttl)
+            return fetched
+
+        def lookup() -> T | None:
+            found: T | None = self._get(key)
+            return found
+
+        return self.flight.run(key, lookup, fetch_and_store)
+
+    def peek(self, provider: str, agency_id: str, patron_id: int, what: str) -> Any:
+        """The cached value or None, never fetching: lets a service skip a thread when the cache answers."""
+        return self._get(patron_key(provider, agency_id, patron_id, what))
 
     def store(self, provider: str, agency_id: str, patron_id: int, what: str, value: object) -> None:
-        """Store a value fetched otherwise (DBC's adapter answers the patron before its id is known)."""
-        self._store.set(patron_key(provider, agency_id, patron_id, what), value, timeout=self._ttl)
+        """Store a value fetched otherwise (a look-up's answer that already holds the patron)."""
+        self._set(patron_key(provider, agency_id, patron_id, what), value, self._ttl)
+
+    def _get(self, key: str) -> Any:
+        try:
+            return self._store.get(key)
+        except Exception as exc:  # Redis down or unreadable entry: a miss, the upstream answers
+            log.warning("cache: read failed (%s), asking the upstream", type(exc).__name__)
+            return None
+
+    def _set(self, key: str, value: object, timeout: int) -> None:
+        try:
+            self._store.set(key, value, timeout=timeout)
+        except Exception as exc:  # the answer is still good; only the next request pays for it
+            log.warning("cache: write failed (%s), answer not cached", type(exc).__name__)
 
     def works(self, fausts: Sequence[str]) -> tuple[dict[str, Work], list[str]]:
         """The cached works of `fausts`, and the FAUST numbers still to be looked up (in order)."""
         found: dict[str, Work] = {}
         misses: list[str] = []
         for faust in valid_fausts(fausts):
-            value = self._store.get(work_key(faust))
+            value = self._get(work_key(faust))
             if isinstance(value, Work):
                 found[faust] = value
             elif value != _UNKNOWN_WORK:
@@ -118,9 +157,9 @@ class ProviderCache:
     def remember_works(self, works: Mapping[str, Work], unknown: Iterable[str] = ()) -> None:
         """Store works for a day, and FBI's "no such record" answers for the patron TTL."""
         for faust, work in works.items():
-            self._store.set(work_key(faust), work, timeout=WORK_TTL)
+            self._set(work_key(faust), work, WORK_TTL)
         for faust in unknown:
-            self._store.set(work_key(faust), _UNKNOWN_WORK, timeout=self._ttl)
+            self._set(work_key(faust), _UNKNOWN_WORK, self._ttl)
 
     def forget_patron(self, agency_id: str, patron_id: int) -> None:
         """Drop everything cached about the patron at that library."""
@@ -144,8 +183,16 @@ class CachedFbs:
         self.agency_id = client.agency_id
 
     def find_patron_id(self, cpr: str) -> int | None:
-        """Not cached: the key would need the CPR. The session remembers the answer instead."""
-        return self._client.find_patron_id(cpr)
+        """The CPR look-up, not cached (the key would need the CPR; the session remembers the id).
+
+        Its answer carries the whole patron (the same `AuthenticatedPatron` as the patron call):
+        stored under the patron's id, so a first view makes no patron call.
+        """
+        patron = self._client.find_patron(cpr)
+        if patron is None:
+            return None
+        self._cache.store("fbs", self.agency_id, patron.patron_id, "patron", patron)
+        return patron.patron_id
 
     def patron(self, patron_id: int) -> Patron:
         return self._cache.cached(
@@ -231,7 +278,20 @@ class CachedFbi:
         """
         found, misses = self._cache.works(fausts)
         if misses:
-            answer = self._client.lookup(misses)
-            self._cache.remember_works(answer.works, answer.unknown)
-            found.update(answer.works)
+            # Single-flight like the patron entries: the sign-in's prefetch and the first view ask
+            # for the same materials, and must make one request between them. The key names the
+            # batch by a hash of its FAUST numbers (bibliographic ids, nothing personal).
+            batch = hashlib.sha256(" ".join(sorted(misses)).encode()).hexdigest()[:32]
+            found.update(
+                self._cache.flight.run(f"fbi:lookup:{batch}", lambda: self._cached(misses), lambda: self._fetch(misses))
+            )
         return found
+
+    def _cached(self, fausts: list[str]) -> dict[str, Work] | None:
+        found, misses = self._cache.works(fausts)
+        return None if misses else found
+
+    def _fetch(self, fausts: list[str]) -> dict[str, Work]:
+        answer = self._client.lookup(fausts)
+        self._cache.remember_works(answer.works, answer.unknown)
+        return dict(answer.works)

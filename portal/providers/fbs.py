@@ -189,11 +189,23 @@ class FbsClient(FbsApi):
 
     def find_patron_id(self, cpr: str) -> int | None:
         """The patron id of the citizen with this CPR number; None: not a borrower here."""
+        patron = self.find_patron(cpr)
+        return None if patron is None else patron.patron_id
+
+    def find_patron(self, cpr: str) -> Patron | None:
+        """The citizen with this CPR number, with name and blocks as the patron call gives them; None: no borrower.
+
+        One call: the look-up's answer carries the patron (`fbs_parse.parse_preauthenticated_patron`).
+        """
         require_cpr(cpr)
         data = self._call(
             "patron look-up", "POST", f"/external/v2/{self._agency}/patrons/preauthenticated", json_body=cpr
         )
-        return self._parse("patron look-up", fbs_parse.parse_authenticated_patron, data)
+        return self._parse("patron look-up", fbs_parse.parse_preauthenticated_patron, data)
+
+    def open_session(self) -> None:
+        """Log in now unless a session key is held: done at start-up, so no borrower waits for the login."""
+        self._session_key()
 
     def get_patron(self, patron_id: int) -> Patron:
         """The patron with name and blocks."""

@@ -194,6 +194,17 @@ def parse_authenticated_patron(data: Any) -> int | None:
     return _int(_object(patron, "preauthenticated patron"), "patronId", "preauthenticated patron")
 
 
+def parse_preauthenticated_patron(data: Any) -> Patron | None:
+    """A preauthenticated answer -> the patron with name and blocks, or None when there is no patron.
+
+    The look-up answers the same `AuthenticatedPatron {authenticateStatus, patron}` as the patron
+    v4 call (`../shared/reference/fbs-api.md`; in the dpl-react spec both are AuthenticatedPatronV6),
+    so its patron is read exactly like the patron call's and a first view need not ask again.
+    """
+    envelope = _object(_decoded(data), "preauthenticated answer")
+    return None if envelope.get("patron") is None else parse_patron(envelope)
+
+
 def parse_payment_confirmations(data: Any, order_id: str, fee_ids: list[int]) -> dict[int, PaymentConfirmation]:
     """A `PaymentConfirmation[]` answer to registering `fee_ids` under `order_id` -> one per fee asked for.
 

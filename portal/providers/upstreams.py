@@ -6,11 +6,17 @@ adapter (the borrower's Adgangsplatformen token; the library's `fbs_access`).
 One shared httpx.Client (timeouts, a deadline per call), one FBS session-key store, one caching
 layer; the services ask this object for a library's cached clients, so nothing below the web
 layer reaches for Flask's `current_app`.
+
+The cache's single-flight locks live in the same Redis as the cache (PORTAL_CACHE_URL), through
+a client of their own with short socket timeouts: a Redis that hangs costs a lock, not a page.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+from collections.abc import Iterable, Mapping
+
+import redis
 
 from portal.config import Settings
 from portal.providers.cache import CachedDebtor, CachedFbi, CachedFbs, CachedFbsAdapter, KeyValueStore, ProviderCache
@@ -22,8 +28,13 @@ from portal.providers.fbs import FbsClient, SessionKeyStore
 from portal.providers.fbs_adapter import FbsAdapterClient
 from portal.providers.http import create_http_client
 from portal.providers.nexi import NexiClient
+from portal.providers.single_flight import SingleFlight
 
 __all__ = ["Upstreams"]
+
+log = logging.getLogger(__name__)
+# Seconds a lock command may wait on Redis before the caller goes on without the lock.
+LOCK_SOCKET_TIMEOUT = 0.5
 
 
 class Upstreams:
@@ -31,7 +42,16 @@ class Upstreams:
 
     def __init__(self, settings: Settings, store: KeyValueStore) -> None:
         self.http = create_http_client(settings)
-        self.cache = ProviderCache(store, settings.cache_ttl)
+        self._lock_redis = (
+            redis.Redis.from_url(
+                settings.cache_url, socket_timeout=LOCK_SOCKET_TIMEOUT, socket_connect_timeout=LOCK_SOCKET_TIMEOUT
+            )
+            if settings.cache_url
+            else None
+        )
+        # A lock outlives its holder's call by a margin only: a crashed holder blocks no one for long.
+        flight = SingleFlight(self._lock_redis, lock_ttl=settings.upstream_deadline + 1.0)
+        self.cache = ProviderCache(store, settings.cache_ttl, flight)
         self._settings = settings
         # Seconds all upstream calls of one page may take together (services open the budget).
         self.page_budget = settings.page_budget
@@ -92,10 +112,24 @@ class Upstreams:
         """DBC's FBI API (titles by FAUST number), cached; None when PORTAL_FBI_BASE_URL is not set."""
         return CachedFbi(self._fbi, self.cache) if self._fbi is not None else None
 
+    def open_fbs_sessions(self, logins: Iterable[tuple[str, FbsLogin]]) -> None:
+        """Log in to FBS for each (agency, login) not logged in yet, one after another; failures only logged.
+
+        Run at start-up in the background: the first borrower of a library then finds a session key.
+        """
+        for agency_id, login in logins:
+            try:
+                self.fbs_client(agency_id, login).open_session()
+            except UpstreamError as exc:
+                # The first request logs in itself then, and says what is wrong if it still is.
+                log.warning("fbs: early login at %s failed: %s", agency_id, exc)
+
     def forget_patrons(self, patrons: Mapping[str, int]) -> None:
         """Drop what is cached for {agency_id: patron_id} (a citizen signed out)."""
         self.cache.forget_patrons(patrons)
 
     def close(self) -> None:
-        """Close the shared HTTP client (idempotent)."""
+        """Close the shared HTTP client and the lock's Redis connections (idempotent)."""
         self.http.close()
+        if self._lock_redis is not None:
+            self._lock_redis.close()

@@ -6,7 +6,10 @@ there; otherwise directly, the patron found by CPR number. A borrower without a 
 and PIN) is never asked for at the debtor system (status `NO_CPR`), and cannot be found by
 direct mode at all (`MitIdRequired`).
 
-FBS and the debtor system are asked at the same time. FBS is required: when it fails the
+FBS and the debtor system are asked at the same time, and FBS's patron and fees too once the
+patron id is known; what the cache holds is taken without a thread. A first view makes no patron
+call at all in direct mode: the CPR look-up's answer carries the patron (stored by `CachedFbs`),
+as the adapter's patron answer does. FBS is required: when it fails the
 caller gets an UpstreamError and must show no figures. The debtor system is optional: when
 it is not configured or fails, the overview holds FBS's data alone and says so.
 
@@ -40,8 +43,8 @@ from portal.domain.overview import DebtOverview
 from portal.domain.works import Work
 from portal.libraries import disagreements
 from portal.libraries.library import ADGANGSPLATFORMEN, FBS_DBC_ADAPTER, MITID, Library
-from portal.providers.cache import CachedFbi, CachedFbs, CachedFbsAdapter
-from portal.providers.errors import UpstreamError
+from portal.providers.cache import CachedDebtor, CachedFbi, CachedFbs, CachedFbsAdapter
+from portal.providers.errors import UpstreamError, UpstreamTimeout
 from portal.providers.http import budget_left, upstream_budget
 from portal.providers.upstreams import Upstreams
 from portal.services.background import in_background
@@ -155,16 +158,15 @@ def citizen_debts(
 
 
 def _citizen_debts(upstreams: Upstreams, library: Library, borrower: Borrower, memo: PatronMemo) -> CitizenDebts | None:
-    found = _patron(upstreams, library, borrower, memo)
+    found = find_patron(upstreams, library, borrower, memo)
     if found is None:
         return None
     fbs, patron_id, known = found
     cpr = borrower.cpr
     debtor = upstreams.debtor(library.agency_id)
     # The debtor system knows citizens only by CPR number: without one it is not asked at all.
-    pending = in_background(lambda: debtor.claims(patron_id, cpr)) if debtor is not None and cpr else None
-    patron = known if known is not None else fbs.patron(patron_id)
-    fees = fbs.fees(patron_id)
+    pending = _start_claims(upstreams, library, debtor, patron_id, cpr) if debtor is not None and cpr else None
+    patron, fees = _patron_and_fees(upstreams, library, fbs, patron_id, known)
     looking_up = _start_works(upstreams.fbi(), fees)
     if debtor is not None and not cpr:
         claims, status = None, ProviderStatus.NO_CPR
@@ -174,10 +176,40 @@ def _citizen_debts(upstreams: Upstreams, library: Library, borrower: Borrower, m
     return replace(debts, works=_works(library, looking_up))
 
 
-def _patron(
+def _start_claims(
+    upstreams: Upstreams, library: Library, debtor: CachedDebtor, patron_id: int, cpr: str
+) -> Future[list[Claim]]:
+    """The debtor's claims: from the cache at once, else asked in the background."""
+    cached = upstreams.cache.peek("debtor", library.agency_id, patron_id, "claims")
+    if cached is not None:
+        done: Future[list[Claim]] = Future()
+        done.set_result(list(cached))
+        return done
+    return in_background(lambda: debtor.claims(patron_id, cpr))
+
+
+def _patron_and_fees(
+    upstreams: Upstreams, library: Library, fbs: CachedFbs | CachedFbsAdapter, patron_id: int, known: Patron | None
+) -> tuple[Patron, list[Fee]]:
+    """FBS's patron and fees, asked at the same time when neither the look-up nor the cache had the patron."""
+    patron = known if known is not None else upstreams.cache.peek("fbs", library.agency_id, patron_id, "patron")
+    if isinstance(patron, Patron):
+        return patron, fbs.fees(patron_id)
+    asking = in_background(lambda: fbs.patron(patron_id))
+    fees = fbs.fees(patron_id)
+    try:
+        # The patron's own call ends with the budget too; this bounds the wait should it not.
+        return asking.result(timeout=budget_left()), fees
+    except FutureTimeout:
+        raise UpstreamTimeout("fbs", f"patron at {library.agency_id}: not in within the page's budget") from None
+
+
+def find_patron(
     upstreams: Upstreams, library: Library, borrower: Borrower, memo: PatronMemo
 ) -> tuple[CachedFbs | CachedFbsAdapter, int, Patron | None] | None:
     """FBS for this borrower, their patron id and (when just asked) the patron; None: not a borrower here.
+
+    The session's memo answers when it can; else FBS is asked (the page, or `prefetch` at sign-in).
 
     The patron id is remembered in the session either way: found by CPR number (direct) or
     answered by the adapter for the token (its patron v4 answer holds the id).

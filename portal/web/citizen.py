@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, render_template
+from flask import Blueprint, Flask, render_template
 
-from portal import db
+from portal import db, signals
 from portal.auth import citizen_session
-from portal.libraries.repository import list_libraries
+from portal.libraries.repository import get_library, list_libraries
 from portal.providers.errors import UpstreamError
 from portal.providers.fbs_adapter import FbsTokenRejected
 from portal.providers.setup import upstreams
 from portal.services.debts import Borrower, MitIdRequired, PatronMemo, citizen_debts, record_disagreements
+from portal.services.prefetch import start_prefetch
 from portal.web.libraries import library_or_404
 from portal.web.overview_page import render_overview
 from portal.web.urls import language_url
@@ -33,6 +34,16 @@ def session_memo() -> PatronMemo:
         remember=citizen_session.remember_patron,
         missing=citizen_session.NOT_LOOKED_UP,
     )
+
+
+@signals.citizen_signed_in.connect
+def _prefetch_at_sign_in(app: Flask, *, citizen: citizen_session.Citizen, slug: str) -> None:
+    """Look the borrower up now and fetch their debts in the background (portal.services.prefetch)."""
+    try:
+        start_prefetch(upstreams(), get_library(slug), borrower(citizen), session_memo())
+    except Exception:
+        # A courtesy: whatever goes wrong here must not cost the borrower their sign-in.
+        log.exception("library=%s prefetch at sign-in failed; the first view asks itself", slug)
 
 
 @bp.app_context_processor

@@ -154,7 +154,8 @@ def test_patron_look_up_is_not_cached(app: Flask, sim_state: SimState) -> None:
     fbs = fbs_for(LYNGBY)
     assert fbs.find_patron_id("0101901111") == fbs.find_patron_id("0101901111") == 1001
     assert sim_state.calls["preauthenticated"] == 2
-    assert cache_keys() == []
+    # Only the patron its answer carried, under the patron id: never the CPR number or the look-up.
+    assert cache_keys() == ["fbs:DK-717300:1001:patron"]
 
 
 def test_cached_facade_type(app: Flask) -> None:

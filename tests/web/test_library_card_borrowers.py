@@ -15,6 +15,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from portal.kvstore import store
 from tests.auth.helpers import LANGUAGE_COOKIE
 from tests.auth.test_adgangsplatformen import sign_in
 from tests.support.stack import Stack, start_stack
@@ -41,6 +42,16 @@ def adapter(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     running = start_stack(tmp_path_factory.mktemp("card-adapter"), adgangsplatformen=True, fbs_adapter=True)
     yield running
     running.stop()
+
+
+def forget(stack: Stack, patron_id: int) -> None:
+    """Drop what the sign-in's prefetch cached for a Lyngby patron, so the next read asks FBS."""
+    with stack.app.app_context():
+        store.delete_many(*(f"fbs:DK-717300:{patron_id}:{what}" for what in ("fees", "patron")))
+
+
+def forget_eva(stack: Stack) -> None:
+    forget(stack, 1005)
 
 
 def test_direct_mode_asks_a_card_borrower_to_sign_in_with_mitid(direct: Stack, browser: httpx.Client) -> None:
@@ -73,6 +84,7 @@ def test_adapter_mode_asks_to_sign_in_again_when_dbc_no_longer_takes_the_token(
     assert sign_in(browser, adapter, EVA).status_code == 302
     assert adapter.ap_state is not None
     assert adapter.ap_state.end_single_sign_on(EVA)  # DBC forgot the token; the portal was not told
+    forget_eva(adapter)  # what the sign-in's prefetch cached: the page must ask DBC's adapter again
     page = browser.get(f"{adapter.url}/lyngby/")
     assert page.status_code == 401
     assert "Please sign in again" in page.text and "data-total" not in page.text
@@ -100,8 +112,9 @@ def test_the_json_api_says_sign_in_again_not_unavailable(adapter: Stack, browser
     for path in ("overview", "total"):
         assert browser.get(f"{adapter.url}/api/v1/libraries/lyngby/{path}").status_code == 200
     browser.post(f"{adapter.url}/lyngby/logout")
-    assert sign_in(browser, adapter, EVA).status_code == 302  # a new token, nothing cached for it yet
+    assert sign_in(browser, adapter, EVA).status_code == 302  # a new token
     assert adapter.ap_state is not None and adapter.ap_state.end_single_sign_on(EVA)
+    forget_eva(adapter)
     for path in ("overview", "total"):
         answer = browser.get(f"{adapter.url}/api/v1/libraries/lyngby/{path}")
         assert (answer.status_code, answer.json()["error"]) == (401, "sign_in_again")
@@ -117,6 +130,7 @@ def test_a_card_payment_with_a_token_dbc_refuses_asks_to_sign_in_again_and_write
     fees = re.findall(r'name="fee" value="(\d+)"', page.text)
     assert token is not None and fees
     assert paying.ap_state is not None and paying.ap_state.end_single_sign_on(ANNE_AP)
+    forget(paying, 1001)
     answer = browser.post(f"{paying.url}/lyngby/betaling/", data={"csrf_token": token[1], "fee": fees})
     assert answer.status_code == 401
     assert "Sign out and sign in again to pay" in answer.text

@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from portal.kvstore import store
+from portal.providers.setup import EXTENSION_KEY
 from tests.support.login import http_login
 from tests.support.stack import Stack, start_stack
 
@@ -91,18 +92,26 @@ def test_the_debtor_trickling_leaves_fbs_figures_and_the_note(citizen: httpx.Cli
 def stuck_overviews(
     stack: Stack, citizen: httpx.Client, count: int, reached: int
 ) -> Iterator[list[Future[httpx.Response]]]:
-    """`count` of Anne's overviews asked for at once, FBS trickling its fees; yields once `reached` wait on it."""
+    """`count` of Anne's overviews asked for at once, FBS trickling its fees; yields once `reached` wait on it.
+
+    Single-flight (portal.providers.single_flight): one of them asks FBS, the others wait for its answer.
+    """
     http_login(citizen, stack.url, "demo-anne")  # signed in, patron looked up: only fees remain
     with stack.app.app_context():
         store.delete_many("fbs:DK-717300:1001:fees", "fbs:DK-717300:1001:patron", "debtor:DK-717300:1001:claims")
     stack.fbs_state.trickle_answers(PAUSE, endpoint="fees")
     fees_before = stack.fbs_state.call_count("fees")
+    flight = stack.app.extensions[EXTENSION_KEY].cache.flight
+    waits_before = flight.waits["local"]
     with ThreadPoolExecutor(max_workers=count) as pool:
         overviews = [pool.submit(citizen.get, f"{stack.url}/lyngby/") for _ in range(count)]
         waited = time.monotonic()
-        while stack.fbs_state.call_count("fees") < fees_before + reached:
+        while (
+            stack.fbs_state.call_count("fees") < fees_before + 1 or flight.waits["local"] < waits_before + reached - 1
+        ):
             assert time.monotonic() - waited < 5, "the overviews never reached FBS"
             time.sleep(0.01)
+        assert stack.fbs_state.call_count("fees") == fees_before + 1  # one call for all of them
         yield overviews
 
 
