@@ -22,3 +22,14 @@ class UpstreamTimeout(UpstreamError):
 
 class UpstreamBadResponse(UpstreamError):
     """The upstream answered, but not with something we can trust (status or body)."""
+
+
+class UpstreamCircuitOpen(UpstreamError):
+    """Not asked: the upstream failed call after call, and its circuit breaker refuses calls for now.
+
+    Raised at once, without a request (`portal.providers.breakers`): pages show their "try again" answer.
+    """
+
+
+class UpstreamBusy(UpstreamError):
+    """Not asked: this process has as many calls in flight to the upstream as it allows (all slow)."""

@@ -29,6 +29,10 @@ The deadline lives in a context variable, so it follows the code that makes the
 call — also into the background thread of `portal.services.background`, which
 copies the caller's context. Left open: name resolution (getaddrinfo) happens
 inside the connect call and is not interruptible by a socket timeout.
+
+Before any of that, `send()` asks the provider's guard (`portal.providers.breakers`, held by the
+app's `GuardedClient`): an open circuit breaker or a provider with every slot taken refuses the
+call at once, so a dead or trickling upstream costs a fast "try again", not a thread per page.
 """
 
 from __future__ import annotations
@@ -46,7 +50,8 @@ from portal.config import Settings
 from portal.observability import metrics
 from portal.observability.request_id import HEADER as REQUEST_ID_HEADER
 from portal.observability.request_id import current_request_id
-from portal.providers.errors import UpstreamError, UpstreamTimeout
+from portal.providers.breakers import HALF_OPEN, SLOT_WAIT, Guard, UpstreamGuards
+from portal.providers.errors import UpstreamBusy, UpstreamCircuitOpen, UpstreamError, UpstreamTimeout
 
 USER_AGENT = "gebyrportal"
 # httpx's own default pool size (httpx.HTTPTransport uses these unless told otherwise).
@@ -242,11 +247,21 @@ def _min(timeout: float | None, left: float) -> float:
     return left if timeout is None else min(timeout, left)
 
 
-def create_http_client(settings: Settings) -> httpx.Client:
+class GuardedClient(httpx.Client):
+    """The app's client: an httpx.Client that also holds the upstreams' breakers and limits (`send`)."""
+
+    def __init__(self, guards: UpstreamGuards | None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.guards = guards
+
+
+def create_http_client(settings: Settings, guards: UpstreamGuards | None = None) -> GuardedClient:
     """A client for upstream calls: per-phase timeouts of `settings.http_timeout`, and each call
     ending by `settings.upstream_deadline` (or the end of the budget in force, when sooner).
+    `guards`: the circuit breakers and concurrency limits `send` applies (None: none).
     """
-    return httpx.Client(
+    return GuardedClient(
+        guards,
         timeout=make_timeout(settings.http_timeout),
         # With a transport of its own httpx reads no HTTP(S)_PROXY variables: upstreams are
         # reached directly, as the portal has always been deployed.
@@ -272,11 +287,72 @@ def send(
     kept an answer from arriving is UpstreamError. Statuses and bodies are the caller's to judge.
     Each call is timed and counted by provider (`portal.observability.metrics`) and carries the
     current request's id as `X-Request-ID`.
+
+    With the app's client (`GuardedClient`) the provider's guard (`portal.providers.breakers`)
+    comes first: an open circuit breaker refuses the call at once (UpstreamCircuitOpen), as does
+    a provider with all its slots taken for longer than a short wait (UpstreamBusy).
     """
     request_id = current_request_id()
     if request_id is not None:
         # The portal's request id goes along, so the upstream's logs can be matched with ours.
         request = {**request, "headers": {**(request.get("headers") or {}), REQUEST_ID_HEADER: request_id}}
+    guards = http.guards if isinstance(http, GuardedClient) else None
+    guard = guards.for_url(base_url) if guards is not None else None
+    # A budget already spent ends the call before it goes out (DeadlineTransport): no fault of the
+    # upstream's, so neither the breaker nor a slot takes part.
+    if guard is None or budget_left() == 0.0:
+        return _send(http, method, base_url, path, fail, request)[0]
+    return _guarded(guard, http, method, base_url, path, fail, request)
+
+
+def _guarded(
+    guard: Guard,
+    http: httpx.Client,
+    method: str,
+    base_url: str,
+    path: str,
+    fail: Callable[[type[UpstreamError], str], UpstreamError],
+    request: dict[str, Any],
+) -> httpx.Response:
+    breaker = guard.breaker
+    admitted = breaker.admit()
+    if admitted is None:
+        raise fail(
+            UpstreamCircuitOpen,
+            f"not asked: circuit breaker open after {breaker.failures} failed calls in a row "
+            f"(a trial call every {breaker.reset:g} s)",
+        )
+    trial = admitted == HALF_OPEN
+    left = budget_left()
+    if not guard.take_slot(SLOT_WAIT if left is None else min(SLOT_WAIT, left)):
+        breaker.abandoned(trial)
+        raise fail(UpstreamBusy, f"not asked: {guard.limit} calls already in flight, none ended in time")
+    try:
+        response, answered = _send(http, method, base_url, path, fail, request)
+    except UpstreamError:
+        breaker.failed(trial)
+        raise
+    except BaseException:
+        breaker.abandoned(trial)
+        raise
+    finally:
+        guard.free_slot()
+    if answered:
+        breaker.succeeded(trial)
+    else:
+        breaker.failed(trial)
+    return response
+
+
+def _send(
+    http: httpx.Client,
+    method: str,
+    base_url: str,
+    path: str,
+    fail: Callable[[type[UpstreamError], str], UpstreamError],
+    request: dict[str, Any],
+) -> tuple[httpx.Response, bool]:
+    """The call itself, timed and counted; with whether the upstream answered (a status below 500)."""
     started = time.monotonic()
     try:
         response = http.request(method, base_url + path, **request)
@@ -289,4 +365,5 @@ def send(
         metrics.record_upstream(base_url, time.monotonic() - started, failure="error")
         raise fail(UpstreamError, f"cannot reach {base_url} ({type(exc).__name__})") from exc
     metrics.record_upstream(base_url, time.monotonic() - started, status=response.status_code)
-    return response
+    # 4xx is the upstream working (an expired session, an unknown patron): only 5xx is a failure.
+    return response, response.status_code < 500

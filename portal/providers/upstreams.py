@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping
 import redis
 
 from portal.config import Settings
+from portal.providers.breakers import UpstreamGuards
 from portal.providers.cache import CachedDebtor, CachedFbi, CachedFbs, CachedFbsAdapter, KeyValueStore, ProviderCache
 from portal.providers.credentials import FbsLogin, LoginVariables, MissingCredentials, resolve_login
 from portal.providers.debtor import DebtorClient
@@ -41,7 +42,17 @@ class Upstreams:
     """The upstream clients of one app, configured from `settings`, caching in `store`."""
 
     def __init__(self, settings: Settings, store: KeyValueStore) -> None:
-        self.http = create_http_client(settings)
+        # A circuit breaker and a concurrency limit per upstream, applied by http.send to every call.
+        self.guards = UpstreamGuards(settings.breaker_failures, settings.breaker_reset, settings.upstream_concurrency)
+        for url, provider in (
+            (settings.fbs_base_url, "fbs"),
+            (settings.fbs_adapter_base_url, "fbs_adapter"),
+            (settings.debtor_base_url, "debtor"),
+            (settings.fbi_base_url, "fbi"),
+            (settings.nexi_base_url, "nexi"),
+        ):
+            self.guards.register(url, provider)
+        self.http = create_http_client(settings, self.guards)
         self._lock_redis = (
             redis.Redis.from_url(
                 settings.cache_url, socket_timeout=LOCK_SOCKET_TIMEOUT, socket_connect_timeout=LOCK_SOCKET_TIMEOUT

@@ -22,6 +22,9 @@ REQUIRED = {
     "PORTAL_RATE_LIMITS": "off",
     # Start-up lines of background threads would land between the tests' output; tests of the logs set their own.
     "PORTAL_LOG_LEVEL": "WARNING",
+    # Shared test stacks inject runs of upstream failures (fail_next(50)); an open breaker would carry one
+    # test's outage into the next. tests/providers/test_circuit_breaker.py sets its own, tight values.
+    "PORTAL_BREAKER_FAILURES": "1000",
 }
 
 
