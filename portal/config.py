@@ -102,6 +102,16 @@ class Settings:
     log_format: str = "console"
     log_level: str = "INFO"
     metrics_multiproc_dir: str | None = None
+    # Per upstream (issue 11, portal.providers.breakers): the circuit breaker opens after this many
+    # failed calls in a row and tries one call again after breaker_reset seconds; at most
+    # upstream_concurrency calls to one upstream in flight per process. 16: a process's 4 gunicorn
+    # threads (GUNICORN_THREADS) each with a call or two in flight (the FBI titles go alongside FBS,
+    # sign-in prefetches in the background) plus the embedded payment worker stay below it, so a
+    # healthy burst is never refused; with more threads, set it to about half of them, so a
+    # trickling upstream leaves the other half free for the pages that do not wait on it.
+    breaker_failures: int = 5
+    breaker_reset: float = 30.0
+    upstream_concurrency: int = 16
     # The environment as it was at start-up: libraries name their FBS credentials' variables.
     environment: Mapping[str, str] = field(default_factory=dict, repr=False)
 
@@ -247,7 +257,17 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         **_adgangsplatformen_settings(env),
         **_editor_settings(env),
         **_observability_settings(env),
+        **_breaker_settings(env),
     )
+
+
+def _breaker_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    """The upstreams' circuit breakers and concurrency limit (portal.providers.breakers)."""
+    return {
+        "breaker_failures": _number(env, "PORTAL_BREAKER_FAILURES", 5, int, "failed calls"),
+        "breaker_reset": _number(env, "PORTAL_BREAKER_RESET", 30.0, float),
+        "upstream_concurrency": _number(env, "PORTAL_UPSTREAM_CONCURRENCY", 16, int, "calls"),
+    }
 
 
 def _rate_limit_settings(env: Mapping[str, str]) -> dict[str, Any]:

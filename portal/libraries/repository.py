@@ -10,9 +10,12 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 
+from flask import current_app
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal import clock, db
+from portal.libraries.cache import CachedLibrary, library_cache, row_window, stamp_of
 from portal.libraries.fields import flatten
 from portal.libraries.library import Library
 from portal.libraries.models import LibraryRow
@@ -47,9 +50,32 @@ class UpsertReport:
 
 
 def get_library(slug: str) -> Library | None:
-    """The library with `slug` as citizens see it now (cut-off date in force), or None."""
-    row = db.session().scalars(library_query().where(LibraryRow.slug == slug)).one_or_none()
-    return visible_library(row, clock.now()) if row is not None else None
+    """The library with `slug` as citizens see it now (cut-off date in force), or None.
+
+    One cheap statement when the app has read this library before and nothing changed since
+    (portal.libraries.cache); the full read otherwise. Not for use inside a write transaction
+    that may roll back (the editing functions read rows themselves).
+    """
+    session = db.session()
+    now = clock.now()
+    found = session.execute(
+        select(LibraryRow.id, LibraryRow.version, LibraryRow.updated_at).where(LibraryRow.slug == slug)
+    ).one_or_none()
+    if found is None:
+        return None
+    cache = library_cache(current_app)
+    cached = cache.get(slug, (found[0], found[1], found[2]), now)
+    if cached is not None:
+        return cached
+    row = session.scalars(library_query().where(LibraryRow.slug == slug)).one_or_none()
+    if row is None:  # deleted in between
+        return None
+    library = visible_library(row, now)
+    # Stored under the stamp read with the row itself: if a publish landed between the two reads,
+    # or between the row's statement and its texts', the next request's stamp differs and reads again.
+    valid_from, valid_until = row_window(row, now)
+    cache.put(slug, CachedLibrary(stamp_of(row), valid_from, valid_until, library))
+    return library
 
 
 def list_libraries() -> list[Library]:

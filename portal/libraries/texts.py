@@ -11,12 +11,17 @@ language) and are always HTML-escaped.
 Placeholders are substituted by name with a small regex, never with `str.format`: format
 would also evaluate `{0.__class__}`-style fields and choke on any other brace in the text.
 They are substituted after Markdown, so a value is never read as Markdown.
+
+Rendering is cached by the text itself (`markdown_to_html` is a pure function of it): a warm
+page does not run Markdown and nh3 again, and a changed text is a different key, so it is
+rendered anew with nothing to invalidate. Bounded, as editors' drafts and previews add keys.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 from html import unescape
 
 import markupsafe
@@ -28,6 +33,7 @@ __all__ = [
     "KNOWN_PLACEHOLDERS",
     "TextTemplateError",
     "check_template",
+    "clear_render_cache",
     "find_placeholders",
     "markdown_to_html",
     "render_text",
@@ -93,7 +99,20 @@ def sanitize_html(html: str) -> str:
 
 def markdown_to_html(template: str) -> str:
     """The Markdown subset as sanitised HTML, placeholders left as they are."""
+    return _cached_markdown_to_html(template)
+
+
+# A few hundred texts per library at most (two languages, defaults with and without card
+# payment); 4096 leaves room for many libraries and editors' previews, at a few MB at worst.
+@lru_cache(maxsize=4096)
+def _cached_markdown_to_html(template: str) -> str:
     return sanitize_html(_MARKDOWN.render(template.replace("\r\n", "\n")).strip())
+
+
+def clear_render_cache() -> None:
+    """Forget every rendered text (tests that count renders)."""
+    _cached_markdown_to_html.cache_clear()
+    _plain_text.cache_clear()
 
 
 def render_text(template: str, values: Mapping[str, str]) -> markupsafe.Markup:
@@ -113,8 +132,13 @@ def render_plain(template: str, values: Mapping[str, str]) -> str:
     heading or a link would be invalid HTML and lose the label for screen readers. The Markdown
     is rendered first, so `**Betal**` is the label "Betal", not its asterisks.
     """
-    text = unescape(nh3.clean(markdown_to_html(template), tags=set()))
-    return _PLACEHOLDER.sub(lambda m: str(values[m[1]]) if m[1] in KNOWN_PLACEHOLDERS else m[0], " ".join(text.split()))
+    text = _plain_text(template)
+    return _PLACEHOLDER.sub(lambda m: str(values[m[1]]) if m[1] in KNOWN_PLACEHOLDERS else m[0], text)
+
+
+@lru_cache(maxsize=1024)
+def _plain_text(template: str) -> str:
+    return " ".join(unescape(nh3.clean(markdown_to_html(template), tags=set())).split())
 
 
 def _substitute(html: str, values: Mapping[str, str]) -> str:

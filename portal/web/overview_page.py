@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from flask import render_template
+from markupsafe import Markup
 
 from portal import clock
 from portal.auth import citizen_session
@@ -37,11 +39,32 @@ def overview_context(library: Library, debts: CitizenDebts, *, preview: bool = F
         # False when the debtor system failed or was not asked: the total is then the library system's alone.
         "debts_complete": debts.complete,
         "preview": preview,
-        "texts": rendered_texts(library, current_language(), card_payment=card_offered),
+        "texts": page_texts(library, current_language(), card_payment=card_offered),
         "card_payment_offered": card_offered,
         "kodelinje": library_kodelinje(library),
         "card_payment": None if preview else card_payment_context(library, debts.overview),
     }
+
+
+def page_texts(library: Library, language: str, *, card_payment: bool) -> dict[str, Markup | str]:
+    """`rendered_texts`, remembered: the same library, language and card flag give the same texts.
+
+    Keyed by the `Library` value itself (equality compares every field, its texts and the cut-off
+    date in force included), so a publish or a scheduled date taking effect is a new key and
+    nothing needs invalidating. A copy is returned: callers may not change the cached dict.
+    """
+    return dict(_rendered_texts(library, language, card_payment))
+
+
+# Libraries x 2 languages x 2 card flags, plus old versions until they are pushed out.
+@lru_cache(maxsize=256)
+def _rendered_texts(library: Library, language: str, card_payment: bool) -> dict[str, Markup | str]:
+    return rendered_texts(library, language, card_payment=card_payment)
+
+
+def clear_page_texts_cache() -> None:
+    """Forget every remembered page's texts (tests that count renders)."""
+    _rendered_texts.cache_clear()
 
 
 def render_overview(library: Library, debts: CitizenDebts, *, preview: bool = False) -> str:

@@ -1,0 +1,106 @@
+"""Libraries as citizens see them, kept in process memory between requests.
+
+A warm citizen page used to read a library with three statements (the row, its texts, its
+scheduled dates) on every request. Now each request asks the database one cheap question —
+the row's (id, version, updated_at) — and reuses the `Library` built last time if the answer is
+the same. The database stays the one source of truth, so a publish in any worker (or by the
+loader of another process) is seen by every worker on its next request; nothing has to reach
+the other workers to tell them. Every write of what citizens see bumps `LibraryRow.version`
+(editing._claim, repository.upsert_libraries); `updated_at` also changes, which catches a
+write that forgets to. A library deleted and created again has a new id.
+
+A scheduled cut-off date takes effect at a midnight without any write, so an entry is also only
+good while the clock stays between the scheduled dates around the moment it was built: the
+cut-off date in force can only change at one of them (portal.domain.cutoff).
+
+The cache lives in `app.extensions`, one per app (each gunicorn worker has its own; tests that
+start two apps get two, like two workers). Its size is bounded by the number of libraries: an
+unknown slug is answered by the cheap question and never stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from threading import Lock
+
+from flask import Flask
+
+from portal.domain.cutoff import takes_effect_at
+from portal.libraries.library import Library
+from portal.libraries.models import LibraryRow
+
+__all__ = ["CachedLibrary", "LibraryCache", "Stamp", "in_force_window", "library_cache", "row_window", "stamp_of"]
+
+EXTENSION_KEY = "portal.libraries.cache"
+
+# (id, version, updated_at) of a libraries row: changes whenever what citizens see can change.
+Stamp = tuple[int, int, datetime]
+
+
+@dataclass(frozen=True)
+class CachedLibrary:
+    """`library` as built from the row with `stamp`, good for moments in [valid_from, valid_until)."""
+
+    stamp: Stamp
+    valid_from: datetime | None  # None: since ever
+    valid_until: datetime | None  # None: until the row changes
+    library: Library
+
+    def fits(self, stamp: Stamp, at: datetime) -> bool:
+        """True if the row is still the one it was built from and `at` lies in its window."""
+        return (
+            stamp == self.stamp
+            and (self.valid_from is None or self.valid_from <= at)
+            and (self.valid_until is None or at < self.valid_until)
+        )
+
+
+def stamp_of(row: LibraryRow) -> Stamp:
+    return (row.id, row.version, row.updated_at)
+
+
+def in_force_window(starts: Iterable[datetime], at: datetime) -> tuple[datetime | None, datetime | None]:
+    """The scheduled moments just before (or at) and just after `at`: the cut-off is constant between.
+
+    The clock may move backwards (tests freeze and move it), so the window has two ends.
+    """
+    moments = list(starts)
+    before = [start for start in moments if start <= at]
+    after = [start for start in moments if start > at]
+    return (max(before) if before else None, min(after) if after else None)
+
+
+def row_window(row: LibraryRow, at: datetime) -> tuple[datetime | None, datetime | None]:
+    """`in_force_window` of the row's scheduled dates."""
+    return in_force_window((takes_effect_at(entry.effective_from) for entry in row.scheduled), at)
+
+
+class LibraryCache:
+    """slug -> CachedLibrary; thread-safe (a threaded server serves several requests at once)."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, CachedLibrary] = {}
+        self._lock = Lock()
+
+    def get(self, slug: str, stamp: Stamp, at: datetime) -> Library | None:
+        entry = self._entries.get(slug)
+        return entry.library if entry is not None and entry.fits(stamp, at) else None
+
+    def put(self, slug: str, entry: CachedLibrary) -> None:
+        with self._lock:
+            self._entries[slug] = entry
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+def library_cache(app: Flask) -> LibraryCache:
+    """The app's cache, made on first use (no start-up step needed)."""
+    cache = app.extensions.get(EXTENSION_KEY)
+    if cache is None:
+        cache = app.extensions.setdefault(EXTENSION_KEY, LibraryCache())
+    assert isinstance(cache, LibraryCache)
+    return cache
