@@ -37,6 +37,7 @@ FLASK_SETUP_MODULES = frozenset(
         "portal.payments.setup",  # the payment runtime, its queue and worker command
         "portal.libraries",  # start-up load of the libraries file
         "portal.libraries.cli",  # `flask libraries …`
+        "portal.libraries.cache",  # the libraries as citizens see them, one cache per app (app.extensions)
         "portal.observability.setup",  # health, readiness, metrics and logging into the app
     }
 )

@@ -24,8 +24,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from threading import Lock
+from typing import cast
 
-from flask import Flask
+from flask import Flask, current_app
+from werkzeug.local import LocalProxy
 
 from portal.domain.cutoff import takes_effect_at
 from portal.libraries.library import Library
@@ -97,8 +99,10 @@ class LibraryCache:
             self._entries.clear()
 
 
-def library_cache(app: Flask) -> LibraryCache:
-    """The app's cache, made on first use (no start-up step needed)."""
+def library_cache(app: Flask | None = None) -> LibraryCache:
+    """The cache of `app` (the current app when None), made on first use (no start-up step needed)."""
+    if app is None:
+        app = cast("LocalProxy[Flask]", current_app)._get_current_object()
     cache = app.extensions.get(EXTENSION_KEY)
     if cache is None:
         cache = app.extensions.setdefault(EXTENSION_KEY, LibraryCache())

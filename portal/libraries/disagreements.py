@@ -26,6 +26,7 @@ Plain Python, no Flask: the caller passes the session; `record` commits its one 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -94,7 +95,11 @@ def record(session: Session, library: str | int, mismatches: Iterable[Mismatch],
     docstring). Nothing is written when there is nothing to record. Raises on database errors;
     the caller decides that a failed tally must not fail the page.
     """
-    keys = _keys(mismatches)
+    day = clock.local(seen_at).date()
+    database = session.get_bind().engine.url.render_as_string(hide_password=True)
+    # What this process already wrote today changes nothing an editor sees (counts and "most
+    # recently" are by day): skipped, so a warm page view writes nothing (issue 11).
+    keys = {key for key in _keys(mismatches) if (database, str(library), *key, day) not in _WRITTEN_TODAY.keys}
     if not keys:
         return
     library_id = library if isinstance(library, int) else _library_id(session, library)
@@ -107,6 +112,25 @@ def record(session: Session, library: str | int, mismatches: Iterable[Mismatch],
     except BaseException:
         session.rollback()
         raise
+    _WRITTEN_TODAY.add(day, {(database, str(library), month, direction, day) for month, direction in keys})
+
+
+class _WrittenToday:
+    """The (database, library, month, direction, day) this process has written, for the current day only."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._day: date | None = None
+        self.keys: frozenset[tuple[str, str, date, Direction, date]] = frozenset()
+
+    def add(self, day: date, keys: set[tuple[str, str, date, Direction, date]]) -> None:
+        with self._lock:
+            if day != self._day:  # a new day: yesterday's entries can never match again
+                self._day, self.keys = day, frozenset()
+            self.keys = self.keys | keys
+
+
+_WRITTEN_TODAY = _WrittenToday()
 
 
 def _library_id(session: Session, slug: str) -> int | None:

@@ -10,7 +10,6 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -63,7 +62,7 @@ def get_library(slug: str) -> Library | None:
     ).one_or_none()
     if found is None:
         return None
-    cache = library_cache(current_app)
+    cache = library_cache()
     cached = cache.get(slug, (found[0], found[1], found[2]), now)
     if cached is not None:
         return cached

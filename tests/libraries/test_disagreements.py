@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 from sqlalchemy.orm import Session
 
 from portal import clock
@@ -78,13 +78,14 @@ def test_reloads_on_one_day_count_once_a_new_day_counts_again(seeded: Session) -
     for minutes in (1, 2, 3):  # the same borrower pressing reload, and a second borrower
         disagreements.record(seeded, "lyngby", found, NOON + timedelta(minutes=minutes))
     [row] = tally(seeded)
-    assert (row.count, row.first_seen, row.last_seen) == (1, NOON, NOON + timedelta(minutes=3))
+    # The later views of the day wrote nothing: an editor sees days, and a warm page writes no row.
+    assert (row.count, row.first_seen, row.last_seen) == (1, NOON, NOON)
     # 23:30 UTC is already the next day in Copenhagen: a new day.
     next_day = datetime(2027, 1, 11, 23, 30, tzinfo=UTC)
     disagreements.record(seeded, "lyngby", found, next_day)
     disagreements.record(seeded, "lyngby", found, next_day + timedelta(hours=2))
     [row] = tally(seeded)
-    assert (row.count, row.first_seen, row.last_seen) == (2, NOON, next_day + timedelta(hours=2))
+    assert (row.count, row.first_seen, row.last_seen) == (2, NOON, next_day)
 
 
 def test_nothing_to_record_writes_nothing(seeded: Session) -> None:
@@ -210,3 +211,24 @@ def test_a_failed_tally_is_logged_and_never_raised(caplog: pytest.LogCaptureFixt
     assert overview.mismatches
     record_disagreements(BrokenSession(), LYNGBY, overview)  # type: ignore[arg-type]
     assert "could not record the cut-off disagreements" in caplog.text
+
+
+def test_a_view_repeating_what_this_process_recorded_today_sends_no_sql(seeded: Session) -> None:
+    found = mismatches(fee(507, "2021-02-01", False))
+    disagreements.record(seeded, "lyngby", found, NOON)
+    statements: list[str] = []
+
+    def count(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    engine = seeded.get_bind().engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        disagreements.record(seeded, "lyngby", found, NOON + timedelta(minutes=5))
+        assert statements == []
+        # Another month the same day is news: written.
+        disagreements.record(seeded, "lyngby", mismatches(fee(508, "2021-03-01", False)), NOON + timedelta(minutes=6))
+        assert statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert sorted(row.month for row in tally(seeded)) == [date(2021, 2, 1), date(2021, 3, 1)]
