@@ -6,9 +6,6 @@ fees answer until every other caller is known to be waiting (`SingleFlight.waits
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -31,6 +28,7 @@ from portal.providers.http import upstream_budget
 from portal.providers.single_flight import LOCK_PREFIX, SingleFlight
 from portal.providers.upstreams import Upstreams
 from tests.support.live import LiveServer, start_live_server
+from tests.support.redis_server import free_port, redis_server
 from tests.support.settings import test_settings
 from tests.support.stack import FBS_FEES_PATH, Gate
 
@@ -161,41 +159,10 @@ def test_without_single_flight_the_gate_would_see_more_than_one_call(gated_fbs: 
 # -- across processes: two apps sharing one Redis ------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def redis_url() -> Iterator[str]:
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.fail("redis-server is not installed (make test installs it)")
-    port = _free_port()
-    process = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-    )
-    client = redis.Redis(port=port)
-    try:
-        wait_for(lambda: _pings(client), "redis-server answers", limit=10)
-    except AssertionError:
-        process.kill()
-        raise
-    finally:
-        client.close()
-    yield f"redis://127.0.0.1:{port}/0"
-    process.terminate()
-    process.wait(timeout=10)
-
-
-def _pings(client: redis.Redis) -> bool:
-    try:
-        return bool(client.ping())
-    except redis.ConnectionError:
-        return False
+    with redis_server() as url:
+        yield url
 
 
 @pytest.fixture
@@ -271,7 +238,7 @@ def test_a_failed_holder_lets_the_waiter_call_itself(
 
 
 def test_redis_down_still_answers_by_calling_fbs(gated_fbs: GatedFbs) -> None:
-    dead = f"redis://127.0.0.1:{_free_port()}/0"
+    dead = f"redis://127.0.0.1:{free_port()}/0"
     up = app_on_redis(gated_fbs.url, dead)
     try:
         assert fees_of(up)() and fees_of(up)()
