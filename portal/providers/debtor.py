@@ -10,8 +10,6 @@ message naming the operation and agency, never the CPR number or the API key.
 from __future__ import annotations
 
 import logging
-import time
-from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -19,8 +17,8 @@ import httpx
 from portal.domain.claims import Claim
 from portal.domain.cpr import require_cpr
 from portal.providers import debtor_parse
-from portal.providers.errors import UpstreamBadResponse, UpstreamError
-from portal.providers.http import send
+from portal.providers.errors import UpstreamError
+from portal.providers.http import send_and_parse, token_refusal
 
 log = logging.getLogger(__name__)
 
@@ -44,36 +42,25 @@ class DebtorClient:
         """The citizen's claims from the library `agency_id` (paid ones included)."""
         require_cpr(cpr)
         path = CLAIMS_PATH.format(agency=quote(agency_id, safe=""))
-        response = self._send(agency_id, path, {"cpr": cpr})
-        if response.status_code in (401, 403):
-            raise self._failed(
-                DebtorCredentialsRejected,
-                agency_id,
-                f"API key refused ({response.status_code}): check PORTAL_DEBTOR_API_KEY",
-            )
-        if not response.is_success:
-            raise self._failed(UpstreamBadResponse, agency_id, f"unexpected status {response.status_code}")
-        try:
-            return debtor_parse.parse_claims(response.content, agency_id)
-        except UpstreamBadResponse as exc:
-            raise self._failed(UpstreamBadResponse, agency_id, exc.message) from None
 
-    def _send(self, agency_id: str, path: str, body: Any) -> httpx.Response:
-        headers = {"Accept": "application/json", "Authorization": f"Bearer {self._api_key}"}
-        started = time.monotonic()
-        response = send(
+        def fail(kind: type[UpstreamError], what: str) -> UpstreamError:
+            return self._failed(kind, agency_id, what)
+
+        return send_and_parse(
             self._http,
             "POST",
             self._base_url,
             path,
-            lambda kind, what: self._failed(kind, agency_id, what),
-            json=body,
-            headers=headers,
+            lambda content: debtor_parse.parse_claims(content, agency_id),
+            fail,
+            refused=token_refusal(
+                fail,
+                DebtorCredentialsRejected,
+                lambda status: f"API key refused ({status}): check PORTAL_DEBTOR_API_KEY",
+            ),
+            json={"cpr": cpr},
+            headers={"Accept": "application/json", "Authorization": f"Bearer {self._api_key}"},
         )
-        log.debug(
-            "debtor claims %s: %s in %.0f ms", agency_id, response.status_code, (time.monotonic() - started) * 1000
-        )
-        return response
 
     def _failed(self, kind: type[UpstreamError], agency_id: str, what: str) -> UpstreamError:
         message = f"claims at {agency_id}: {what}"

@@ -9,16 +9,15 @@ provider "fbi" and a message of counts and statuses — never FAUST numbers, tit
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Sequence
 
 import httpx
 
 from portal.domain.works import Work
 from portal.providers import fbi_parse
-from portal.providers.errors import UpstreamBadResponse, UpstreamError
+from portal.providers.errors import UpstreamError
 from portal.providers.fbi_parse import WorksAnswer
-from portal.providers.http import send
+from portal.providers.http import send_and_parse, token_refusal
 
 log = logging.getLogger(__name__)
 
@@ -57,17 +56,7 @@ class FbiClient:
         wanted = fbi_parse.valid_fausts(fausts)[:MAX_BATCH]
         if not wanted:
             return WorksAnswer({}, frozenset())
-        response = self._send(wanted)
-        if response.status_code in (401, 403):
-            raise self._failed(
-                FbiTokenRejected, wanted, f"token refused ({response.status_code}): check PORTAL_FBI_TOKEN"
-            )
-        if not response.is_success:
-            raise self._failed(UpstreamBadResponse, wanted, f"unexpected status {response.status_code}")
-        try:
-            answer = fbi_parse.parse_works(response.content, wanted)
-        except UpstreamBadResponse as exc:
-            raise self._failed(UpstreamBadResponse, wanted, exc.message) from None
+        answer = self._send(wanted)
         if answer.unreadable:
             log.warning("fbi: works of %d records: %d entries unreadable, left out", len(wanted), answer.unreadable)
         return answer
@@ -76,26 +65,23 @@ class FbiClient:
         """{faust: Work} for the FAUST numbers FBI knows (one request)."""
         return self.lookup(fausts).works
 
-    def _send(self, fausts: list[str]) -> httpx.Response:
-        headers = {"Accept": "application/json", "Authorization": f"Bearer {self._token}"}
-        body = {"query": WORKS_QUERY, "variables": {"faust": fausts}}
-        started = time.monotonic()
-        response = send(
+    def _send(self, fausts: list[str]) -> WorksAnswer:
+        def fail(kind: type[UpstreamError], what: str) -> UpstreamError:
+            return self._failed(kind, fausts, what)
+
+        return send_and_parse(
             self._http,
             "POST",
             self._base_url,
             GRAPHQL_PATH,
-            lambda kind, what: self._failed(kind, fausts, what),
-            json=body,
-            headers=headers,
+            lambda content: fbi_parse.parse_works(content, fausts),
+            fail,
+            refused=token_refusal(
+                fail, FbiTokenRejected, lambda status: f"token refused ({status}): check PORTAL_FBI_TOKEN"
+            ),
+            json={"query": WORKS_QUERY, "variables": {"faust": fausts}},
+            headers={"Accept": "application/json", "Authorization": f"Bearer {self._token}"},
         )
-        log.debug(
-            "fbi works of %d records: %s in %.0f ms",
-            len(fausts),
-            response.status_code,
-            (time.monotonic() - started) * 1000,
-        )
-        return response
 
     def _failed(self, kind: type[UpstreamError], fausts: Sequence[str], what: str) -> UpstreamError:
         message = f"works of {len(fausts)} records: {what}"

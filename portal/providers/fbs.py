@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import re
 import threading
-import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -24,7 +23,7 @@ from portal.domain.cpr import require_cpr
 from portal.domain.fees import Fee, Patron, PaymentConfirmation
 from portal.providers import fbs_parse
 from portal.providers.errors import UpstreamBadResponse, UpstreamError, UpstreamTimeout
-from portal.providers.http import budget_left, send
+from portal.providers.http import Fail, Refusal, budget_left, read_answer, send, send_and_parse, token_refusal
 
 log = logging.getLogger(__name__)
 
@@ -91,16 +90,17 @@ class FbsApi:
 
     # -- the calls, by path segments ---------------------------------------------
 
-    def _patron(self, agency: str, patron: str) -> Any:
-        """The raw patron v4 answer (parsed by the caller: the adapter's may hold no patron)."""
-        return self._call("patron", "GET", f"/external/{agency}/patrons/{patron}/v4")
+    def _patron(self, agency: str, patron: str, parse: Callable[[Any], T]) -> T:
+        """The patron v4 answer, read by `parse` (the caller's: the adapter's may hold no patron)."""
+        return self._call("patron", "GET", f"/external/{agency}/patrons/{patron}/v4", parse)
 
     def _fees(self, agency: str, patron: str) -> list[Fee]:
         # Handed-over fees are half of the page; paid ones explain a payment awaiting registration.
         # Both modes ask the same, so both give the same overview.
         params = {"includepaid": "true", "includenonpayable": "true"}
-        data = self._call("fees", "GET", f"/external/{agency}/patron/{patron}/fees/v2", params=params)
-        return self._parse("fees", fbs_parse.parse_fees, data)
+        return self._call(
+            "fees", "GET", f"/external/{agency}/patron/{patron}/fees/v2", fbs_parse.parse_fees, params=params
+        )
 
     def _payment(self, agency: str, patron: str, order_id: str, fee_ids: list[int]) -> dict[int, PaymentConfirmation]:
         if not ORDER_ID.fullmatch(order_id):
@@ -108,62 +108,55 @@ class FbsApi:
         if not fee_ids or len(set(fee_ids)) != len(fee_ids):
             raise ValueError("fee_ids must be a non-empty list without repeats")
         body = {"orderId": order_id, "feeId": [_id(fee_id) for fee_id in fee_ids]}
-        data = self._call("payment", "POST", f"/external/v1/{agency}/patron/{patron}/payment", json_body=body)
-        return self._parse("payment", lambda raw: fbs_parse.parse_payment_confirmations(raw, order_id, fee_ids), data)
+        return self._call(
+            "payment",
+            "POST",
+            f"/external/v1/{agency}/patron/{patron}/payment",
+            lambda raw: fbs_parse.parse_payment_confirmations(raw, order_id, fee_ids),
+            json_body=body,
+        )
 
     def _call(
-        self, operation: str, method: str, path: str, *, params: dict[str, str] | None = None, json_body: Any = None
-    ) -> Any:
-        raise NotImplementedError
-
-    # -- shared transport helpers ----------------------------------------------
-
-    def _send(
         self,
         operation: str,
         method: str,
         path: str,
-        headers: dict[str, str],
-        params: dict[str, str] | None,
-        json_body: Any,
-    ) -> httpx.Response:
-        started = time.monotonic()
-        response = send(
-            self._http,
-            method,
-            self._base_url,
-            path,
-            lambda kind, what: self._failed(kind, operation, what),
-            params=params,
-            json=json_body,
-            headers={"Accept": "application/json", **headers},
-        )
-        log.debug(
-            "fbs %s %s %s: %s in %.0f ms",
-            self.mode,
-            operation,
-            self.agency_id,
-            response.status_code,
-            (time.monotonic() - started) * 1000,
-        )
-        return response
+        parse: Callable[[Any], T],
+        *,
+        params: dict[str, str] | None = None,
+        json_body: Any = None,
+    ) -> T:
+        """The call, authorised as the mode does it (`_authorized`); its JSON answer read by `parse`."""
 
-    def _check_status(self, operation: str, response: httpx.Response) -> None:
-        if not response.is_success:
-            raise self._failed(UpstreamBadResponse, operation, f"unexpected status {response.status_code}")
+        def send_with(headers: dict[str, str]) -> httpx.Response:
+            return send(
+                self._http,
+                method,
+                self._base_url,
+                path,
+                self._fail(operation),
+                params=params,
+                json=json_body,
+                headers={"Accept": "application/json", **headers},
+            )
 
-    def _json(self, operation: str, response: httpx.Response) -> Any:
-        try:
-            return fbs_parse.loads(response.content)
-        except UpstreamBadResponse:
-            raise self._failed(UpstreamBadResponse, operation, "answer is not valid JSON") from None
+        response = self._authorized(operation, send_with)
+        return read_answer(response, _from_json(parse), self._fail(operation), refused=self._refusal(operation))
 
-    def _parse(self, operation: str, parse: Callable[[Any], T], data: Any) -> T:
-        try:
-            return parse(data)
-        except UpstreamBadResponse as exc:
-            # Same error, with the operation and agency the operator needs to find it.
-            raise self._failed(UpstreamBadResponse, operation, exc.message) from None
+    # -- what a mode decides -----------------------------------------------------
+
+    def _authorized(self, operation: str, send_with: Callable[[dict[str, str]], httpx.Response]) -> httpx.Response:
+        """The answer to `send_with(the mode's authorisation headers)`."""
+        raise NotImplementedError
+
+    def _refusal(self, operation: str) -> Refusal | None:
+        """How the mode reads a status that is no answer (None: every one is "unexpected")."""
+        return None
+
+    # -- shared transport helpers ----------------------------------------------
+
+    def _fail(self, operation: str) -> Fail:
+        return lambda kind, what: self._failed(kind, operation, what)
 
     def _failed(self, kind: type[E], operation: str, what: str) -> E:
         suffix = "" if self.mode == "direct" else f" (via {self.mode})"
@@ -198,10 +191,13 @@ class FbsClient(FbsApi):
         One call: the look-up's answer carries the patron (`fbs_parse.parse_preauthenticated_patron`).
         """
         require_cpr(cpr)
-        data = self._call(
-            "patron look-up", "POST", f"/external/v2/{self._agency}/patrons/preauthenticated", json_body=cpr
+        return self._call(
+            "patron look-up",
+            "POST",
+            f"/external/v2/{self._agency}/patrons/preauthenticated",
+            fbs_parse.parse_preauthenticated_patron,
+            json_body=cpr,
         )
-        return self._parse("patron look-up", fbs_parse.parse_preauthenticated_patron, data)
 
     def open_session(self) -> None:
         """Log in now unless a session key is held: done at start-up, so no borrower waits for the login."""
@@ -209,7 +205,7 @@ class FbsClient(FbsApi):
 
     def get_patron(self, patron_id: int) -> Patron:
         """The patron with name and blocks."""
-        return self._parse("patron", fbs_parse.parse_patron, self._patron(self._agency, str(_id(patron_id))))
+        return self._patron(self._agency, str(_id(patron_id)), fbs_parse.parse_patron)
 
     def get_fees(self, patron_id: int) -> list[Fee]:
         """All the patron's fees: paid ones and those handed over to the debtor system included."""
@@ -225,21 +221,18 @@ class FbsClient(FbsApi):
 
     # -- transport and session ----------------------------------------------
 
-    def _call(
-        self, operation: str, method: str, path: str, *, params: dict[str, str] | None = None, json_body: Any = None
-    ) -> Any:
+    def _authorized(self, operation: str, send_with: Callable[[dict[str, str]], httpx.Response]) -> httpx.Response:
         key = self._session_key()
-        response = self._send(operation, method, path, {SESSION_HEADER: key}, params, json_body)
+        response = send_with({SESSION_HEADER: key})
         if response.status_code == 401:
             # The session timed out in FBS: log in again and retry once. A second
             # 401 right after a fresh login is not a timeout but a broken FBS.
             self._sessions.discard(self._identity, key)
             key = self._session_key()
-            response = self._send(operation, method, path, {SESSION_HEADER: key}, params, json_body)
+            response = send_with({SESSION_HEADER: key})
             if response.status_code == 401:
                 raise self._failed(UpstreamError, operation, "session key rejected (401) right after a fresh login")
-        self._check_status(operation, response)
-        return self._json(operation, response)
+        return response
 
     def _session_key(self) -> str:
         key = self._sessions.get(self._identity)
@@ -261,28 +254,46 @@ class FbsClient(FbsApi):
             lock.release()
 
     def _login(self) -> str:
-        response = self._send(
-            "login",
-            "POST",
-            f"/external/v2/{self._agency}/authentication/login",
-            {},
-            None,
-            {"username": self._username, "password": self._password},
-        )
-        if response.status_code in (401, 403):
-            raise self._failed(
-                FbsCredentialsRejected,
-                "login",
+        refused = token_refusal(
+            self._fail("login"),
+            FbsCredentialsRejected,
+            lambda status: (
                 f"FBS refused the client login for agency {self.agency_id} as user "
-                f"{self._username!r} ({response.status_code}): check the FBS username and "
-                "password configured for this library",
-            )
-        self._check_status("login", response)
-        data = self._json("login", response)
-        key = data.get("sessionKey") if isinstance(data, dict) else None
-        if not isinstance(key, str) or not key:
-            raise self._failed(UpstreamBadResponse, "login", "answer has no sessionKey")
-        return key
+                f"{self._username!r} ({status}): check the FBS username and "
+                "password configured for this library"
+            ),
+        )
+        return send_and_parse(
+            self._http,
+            "POST",
+            self._base_url,
+            f"/external/v2/{self._agency}/authentication/login",
+            _from_json(_session_key_of),
+            self._fail("login"),
+            refused=refused,
+            json={"username": self._username, "password": self._password},
+            headers={"Accept": "application/json"},
+        )
+
+
+def _from_json(parse: Callable[[Any], T]) -> Callable[[bytes], T]:
+    """`parse` of the answer's JSON; an answer that is no JSON is an `UpstreamBadResponse` saying so."""
+
+    def read(content: bytes) -> T:
+        try:
+            data = fbs_parse.loads(content)
+        except UpstreamBadResponse:
+            raise UpstreamBadResponse(PROVIDER, "answer is not valid JSON") from None
+        return parse(data)
+
+    return read
+
+
+def _session_key_of(data: Any) -> str:
+    key = data.get("sessionKey") if isinstance(data, dict) else None
+    if not isinstance(key, str) or not key:
+        raise UpstreamBadResponse(PROVIDER, "answer has no sessionKey")
+    return key
 
 
 def _id(patron_id: int) -> int:

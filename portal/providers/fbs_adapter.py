@@ -12,7 +12,7 @@ the portal cannot renew a user token (Adgangsplatformen issues no refresh token)
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
 
 import httpx
 
@@ -20,6 +20,7 @@ from portal.domain.fees import Fee, Patron, PaymentConfirmation
 from portal.providers import fbs_parse
 from portal.providers.errors import UpstreamError
 from portal.providers.fbs import FbsApi
+from portal.providers.http import Refusal, token_refusal
 
 # What the adapter's paths say instead of the agency and the patron id.
 AGENCY, PATRON = "agencyid", "patronid"
@@ -49,7 +50,7 @@ class FbsAdapterClient(FbsApi):
 
     def get_patron(self) -> Patron | None:
         """The token's patron with name and blocks; None: the token's user is no borrower here."""
-        return self._parse("patron", fbs_parse.parse_optional_patron, self._patron(AGENCY, PATRON))
+        return self._patron(AGENCY, PATRON, fbs_parse.parse_optional_patron)
 
     def get_fees(self) -> list[Fee]:
         """All the patron's fees: paid ones and those handed over to the debtor system included."""
@@ -59,17 +60,13 @@ class FbsAdapterClient(FbsApi):
         """As `FbsClient.register_payment`, for the token's patron (idempotent per order id in FBS)."""
         return self._payment(AGENCY, PATRON, order_id, fee_ids)
 
-    def _call(
-        self, operation: str, method: str, path: str, *, params: dict[str, str] | None = None, json_body: Any = None
-    ) -> Any:
-        headers = {"Authorization": f"Bearer {self._token}"}
-        response = self._send(operation, method, path, headers, params, json_body)
-        if response.status_code in (401, 403):
-            why = (
-                "the user token is anonymous" if response.status_code == 403 else "the user token expired or is unknown"
-            )
-            raise self._failed(
-                FbsTokenRejected, operation, f"{why} ({response.status_code}): the borrower must sign in again"
-            )
-        self._check_status(operation, response)
-        return self._json(operation, response)
+    def _authorized(self, operation: str, send_with: Callable[[dict[str, str]], httpx.Response]) -> httpx.Response:
+        return send_with({"Authorization": f"Bearer {self._token}"})
+
+    def _refusal(self, operation: str) -> Refusal:
+        return token_refusal(self._fail(operation), FbsTokenRejected, _token_refused)
+
+
+def _token_refused(status: int) -> str:
+    why = "the user token is anonymous" if status == 403 else "the user token expired or is unknown"
+    return f"{why} ({status}): the borrower must sign in again"

@@ -33,15 +33,20 @@ inside the connect call and is not interruptible by a socket timeout.
 Before any of that, `send()` asks the provider's guard (`portal.providers.breakers`, held by the
 app's `GuardedClient`): an open circuit breaker or a provider with every slot taken refuses the
 call at once, so a dead or trickling upstream costs a fast "try again", not a thread per page.
+
+`send_and_parse()` (`send()`, then `read_answer()`) is the round trip of every provider client: a
+status other than the answer's is the provider's own refusal (a rejected token, say) or
+`UpstreamBadResponse`, and a parser's `UpstreamBadResponse` gains the operation's context. Timing
+and metrics are `send()`'s, so the clients keep no timers of their own.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Container, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, TypeVar
 
 import httpcore
 import httpx
@@ -51,7 +56,13 @@ from portal.observability import metrics
 from portal.observability.request_id import HEADER as REQUEST_ID_HEADER
 from portal.observability.request_id import current_request_id
 from portal.providers.breakers import HALF_OPEN, SLOT_WAIT, Guard, UpstreamGuards
-from portal.providers.errors import UpstreamBusy, UpstreamCircuitOpen, UpstreamError, UpstreamTimeout
+from portal.providers.errors import (
+    UpstreamBadResponse,
+    UpstreamBusy,
+    UpstreamCircuitOpen,
+    UpstreamError,
+    UpstreamTimeout,
+)
 
 USER_AGENT = "gebyrportal"
 # httpx's own default pool size (httpx.HTTPTransport uses these unless told otherwise).
@@ -61,6 +72,14 @@ POOL_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20, ke
 _budget_ends: ContextVar[float | None] = ContextVar("portal_upstream_budget_ends", default=None)
 # ... and at which the call in progress must have ended (None: no call of a DeadlineTransport).
 _call_ends: ContextVar[float | None] = ContextVar("portal_upstream_call_ends", default=None)
+
+T = TypeVar("T")
+# A provider client's error maker: `fail(kind, what)` is the `kind` to raise, its message naming
+# the operation and whatever else the provider's operator needs (never a secret or a CPR number).
+Fail = Callable[[type[UpstreamError], str], UpstreamError]
+# A provider's own reading of a status it did not expect (401/403: a token error, Nexi's codes):
+# the error to raise, or None for the plain "unexpected status".
+Refusal = Callable[[httpx.Response], UpstreamError | None]
 
 
 def make_timeout(seconds: float) -> httpx.Timeout:
@@ -278,7 +297,7 @@ def send(
     method: str,
     base_url: str,
     path: str,
-    fail: Callable[[type[UpstreamError], str], UpstreamError],
+    fail: Fail,
     **request: Any,
 ) -> httpx.Response:
     """One request to an upstream; a transport failure becomes the error `fail(kind, what)` makes.
@@ -305,13 +324,65 @@ def send(
     return _guarded(guard, http, method, base_url, path, fail, request)
 
 
+def send_and_parse(
+    http: httpx.Client,
+    method: str,
+    base_url: str,
+    path: str,
+    parse: Callable[[bytes], T],
+    fail: Fail,
+    *,
+    refused: Refusal | None = None,
+    expected: Container[int] | None = None,
+    **request: Any,
+) -> T:
+    """`send`, then `read_answer`: the one round trip most provider calls are."""
+    response = send(http, method, base_url, path, fail, **request)
+    return read_answer(response, parse, fail, refused=refused, expected=expected)
+
+
+def read_answer(
+    response: httpx.Response,
+    parse: Callable[[bytes], T],
+    fail: Fail,
+    *,
+    refused: Refusal | None = None,
+    expected: Container[int] | None = None,
+) -> T:
+    """The body of an upstream's answer, parsed; any other status or a bad body becomes `fail`'s error.
+
+    `expected`: the statuses that carry the answer (None: any 2xx). Another status is what
+    `refused(response)` makes of it (a rejected token, say), or else `UpstreamBadResponse`
+    ("unexpected status N"). A parser's `UpstreamBadResponse` is raised again through `fail`,
+    so its message gains the operation and context the operator needs to find it.
+    """
+    status = response.status_code
+    if not (response.is_success if expected is None else status in expected):
+        error = refused(response) if refused is not None else None
+        raise error if error is not None else fail(UpstreamBadResponse, f"unexpected status {status}")
+    try:
+        return parse(response.content)
+    except UpstreamBadResponse as exc:
+        raise fail(UpstreamBadResponse, exc.message) from None
+
+
+def token_refusal(fail: Fail, kind: type[UpstreamError], what: Callable[[int], str]) -> Refusal:
+    """A `Refusal` reading 401/403 as `kind` (the upstream refused our key or token), `what(status)` its message."""
+
+    def refused(response: httpx.Response) -> UpstreamError | None:
+        status = response.status_code
+        return fail(kind, what(status)) if status in (401, 403) else None
+
+    return refused
+
+
 def _guarded(
     guard: Guard,
     http: httpx.Client,
     method: str,
     base_url: str,
     path: str,
-    fail: Callable[[type[UpstreamError], str], UpstreamError],
+    fail: Fail,
     request: dict[str, Any],
 ) -> httpx.Response:
     breaker = guard.breaker
@@ -349,7 +420,7 @@ def _send(
     method: str,
     base_url: str,
     path: str,
-    fail: Callable[[type[UpstreamError], str], UpstreamError],
+    fail: Fail,
     request: dict[str, Any],
 ) -> tuple[httpx.Response, bool]:
     """The call itself, timed and counted; with whether the upstream answered (a status below 500)."""

@@ -21,7 +21,6 @@ any page.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -32,8 +31,8 @@ import httpx
 
 from portal.domain.money import as_ore
 from portal.providers import nexi_parse
-from portal.providers.errors import UpstreamBadResponse, UpstreamError
-from portal.providers.http import send
+from portal.providers.errors import UpstreamError
+from portal.providers.http import Fail, Refusal, read_answer, send, send_and_parse
 from portal.providers.nexi_parse import NexiPayment
 
 log = logging.getLogger(__name__)
@@ -234,32 +233,36 @@ class NexiClient:
                 ]
             },
         }
-        response = self._send(operation, "POST", PAYMENTS_PATH, json=body)
-        self._check(operation, response, expected=(201, 200))
-        payment_id, url = self._parse(operation, nexi_parse.parse_created, response.content)
+        payment_id, url = self._ask(
+            operation, "POST", PAYMENTS_PATH, nexi_parse.parse_created, expected=(201, 200), json=body
+        )
         return CreatedPayment(payment_id, url)
 
     def retrieve(self, payment_id: str) -> NexiPayment:
         """The payment's amounts and state. 429 (about 30 per payment per hour): `NexiRateLimited`."""
         operation = "retrieve"
-        response = self._send(operation, "GET", _payment_path(payment_id))
-        self._check(operation, response, expected=(200,))
-        return self._parse(operation, nexi_parse.parse_payment, response.content, payment_id)
+        return self._ask(
+            operation,
+            "GET",
+            _payment_path(payment_id),
+            lambda content: nexi_parse.parse_payment(content, payment_id),
+            expected=(200,),
+        )
 
     def charge(self, payment_id: str, amount_ore: int, idempotency_key: str) -> str:
         """Charge `amount_ore` of the reservation; the charge id. Same key and amount: the first answer again."""
         operation = "charge"
         if not 1 <= len(idempotency_key) <= 64:
             raise ValueError("an Idempotency-Key has 1 to 64 characters")
-        response = self._send(
+        return self._ask(
             operation,
             "POST",
             _payment_path(payment_id) + "/charges",
+            nexi_parse.parse_charge,
+            expected=(201, 200),
             json={"amount": _positive(amount_ore)},
             headers={"Idempotency-Key": idempotency_key},
         )
-        self._check(operation, response, expected=(201, 200))
-        return self._parse(operation, nexi_parse.parse_charge, response.content)
 
     def cancel(self, payment_id: str, amount_ore: int) -> None:
         """Release `amount_ore` of the reservation. Already cancelled (1019) counts as done."""
@@ -270,58 +273,69 @@ class NexiClient:
         if response.status_code == 400 and nexi_parse.error_code(response.content) == CODE_ALREADY_CANCELLED:
             log.info("nexi: cancel: already cancelled (1019), treated as done")
             return
-        self._check(operation, response, expected=(204, 200))
+        read_answer(response, _no_body, self._fail(operation), refused=self._refusal(operation), expected=(204, 200))
 
     def terminate(self, payment_id: str) -> None:
         """End an open checkout (only before the citizen completed it)."""
         operation = "terminate"
-        response = self._send(operation, "PUT", _payment_path(payment_id) + "/terminate")
-        self._check(operation, response, expected=(204, 200))
+        self._ask(operation, "PUT", _payment_path(payment_id) + "/terminate", _no_body, expected=(204, 200))
 
     # -- transport ---------------------------------------------------------------------------
 
-    def _send(self, operation: str, method: str, path: str, **request: Any) -> httpx.Response:
-        headers = {
-            "Accept": "application/json",
-            "Authorization": self._secret_key,
-            **request.pop("headers", {}),
-        }
-        started = time.monotonic()
-        response = send(
+    def _ask(
+        self,
+        operation: str,
+        method: str,
+        path: str,
+        parse: Callable[[bytes], T],
+        *,
+        expected: tuple[int, ...],
+        **request: Any,
+    ) -> T:
+        """One call whose answer has one of the `expected` statuses, read by `parse`."""
+        return send_and_parse(
             self._http,
             method,
             self._base_url,
             path,
-            lambda kind, what: self._failed(kind, operation, what),
-            headers=headers,
+            parse,
+            self._fail(operation),
+            refused=self._refusal(operation),
+            expected=expected,
+            headers=self._headers(request.pop("headers", {})),
             **request,
         )
-        log.debug("nexi %s: %s in %.0f ms", operation, response.status_code, (time.monotonic() - started) * 1000)
-        return response
 
-    def _check(self, operation: str, response: httpx.Response, expected: tuple[int, ...]) -> None:
-        status = response.status_code
-        if status in expected:
-            return
-        if status in (401, 403):
-            raise self._failed(NexiCredentialsRejected, operation, f"secret key refused ({status})")
-        if status == 404:
-            raise self._failed(NexiPaymentNotFound, operation, "no such payment (404)")
-        if status == 429:
-            raise self._failed(NexiRateLimited, operation, "rate limited (429)")
-        if status in (400, 402):
-            code = nexi_parse.error_code(response.content)
-            kind = _BY_CODE.get(code or "", NexiDeclined if status == 402 else NexiRequestRefused)
-            what = f"refused ({status}, code {code})" if code else f"refused ({status})"
-            log.warning("nexi: %s: %s", operation, what)
-            raise kind(PROVIDER, f"{operation}: {what}", code)
-        raise self._failed(UpstreamBadResponse, operation, f"unexpected status {status}")
+    def _send(self, operation: str, method: str, path: str, **request: Any) -> httpx.Response:
+        headers = self._headers(request.pop("headers", {}))
+        return send(self._http, method, self._base_url, path, self._fail(operation), headers=headers, **request)
 
-    def _parse(self, operation: str, parse: Callable[..., T], *args: Any) -> T:
-        try:
-            return parse(*args)
-        except UpstreamBadResponse as exc:
-            raise self._failed(UpstreamBadResponse, operation, exc.message) from None
+    def _headers(self, extra: dict[str, str]) -> dict[str, str]:
+        return {"Accept": "application/json", "Authorization": self._secret_key, **extra}
+
+    def _refusal(self, operation: str) -> Refusal:
+        """Nexi's refusals, told apart by status and, for 400/402, by Nexi's error code."""
+
+        def refused(response: httpx.Response) -> UpstreamError | None:
+            status = response.status_code
+            if status in (401, 403):
+                return self._failed(NexiCredentialsRejected, operation, f"secret key refused ({status})")
+            if status == 404:
+                return self._failed(NexiPaymentNotFound, operation, "no such payment (404)")
+            if status == 429:
+                return self._failed(NexiRateLimited, operation, "rate limited (429)")
+            if status in (400, 402):
+                code = nexi_parse.error_code(response.content)
+                kind = _BY_CODE.get(code or "", NexiDeclined if status == 402 else NexiRequestRefused)
+                what = f"refused ({status}, code {code})" if code else f"refused ({status})"
+                log.warning("nexi: %s: %s", operation, what)
+                return kind(PROVIDER, f"{operation}: {what}", code)
+            return None
+
+        return refused
+
+    def _fail(self, operation: str) -> Fail:
+        return lambda kind, what: self._failed(kind, operation, what)
 
     def _failed(self, kind: type[UpstreamError], operation: str, what: str) -> UpstreamError:
         message = f"{operation}: {what}"
@@ -349,6 +363,11 @@ def _payment_path(payment_id: str) -> str:
     if not payment_id or len(payment_id) > 64:
         raise ValueError("a payment id has 1 to 64 characters")
     return f"{PAYMENTS_PATH}/{quote(payment_id, safe='')}"
+
+
+def _no_body(_: bytes) -> None:
+    # Cancel and terminate answer 204: nothing to read.
+    return None
 
 
 def _positive(amount_ore: int) -> int:
