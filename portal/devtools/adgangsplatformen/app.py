@@ -15,23 +15,30 @@ the browser that loads it, which covers the iframe.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import httpx
 from flask import Flask, Response, current_app, jsonify, redirect, render_template, request
+from jinja2 import ChoiceLoader, FileSystemLoader
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from portal.devtools.adgangsplatformen.state import ApClient, ApState, Token
+from portal.devtools.adgangsplatformen.state import NOT_JSON, ApClient, ApState, Token
 from portal.devtools.demo_data import DemoLibraryUser
 
 EXTENSION = "adgangsplatformen_sim"
+_HERE = Path(__file__).parent
 AUTHORIZE_FIELDS = ("response_type", "client_id", "redirect_uri", "state", "agency", "presel", "idp")
 
 
 def create_adgangsplatformen_app(state: ApState | None = None) -> Flask:
     """A separate WSGI app simulating Adgangsplatformen; `state` holds its clients and users."""
     app = Flask(__name__, static_folder="../idp/static")
+    # The dev IdP's page frame (dev_page.html) too, after this app's own templates: one look for both.
+    app.jinja_loader = ChoiceLoader(
+        [FileSystemLoader(_HERE / "templates"), FileSystemLoader(_HERE.parent / "idp" / "templates")]
+    )
     app.extensions[EXTENSION] = state if state is not None else ApState()
     app.add_url_rule("/oauth/authorize", view_func=authorize_page, methods=["GET"])
     app.add_url_rule("/oauth/authorize", view_func=authorize_decision, methods=["POST"], endpoint="decide")
@@ -111,7 +118,7 @@ def _fault(endpoint: str) -> Response | tuple[Response, int] | None:
     fault = _state().take_fault(endpoint)
     if fault is None:
         return None
-    if fault.status is None:
+    if fault.kind == NOT_JSON:
         return Response("<html>not json</html>", 200, mimetype="text/html")
     return _oauth_error("server_error", fault.status)
 

@@ -10,8 +10,10 @@ from dataclasses import dataclass, field
 
 from portal.devtools import demo_data
 from portal.devtools.demo_data import DemoLibraryUser
+from portal.devtools.simulators import Fault, FaultQueue
 
 ENDPOINTS = ("token", "userinfo")
+NOT_JSON = "not-json"  # a fault's kind: a 200 answer that is not JSON
 
 
 @dataclass(frozen=True)
@@ -42,13 +44,6 @@ class Token:
 
 
 @dataclass
-class _Fault:
-    endpoint: str
-    status: int | None  # None: a 200 answer that is not JSON
-    remaining: int
-
-
-@dataclass
 class ApState:
     clients: dict[str, ApClient] = field(default_factory=dict)
     users: dict[str, DemoLibraryUser] = field(
@@ -60,7 +55,8 @@ class ApState:
     single_logouts: list[tuple[str, int | None, str]] = field(default_factory=list)
     _codes: dict[str, _Code] = field(default_factory=dict)
     _tokens: dict[str, Token] = field(default_factory=dict)
-    _faults: list[_Fault] = field(default_factory=list)
+    # No delays here: nothing sets the queue's wake event.
+    faults: FaultQueue = field(default_factory=lambda: FaultQueue(threading.Event(), ENDPOINTS))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add_clients(self, clients: Iterable[ApClient]) -> None:
@@ -107,14 +103,10 @@ class ApState:
         """The next `times` calls of `endpoint` ("token", "userinfo") answer `status` (None: not JSON)."""
         if endpoint not in ENDPOINTS:
             raise ValueError(endpoint)
-        with self._lock:
-            self._faults.append(_Fault(endpoint, status, times))
+        if status is None:
+            self.faults.add(NOT_JSON, times, endpoint=endpoint)
+        else:
+            self.faults.add("status", times, status, endpoint)
 
-    def take_fault(self, endpoint: str) -> _Fault | None:
-        with self._lock:
-            fault = next((f for f in self._faults if f.endpoint == endpoint), None)
-            if fault is not None:
-                fault.remaining -= 1
-                if fault.remaining <= 0:
-                    self._faults.remove(fault)
-        return fault
+    def take_fault(self, endpoint: str) -> Fault | None:
+        return self.faults.take(endpoint)

@@ -17,7 +17,7 @@ from typing import Any, Literal
 from portal import clock
 from portal.devtools import demo_data
 from portal.devtools.demo import DEV_DEBTOR_API_KEY
-from portal.devtools.simulators import check_fault_uses, trickled, use_fault
+from portal.devtools.simulators import Fault, FaultQueue
 
 ENDPOINTS = ("claims",)
 GarbageKind = Literal["invalid-json", "wrong-shape", "float-amount", "other-agency"]
@@ -35,13 +35,6 @@ def _demo_claims() -> dict[ClaimsKey, list[dict[str, Any]]]:
 
 
 @dataclass
-class _Fault:
-    kind: Literal["status", "invalid-json", "wrong-shape", "float-amount", "other-agency"]
-    remaining: int | None  # None: until reset_faults()
-    status: int = 500
-
-
-@dataclass
 class SimState:
     """Data and behaviour of one debtor simulator. Thread-safe: the server is threaded."""
 
@@ -55,11 +48,9 @@ class SimState:
 
     def __post_init__(self) -> None:
         self.lock = threading.RLock()
-        self._faults: list[_Fault] = []
-        self._delay = 0.0
-        self._trickle: tuple[int, float] | None = None  # (bytes per chunk, pause between chunks)
         # Set at shutdown so slow answers (timeout tests) stop sleeping.
         self.wake = threading.Event()
+        self.faults = FaultQueue(self.wake, ENDPOINTS)
 
     def claims_of(self, agency: str, cpr: str) -> list[dict[str, Any]]:
         with self.lock:
@@ -69,7 +60,7 @@ class SimState:
 
     def fail_next(self, n: int = 1, status: int = 500) -> None:
         """The next `n` calls answer `status` with no useful body."""
-        self._add_fault(_Fault("status", n, status))
+        self.faults.add("status", n, status)
 
     def answer_garbage(self, kind: GarbageKind = "invalid-json", times: int | None = 1) -> None:
         """Answer 200 with a body the portal must refuse: not JSON, the wrong shape, an amount
@@ -77,12 +68,11 @@ class SimState:
 
         `times=None`: until `reset_faults()`.
         """
-        self._add_fault(_Fault(kind, times))
+        self.faults.add(kind, times)
 
     def delay_answers(self, seconds: float) -> None:
         """Sleep before answering (0 turns it off)."""
-        with self.lock:
-            self._delay = seconds
+        self.faults.delay(seconds)
 
     def trickle_answers(self, pause: float, chunk: int = 1) -> None:
         """Send each answer's body `chunk` bytes at a time, `pause` seconds apart (0 turns it off).
@@ -90,40 +80,22 @@ class SimState:
         Status and headers (with the full Content-Length) go out at once; the body then takes
         about len(body) / chunk * pause seconds, or ends early when the simulator shuts down.
         """
-        if pause < 0 or chunk < 1:
-            raise ValueError("a trickle needs chunk >= 1 and pause >= 0")
-        with self.lock:
-            self._trickle = (chunk, pause) if pause else None
+        self.faults.trickle_answers(pause, chunk)
 
     def trickle(self, body: bytes) -> Iterator[bytes] | None:
         """`body` in the chunks of the trickle asked for, or None when none is."""
-        with self.lock:
-            if self._trickle is None:
-                return None
-            chunk, pause = self._trickle
-        return trickled(body, chunk, pause, self.wake)
+        return self.faults.trickle(body)
 
     def reset_faults(self) -> None:
-        with self.lock:
-            self._faults.clear()
-            self._delay = 0.0
-            self._trickle = None
+        self.faults.reset()
 
-    def _add_fault(self, fault: _Fault) -> None:
-        check_fault_uses(fault)
-        with self.lock:
-            self._faults.append(fault)
-
-    def begin_call(self, endpoint: str, method: str, path: str, query: str) -> _Fault | None:
-        """Record the call, apply any delay, and take the next fault."""
+    def begin_call(self, endpoint: str, method: str, path: str, query: str) -> Fault | None:
+        """Record the call, take the next fault, and apply any delay."""
         with self.lock:
             self.calls[endpoint] += 1
             self.requests.append((method, path, query))
-            delay = self._delay
-            fault = self._faults[0] if self._faults else None
-            use_fault(self._faults, fault)
-        if delay:
-            self.wake.wait(delay)
+        fault = self.faults.take()
+        self.faults.wait()
         return fault
 
     def call_count(self, endpoint: str | None = None) -> int:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from portal.devtools.demo import DEV_FBI_TOKEN
-from portal.devtools.simulators import check_fault_uses, use_fault
+from portal.devtools.simulators import Fault, FaultQueue
 
 GarbageKind = Literal["invalid-json", "no-data", "short-list", "bad-entries"]
 
@@ -42,13 +42,6 @@ DEMO_WORKS: dict[str, dict[str, Any]] = {
 
 
 @dataclass
-class _Fault:
-    kind: Literal["status", "invalid-json", "no-data", "short-list", "bad-entries"]
-    remaining: int | None  # None: until reset_faults()
-    status: int = 500
-
-
-@dataclass
 class SimState:
     """Data and behaviour of one FBI simulator. Thread-safe: the server is threaded."""
 
@@ -60,10 +53,9 @@ class SimState:
 
     def __post_init__(self) -> None:
         self.lock = threading.RLock()
-        self._faults: list[_Fault] = []
-        self._delay = 0.0
         # Set at shutdown so delayed answers (timeout tests) stop sleeping.
         self.wake = threading.Event()
+        self.faults = FaultQueue(self.wake)
 
     def manifestations(self, fausts: list[str]) -> list[dict[str, Any] | None]:
         with self.lock:
@@ -78,36 +70,25 @@ class SimState:
 
     def fail_next(self, n: int = 1, status: int = 500) -> None:
         """The next `n` requests answer `status`."""
-        self._add_fault(_Fault("status", n, status))
+        self.faults.add("status", n, status)
 
     def answer_garbage(self, kind: GarbageKind = "invalid-json", times: int | None = 1) -> None:
         """Answer 200 with something the portal must not trust: not JSON, GraphQL errors without
         data, a list shorter than asked for, or entries of the wrong shape. `times=None`: until reset.
         """
-        self._add_fault(_Fault(kind, times))
+        self.faults.add(kind, times)
 
     def delay_answers(self, seconds: float) -> None:
         """Sleep before answering (0 turns it off)."""
-        with self.lock:
-            self._delay = seconds
+        self.faults.delay(seconds)
 
     def reset_faults(self) -> None:
-        with self.lock:
-            self._faults.clear()
-            self._delay = 0.0
+        self.faults.reset()
 
-    def _add_fault(self, fault: _Fault) -> None:
-        check_fault_uses(fault)
-        with self.lock:
-            self._faults.append(fault)
-
-    def begin_request(self, fausts: list[str]) -> _Fault | None:
-        """Record the request, apply any delay, and take the next fault."""
+    def begin_request(self, fausts: list[str]) -> Fault | None:
+        """Record the request, take the next fault, and apply any delay."""
         with self.lock:
             self.requests.append(list(fausts))
-            delay = self._delay
-            fault = self._faults[0] if self._faults else None
-            use_fault(self._faults, fault)
-        if delay:
-            self.wake.wait(delay)
+        fault = self.faults.take()
+        self.faults.wait()
         return fault

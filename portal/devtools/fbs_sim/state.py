@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from portal.devtools import demo_data
 from portal.devtools.demo import DEV_FBS_PASSWORD, DEV_FBS_USERNAME
-from portal.devtools.simulators import check_fault_uses, trickled, use_fault
+from portal.devtools.simulators import Fault, FaultQueue
 
 # Endpoint names, used for call counts and to aim faults at one endpoint.
 ENDPOINTS = ("login", "preauthenticated", "patron", "fees", "payment")
@@ -40,14 +40,6 @@ def _demo_local_users() -> dict[str, dict[str, int]]:
             if user_id != user.cpr and isil(agency) in user.patrons:
                 users.setdefault(user_id, {})[isil(agency)] = user.patrons[isil(agency)]
     return users
-
-
-@dataclass
-class _Fault:
-    kind: Literal["status", "invalid-json", "wrong-shape"]
-    remaining: int | None  # None: until reset_faults()
-    endpoint: str | None  # None: any endpoint
-    status: int = 500
 
 
 @dataclass
@@ -84,13 +76,9 @@ class SimState:
     def __post_init__(self) -> None:
         self.lock = threading.RLock()
         self._sessions: dict[str, tuple[str, float]] = {}  # key -> (agency, expires)
-        self._faults: list[_Fault] = []
-        self._delay = 0.0
-        self._delay_endpoint: str | None = None
-        self._trickle: tuple[int, float] | None = None  # (bytes per chunk, pause between chunks)
-        self._trickle_endpoint: str | None = None
         # Set at shutdown so slow answers (timeout tests) stop sleeping.
         self.wake = threading.Event()
+        self.faults = FaultQueue(self.wake, ENDPOINTS)
         self.payments: dict[str, list[dict[str, Any]]] = {}  # orderId -> confirmations
         self.paid_by: dict[int, tuple[str, str]] = {}  # feeId -> (orderId, paidDate)
 
@@ -170,7 +158,7 @@ class SimState:
 
     def fail_next(self, n: int = 1, status: int = 500, endpoint: str | None = None) -> None:
         """The next `n` calls (of `endpoint`, or any) answer `status` with no useful body."""
-        self._add_fault(_Fault("status", n, endpoint, status))
+        self.faults.add("status", n, status, endpoint)
 
     def answer_garbage(
         self, kind: GarbageKind = "invalid-json", times: int | None = 1, endpoint: str | None = None
@@ -180,13 +168,11 @@ class SimState:
         `times=None`: until `reset_faults()`. Like every fault it is used up by the
         next calls that begin, even one that then answers 401 or 404.
         """
-        self._add_fault(_Fault(kind, times, endpoint))
+        self.faults.add(kind, times, endpoint=endpoint)
 
     def delay_answers(self, seconds: float, endpoint: str | None = None) -> None:
         """Sleep before answering (0 turns it off)."""
-        with self.lock:
-            self._delay = seconds
-            self._delay_endpoint = endpoint
+        self.faults.delay(seconds, endpoint)
 
     def trickle_answers(self, pause: float, endpoint: str | None = None, chunk: int = 1) -> None:
         """Send each answer's body `chunk` bytes at a time, `pause` seconds apart (0 turns it off).
@@ -194,46 +180,21 @@ class SimState:
         Status and headers (with the full Content-Length) go out at once; the body then takes
         about len(body) / chunk * pause seconds, or ends early when the simulator shuts down.
         """
-        if pause < 0 or chunk < 1:
-            raise ValueError("a trickle needs chunk >= 1 and pause >= 0")
-        if endpoint is not None and endpoint not in ENDPOINTS:
-            raise ValueError(f"unknown endpoint {endpoint!r}; one of {ENDPOINTS}")
-        with self.lock:
-            self._trickle = (chunk, pause) if pause else None
-            self._trickle_endpoint = endpoint
+        self.faults.trickle_answers(pause, chunk, endpoint)
 
     def trickle(self, endpoint: str, body: bytes) -> Iterator[bytes] | None:
         """`body` in the chunks of the trickle aimed at `endpoint`, or None when none is."""
-        with self.lock:
-            if self._trickle is None or self._trickle_endpoint not in (None, endpoint):
-                return None
-            chunk, pause = self._trickle
-        return trickled(body, chunk, pause, self.wake)
+        return self.faults.trickle(body, endpoint)
 
     def reset_faults(self) -> None:
-        with self.lock:
-            self._faults.clear()
-            self._delay = 0.0
-            self._delay_endpoint = None
-            self._trickle = None
-            self._trickle_endpoint = None
+        self.faults.reset()
 
-    def _add_fault(self, fault: _Fault) -> None:
-        check_fault_uses(fault)
-        if fault.endpoint is not None and fault.endpoint not in ENDPOINTS:
-            raise ValueError(f"unknown endpoint {fault.endpoint!r}; one of {ENDPOINTS}")
-        with self.lock:
-            self._faults.append(fault)
-
-    def begin_call(self, endpoint: str) -> _Fault | None:
-        """Count the call, apply any delay, and take the first fault aimed at it."""
+    def begin_call(self, endpoint: str) -> Fault | None:
+        """Count the call, take the first fault aimed at it, and apply any delay."""
         with self.lock:
             self.calls[endpoint] += 1
-            delay = self._delay if self._delay_endpoint in (None, endpoint) else 0.0
-            fault = next((f for f in self._faults if f.endpoint in (None, endpoint)), None)
-            use_fault(self._faults, fault)
-        if delay:
-            self.wake.wait(delay)
+        fault = self.faults.take(endpoint)
+        self.faults.wait(endpoint)
         return fault
 
     def call_count(self, endpoint: str | None = None) -> int:

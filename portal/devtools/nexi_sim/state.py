@@ -14,12 +14,12 @@ import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import httpx
 
 from portal import clock
-from portal.devtools.simulators import check_fault_uses, use_fault
+from portal.devtools.simulators import Fault, FaultQueue
 
 DEV_NEXI_SECRET_KEY = "nexi-simulator-secret-key"
 DEV_NEXI_MERCHANT_ID = 100017120
@@ -127,13 +127,6 @@ class Delivery:
 
 
 @dataclass
-class _Fault:
-    kind: Literal["status"]
-    remaining: int | None  # None: until reset_faults()
-    status: int = 500
-
-
-@dataclass
 class SimState:
     """Data and behaviour of one Nexi simulator. Thread-safe: the server is threaded."""
 
@@ -157,13 +150,12 @@ class SimState:
 
     def __post_init__(self) -> None:
         self.lock = threading.RLock()
-        self._faults: list[_Fault] = []
-        self._delay = 0.0
         self._held: list[list[tuple[str, str, dict[str, Any]]]] | None = None
         self._senders: list[threading.Thread] = []
         self._delivered = threading.Condition(self.lock)
         # Set at shutdown so slow answers and webhook retries stop waiting.
         self.wake = threading.Event()
+        self.faults = FaultQueue(self.wake, ENDPOINTS)
 
     # -- payments -----------------------------------------------------------------------------
 
@@ -305,30 +297,21 @@ class SimState:
 
     def fail_next(self, n: int = 1, status: int = 500) -> None:
         """The next `n` API calls answer `status` with no useful body."""
-        fault = _Fault("status", n, status)
-        check_fault_uses(fault)
-        with self.lock:
-            self._faults.append(fault)
+        self.faults.add("status", n, status)
 
     def delay_answers(self, seconds: float) -> None:
         """Sleep before answering API calls (0 turns it off)."""
-        with self.lock:
-            self._delay = seconds
+        self.faults.delay(seconds)
 
     def reset_faults(self) -> None:
-        with self.lock:
-            self._faults.clear()
-            self._delay = 0.0
+        self.faults.reset()
 
-    def begin_call(self, endpoint: str) -> _Fault | None:
-        """Record the call, apply any delay, and take the next fault."""
+    def begin_call(self, endpoint: str) -> Fault | None:
+        """Record the call, take the next fault, and apply any delay."""
         with self.lock:
             self.calls[endpoint] += 1
-            delay = self._delay
-            fault = self._faults[0] if self._faults else None
-            use_fault(self._faults, fault)
-        if delay:
-            self.wake.wait(delay)
+        fault = self.faults.take()
+        self.faults.wait()
         return fault
 
     def call_count(self, endpoint: str | None = None) -> int:
