@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import re
 import secrets
+from collections.abc import Callable
 from typing import Any, NamedTuple, cast
 
 from authlib.common.urls import add_params_to_uri
@@ -102,41 +103,50 @@ def login(slug: str) -> Response | tuple[str, int]:
 @bp.get("/auth/callback")
 def callback() -> Response | tuple[str, int]:
     """The citizens' OpenID Connect provider (MitID) sends the browser back here."""
-    state = request.args.get("state", "")
-    pending = _take_pending(state, MITID)
-    if pending is None:
-        return _refused(LoginRefused(Refusal.STATE, "unknown or missing state"), None)
-    if "error" in request.args:
-        oidc.forget_login(state)
-        return _refused(_idp_error(), pending)
-    try:
-        citizen = oidc.finish_login()
-    except LoginRefused as refused:
-        return _refused(refused, pending)
-    return _signed_in(citizen, pending)
+    return _finish_sign_in(MITID, oidc.forget_login, lambda _: oidc.finish_login())
 
 
 @bp.get("/auth/adgangsplatformen/callback")
 def adgangsplatformen_callback() -> Response | tuple[str, int]:
     """Adgangsplatformen sends the browser back here (register this URL at DBC as the redirect URI)."""
+    return _finish_sign_in(ADGANGSPLATFORMEN, adgangsplatformen.forget_login, _finish_adgangsplatformen)
+
+
+def _finish_adgangsplatformen(pending: _Pending) -> Citizen:
+    library = get_library(pending.slug)
+    if library is None or not library.offers(ADGANGSPLATFORMEN):
+        raise _LoginGone(Refusal.STATE, "the library no longer offers Adgangsplatformen")
+    citizen = adgangsplatformen.finish_login(library.agency_id)
+    assert citizen.access_token is not None  # finish_login refuses an answer without one
+    # Written once the new session is stored, under its id (portal.auth.single_logout).
+    single_logout.index_at_sign_in(citizen.access_token)
+    return citizen
+
+
+class _LoginGone(LoginRefused):
+    """A refusal that leaves no login to try again (the library no longer offers it)."""
+
+
+def _finish_sign_in(
+    profile: str, forget_login: Callable[[str], None], finish: Callable[[_Pending], Citizen]
+) -> Response | tuple[str, int]:
+    """The steps both callbacks share: the state, the IdP's error, a refusal; `finish` is the profile's own.
+
+    `finish(pending)` completes the login at the IdP and returns the citizen, or raises
+    `LoginRefused` (the page offers the same login again) or `_LoginGone` (it offers none).
+    """
     state = request.args.get("state", "")
-    pending = _take_pending(state, ADGANGSPLATFORMEN)
+    pending = _take_pending(state, profile)
     if pending is None:
         return _refused(LoginRefused(Refusal.STATE, "unknown or missing state"), None)
     if "error" in request.args:
-        adgangsplatformen.forget_login(state)
+        forget_login(state)
         return _refused(_idp_error(), pending)
-    library = get_library(pending.slug)
-    if library is None or not library.offers(ADGANGSPLATFORMEN):
-        return _refused(LoginRefused(Refusal.STATE, "the library no longer offers Adgangsplatformen"), None)
     try:
-        citizen = adgangsplatformen.finish_login(library.agency_id)
+        citizen = finish(pending)
     except LoginRefused as refused:
-        return _refused(refused, pending)
-    assert citizen.access_token is not None  # finish_login refuses an answer without one
-    response = _signed_in(citizen, pending)
-    single_logout.index_at_sign_in(citizen.access_token)
-    return response
+        return _refused(refused, None if isinstance(refused, _LoginGone) else pending)
+    return _signed_in(citizen, pending)
 
 
 def _idp_error() -> LoginRefused:
