@@ -19,7 +19,9 @@ lint: setup
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-bench: setup
+# The portal under gunicorn against a bare Flask app and the delayed simulators, measured from outside with
+# wrk (docs/benchmarks/README.md). BENCH_LATENCY=0.15 (seconds per upstream call), BENCH_QUICK=1 for short runs.
+bench: setup system-packages
 	$(PY) -m benchmarks
 
 setup: $(VENV)/.installed static/vendor/dkfds/.installed static/build/manifest.json translations
@@ -51,11 +53,13 @@ extract-messages: $(VENV)/.installed
 	$(PYBABEL) extract --no-location --sort-output -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot .
 	$(PYBABEL) update -i translations/messages.pot -d translations --no-fuzzy-matching
 
-# Debian packages the tests need: Chromium (browser tests), Redis and PostgreSQL (real back-ends).
+# Debian packages the tests and `make bench` need: Chromium (browser tests, a page's requests), Redis and
+# PostgreSQL (real back-ends), and the load generator wrk (the bench, and its smoke test).
 system-packages:
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
+	command -v wrk >/dev/null 2>&1 || missing="$$missing wrk"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
