@@ -8,6 +8,7 @@ client's to fill, and a long or odd value would go into every log line and upstr
 
 from __future__ import annotations
 
+import itertools
 import re
 import secrets
 from contextvars import ContextVar
@@ -19,6 +20,9 @@ _SAFE = re.compile(r"[A-Za-z0-9._-]{8,64}")
 _CPR_LIKE = re.compile(r"(?<!\d)\d{6}-?\d{4}(?!\d)")
 
 _current: ContextVar[str | None] = ContextVar("portal_request_id", default=None)
+# A number no other request of this process had: the id above may come from a client (and repeat).
+_serial: ContextVar[int | None] = ContextVar("portal_request_serial", default=None)
+_serials = itertools.count(1)
 
 
 def accept_or_new(incoming: str | None) -> str:
@@ -29,8 +33,15 @@ def accept_or_new(incoming: str | None) -> str:
 
 
 def new_request_id() -> str:
-    """A fresh random id (16 hex characters: unique enough to find one request's lines)."""
-    return secrets.token_hex(8)
+    """A fresh random id (16 hex characters: unique enough to find one request's lines).
+
+    Never one with ten digits in a row: the log's CPR scrubber would cut it out of every line
+    (`f77e[cpr removed]e3`), and the request could no longer be found by its id.
+    """
+    while True:
+        request_id = secrets.token_hex(8)
+        if not _CPR_LIKE.search(request_id):
+            return request_id
 
 
 def current_request_id() -> str | None:
@@ -39,5 +50,15 @@ def current_request_id() -> str | None:
 
 
 def set_request_id(request_id: str | None) -> None:
-    """Make `request_id` the current one (None: outside a request)."""
+    """Make `request_id` the current one (None: outside a request); a new request also gets a new serial."""
     _current.set(request_id)
+    _serial.set(None if request_id is None else next(_serials))
+
+
+def current_request_serial() -> int | None:
+    """This request's number, unique in the process (also in threads given a copy of the context).
+
+    For what may be kept for the length of one request only (`providers.cache` reads a
+    borrower's entries ahead); None outside a request.
+    """
+    return _serial.get()

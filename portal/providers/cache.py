@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol, TypeVar
 
@@ -30,6 +32,7 @@ from portal.domain.claims import Claim
 from portal.domain.fees import Fee, Patron
 from portal.domain.works import Work
 from portal.observability import metrics
+from portal.observability.request_id import current_request_serial
 from portal.providers.debtor import DebtorClient
 from portal.providers.errors import UpstreamBadResponse
 from portal.providers.fbi import FbiClient
@@ -63,6 +66,8 @@ class KeyValueStore(Protocol):
 
     def get(self, key: str) -> Any: ...
 
+    def get_many(self, *keys: str) -> list[Any]: ...
+
     def set(self, key: str, value: Any, timeout: int | None = None) -> Any: ...
 
     def delete_many(self, *keys: str) -> Any: ...
@@ -80,12 +85,45 @@ def patron_key(provider: str, agency_id: str, patron_id: int, what: str) -> str:
     return f"{provider}:{agency_id}:{patron_id}:{what}"
 
 
+def snapshot_key(agency_id: str, patron_id: int) -> str:
+    """The key of the overview last shown to one patron at one agency (`portal.services.stale`).
+
+    Checked like `patron_key` (an int patron id, an agency without ':'), so it cannot hold a CPR
+    number either; "snapshot" is no provider, so it never meets a provider's own entries.
+    """
+    if not isinstance(patron_id, int) or isinstance(patron_id, bool):
+        raise TypeError("patron_id must be an int")
+    if ":" in agency_id:
+        raise ValueError("agency_id must not contain ':'")
+    return f"snapshot:{agency_id}:{patron_id}"
+
+
 def work_key(faust: str) -> str:
     """The cache key of one title's bibliographic data: a FAUST number, nothing about a person."""
     # Digits only: whatever else a caller might pass (a patron id, a CPR number as text) is refused.
     if not is_faust(faust):
         raise ValueError("a work's key takes a FAUST number (8 or 9 digits)")
     return WORK_PREFIX + faust
+
+
+# A page reads its entries within milliseconds; should a request's serial outlive it (a context
+# copied into a long-lived thread), what was read ahead is still never older than this.
+READ_AHEAD_SECONDS = 0.5
+_monotonic = time.monotonic
+
+
+def _patron_keys(agency_id: str, patron_id: int) -> list[str]:
+    """Every key the layer keeps about one patron at one library."""
+    return [patron_key(provider, agency_id, patron_id, what) for provider, whats in _WHATS.items() for what in whats]
+
+
+class _ReadAhead(threading.local):
+    """One thread's entries read ahead for the request it serves: its serial, and key -> value."""
+
+    def __init__(self) -> None:
+        self.serial: int | None = None
+        self.at = 0.0  # monotonic seconds of the read
+        self.values: dict[str, Any] = {}
 
 
 class ProviderCache:
@@ -96,6 +134,7 @@ class ProviderCache:
         self._ttl = ttl
         # In-process only unless the caller hands one with a Redis client (`Upstreams`).
         self.flight = flight if flight is not None else SingleFlight()
+        self._ahead = _ReadAhead()
 
     def cached(self, provider: str, agency_id: str, patron_id: int, what: str, fetch: Callable[[], T]) -> T:
         """The cached value, or `fetch()` stored for the TTL; an exception from `fetch` stores nothing.
@@ -103,7 +142,7 @@ class ProviderCache:
         Concurrent misses of the same entry share one `fetch()` (single-flight).
         """
         key = patron_key(provider, agency_id, patron_id, what)
-        value = self._get(key)
+        value = self._read_patron(key, agency_id, patron_id)
         metrics.record_cache(provider, hit=value is not None)
         if value is not None:
             return value  # type: ignore[no-any-return]
@@ -123,11 +162,32 @@ class ProviderCache:
 
     def peek(self, provider: str, agency_id: str, patron_id: int, what: str) -> Any:
         """The cached value or None, never fetching: lets a service skip a thread when the cache answers."""
-        return self._get(patron_key(provider, agency_id, patron_id, what))
+        return self._read_patron(patron_key(provider, agency_id, patron_id, what), agency_id, patron_id)
 
     def store(self, provider: str, agency_id: str, patron_id: int, what: str, value: object) -> None:
         """Store a value fetched otherwise (a look-up's answer that already holds the patron)."""
         self._set(patron_key(provider, agency_id, patron_id, what), value, self._ttl)
+
+    def _read_patron(self, key: str, agency_id: str, patron_id: int) -> Any:
+        """`_get(key)`, with the patron's other entries read in the same round trip (Redis MGET).
+
+        A page reads all of a borrower's entries one after another (claims, patron, fees): the
+        others are kept for this thread and this request only (`current_request_serial`), each
+        handed out once. A miss is never kept, so it is always asked again; a write or a logout
+        in this thread drops what it changes. Outside a request, a plain read.
+        """
+        serial = current_request_serial()
+        if serial is None:
+            return self._get(key)
+        ahead, now = self._ahead, _monotonic()
+        if ahead.serial == serial and key in ahead.values and now - ahead.at < READ_AHEAD_SECONDS:
+            return ahead.values.pop(key)
+        keys = _patron_keys(agency_id, patron_id)
+        values = dict(zip(keys, self._get_many(keys), strict=True))
+        found = values.pop(key, None)
+        ahead.serial, ahead.at = serial, now
+        ahead.values = {name: value for name, value in values.items() if value is not None}
+        return found
 
     def _get(self, key: str) -> Any:
         try:
@@ -136,7 +196,17 @@ class ProviderCache:
             log.warning("cache: read failed (%s), asking the upstream", type(exc).__name__)
             return None
 
+    def _get_many(self, keys: list[str]) -> list[Any]:
+        if not keys:
+            return []
+        try:
+            return list(self._store.get_many(*keys))
+        except Exception as exc:  # as `_get`: all misses, the upstream answers
+            log.warning("cache: read failed (%s), asking the upstream", type(exc).__name__)
+            return [None] * len(keys)
+
     def _set(self, key: str, value: object, timeout: int) -> None:
+        self._ahead.values.pop(key, None)  # this request reads what it wrote, not what it read before
         try:
             self._store.set(key, value, timeout=timeout)
         except Exception as exc:  # the answer is still good; only the next request pays for it
@@ -146,8 +216,9 @@ class ProviderCache:
         """The cached works of `fausts`, and the FAUST numbers still to be looked up (in order)."""
         found: dict[str, Work] = {}
         misses: list[str] = []
-        for faust in valid_fausts(fausts):
-            value = self._get(work_key(faust))
+        asked = valid_fausts(fausts)
+        # One round trip for a page's titles (Redis MGET), not one per material.
+        for faust, value in zip(asked, self._get_many([work_key(faust) for faust in asked]), strict=True):
             if isinstance(value, Work):
                 found[faust] = value
             elif value != _UNKNOWN_WORK:
@@ -163,9 +234,9 @@ class ProviderCache:
 
     def forget_patron(self, agency_id: str, patron_id: int) -> None:
         """Drop everything cached about the patron at that library."""
-        keys = [
-            patron_key(provider, agency_id, patron_id, what) for provider, whats in _WHATS.items() for what in whats
-        ]
+        keys = _patron_keys(agency_id, patron_id)
+        for key in keys:
+            self._ahead.values.pop(key, None)
         self._store.delete_many(*keys)
 
     def forget_patrons(self, patrons: Mapping[str, int]) -> None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from flask import render_template
+from flask import render_template, request
 from markupsafe import Markup
 
 from portal import clock
@@ -14,13 +16,18 @@ from portal.i18n import current_language
 from portal.libraries.library import Library
 from portal.services.debts import CitizenDebts
 from portal.web.libraries import library_kodelinje, rendered_texts
+from portal.web.page_cache import Owner, PageKey, digest, rendered_pages
 from portal.web.payments import card_payment_context, card_payment_offered
 
 
-def overview_context(library: Library, debts: CitizenDebts, *, preview: bool = False) -> dict[str, Any]:
+def overview_context(
+    library: Library, debts: CitizenDebts, *, preview: bool = False, as_of: datetime | None = None
+) -> dict[str, Any]:
     """Everything templates/overview/overview.html needs, for a template that extends it.
 
     Needs a request context; texts follow the current language (so `force_locale` works).
+    `as_of`: FBS failed and `debts` are what the borrower was shown then (portal.services.stale):
+    the page says so at the top and offers no card payment (FBS could not register it now).
     """
     # Whether the library takes card payment here decides which default texts and banner fit;
     # the editor's preview shows what citizens see.
@@ -40,9 +47,14 @@ def overview_context(library: Library, debts: CitizenDebts, *, preview: bool = F
         "debts_complete": debts.complete,
         "preview": preview,
         "texts": page_texts(library, current_language(), card_payment=card_offered),
-        "card_payment_offered": card_offered,
+        # Stale figures promise no card payment: the blocked alert then names the other ways.
+        "card_payment_offered": card_offered and as_of is None,
         "kodelinje": library_kodelinje(library),
-        "card_payment": None if preview else card_payment_context(library, debts.overview),
+        "card_payment": None if preview or as_of is not None else card_payment_context(library, debts.overview),
+        # Shown as of this moment (local time), or None: the figures are FBS's answer of now.
+        "stale_as_of": clock.local(as_of) if as_of is not None else None,
+        # Whether the stale notice says card payment comes back with the library system.
+        "stale_card_payment": card_offered and as_of is not None,
     }
 
 
@@ -73,5 +85,51 @@ def render_overview(library: Library, debts: CitizenDebts, *, preview: bool = Fa
     Needs a request context (language, URLs). `preview=True` is the editor's preview: no
     signed-in citizen in the header and a banner saying the debts are examples (see
     `portal.services.preview_debts.preview_debts`).
+
+    A citizen's page is rendered once per key (`page_key`) and then served from this worker's
+    `portal.web.page_cache`; the preview is always rendered (rare, and not a borrower's page).
     """
-    return render_template("overview/overview.html", **overview_context(library, debts, preview=preview))
+    context = overview_context(library, debts, preview=preview)
+    # The statement shows the minute it was printed: rendered with the minute alone, the page is
+    # the same for the whole minute, so it can be kept for that long.
+    context["printed_at"] = context["printed_at"].replace(second=0, microsecond=0)
+
+    def render() -> str:
+        return render_template("overview/overview.html", **context)
+
+    if preview:
+        return render()
+    return rendered_pages().render(page_key(context), page_owner(context), render)
+
+
+# Context values the key covers otherwise: the frozen `Library` is in the key itself (compared by
+# every field), and texts and code line follow from it, the language and the card flag; of the
+# citizen only what the page shows counts (never their CPR number or tokens).
+_KEYED_APART = frozenset({"library", "texts", "kodelinje", "citizen"})
+
+
+def page_key(context: Mapping[str, Any]) -> PageKey | None:
+    """What the overview rendered from `context` depends on, as a cache key; None: not cacheable.
+
+    Every context value is part of it except those in `_KEYED_APART`, so a value added to
+    `overview_context` is keyed without anyone remembering to; plus the language and the page's
+    own path and query (the language switch and every URL are built from them; a link may repeat
+    the query).
+    """
+    citizen = context.get("citizen")
+    values = (
+        sorted((name, value) for name, value in context.items() if name not in _KEYED_APART),
+        (citizen.name, citizen.profile) if citizen is not None else None,
+        current_language(),
+        request.script_root,
+        request.full_path,
+    )
+    found = digest(values)
+    return None if found is None else (context["library"], found)
+
+
+def page_owner(context: Mapping[str, Any]) -> Owner | None:
+    """Whose page it is, (agency id, patron id), so that signing out drops it."""
+    patron = context.get("patron")
+    patron_id = getattr(patron, "patron_id", None)
+    return (context["library"].agency_id, patron_id) if isinstance(patron_id, int) else None
