@@ -112,6 +112,9 @@ class Settings:
     breaker_failures: int = 5
     breaker_reset: float = 30.0
     upstream_concurrency: int = 16
+    # Stale-if-error (issue 11, portal.services.stale): minutes a borrower's last shown overview is
+    # shown again, marked, while FBS fails; 0: never.
+    stale_minutes: int = 15
     # The environment as it was at start-up: libraries name their FBS credentials' variables.
     environment: Mapping[str, str] = field(default_factory=dict, repr=False)
 
@@ -258,7 +261,16 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         **_editor_settings(env),
         **_observability_settings(env),
         **_breaker_settings(env),
+        stale_minutes=_stale_minutes(env),
     )
+
+
+def _stale_minutes(env: Mapping[str, str]) -> int:
+    """PORTAL_STALE_MINUTES: 0 turns stale-if-error off, so unlike `_number` it may be 0."""
+    raw = env.get("PORTAL_STALE_MINUTES", "").strip() or "15"
+    if not raw.isascii() or not raw.isdigit() or int(raw) > 24 * 60:
+        raise ConfigError(f"PORTAL_STALE_MINUTES: expected a whole number of minutes (0-1440; 0: off), got {raw!r}")
+    return int(raw)
 
 
 def _breaker_settings(env: Mapping[str, str]) -> dict[str, Any]:

@@ -26,10 +26,12 @@ debtor's call and within the same budget. A failed, slow or unconfigured look-up
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field, replace
+from datetime import date
 from enum import Enum
 from typing import Protocol
 
@@ -285,17 +287,48 @@ def _merged(
     return CitizenDebts(patron, overview, status)
 
 
+class _SaidToday:
+    """What this process has logged today, so a line repeated by every page view is written once a day."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._day: date | None = None
+        self._said: set[tuple[str, ...]] = set()
+
+    def first(self, key: tuple[str, ...]) -> bool:
+        """True the first time `key` is seen on this (Danish) day; a new day starts afresh."""
+        today = clock.today()
+        with self._lock:
+            if today != self._day:
+                self._day, self._said = today, set()
+            if key in self._said:
+                return False
+            self._said.add(key)
+            return True
+
+
+_MISMATCHES_LOGGED = _SaidToday()
+
+
 def log_disagreements(library: Library, overview: DebtOverview) -> None:
     """Tell the library where its systems disagree; ids and amounts only, never personal data."""
     # The flag wins and the fee is shown; the library should still learn that its cut-off
-    # date and FBS disagree (e.g. the date was moved but FBS not yet run).
+    # date and FBS disagree (e.g. the date was moved but FBS not yet run). Every view of every
+    # such borrower would repeat it, so it is logged once a day per library, fee type and
+    # direction (the first fee as the example); the editors' tally (`record_disagreements`)
+    # counts the days it was seen.
     for mismatch in overview.mismatches:
+        fee = mismatch.fee
+        if not _MISMATCHES_LOGGED.first((library.slug, fee.type.value, mismatch.expected.value)):
+            continue
         log.warning(
-            "library=%s fee=%s created=%s payable_by_client=%s disagrees with cut-off date %s",
+            "library=%s fee=%s type=%s created=%s payable_by_client=%s disagrees with cut-off date %s "
+            "(logged once a day per library, fee type and direction; the editors' tally counts the days)",
             library.slug,
-            mismatch.fee.fee_id,
-            mismatch.fee.created,
-            mismatch.fee.payable_by_client,
+            fee.fee_id,
+            fee.type.value,
+            fee.created,
+            fee.payable_by_client,
             library.cutoff_date,
         )
     for found in overview.discrepancies:

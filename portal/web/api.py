@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable, Mapping
 from datetime import date
 from decimal import Decimal
@@ -10,20 +9,13 @@ from typing import Any
 
 from flask import Blueprint, jsonify
 
-from portal import db
-from portal.auth import citizen_session
 from portal.domain.fees import Material
 from portal.domain.overview import DebtRow, DebtSection
 from portal.domain.works import Work
 from portal.libraries.library import Library
-from portal.providers.errors import UpstreamError
-from portal.providers.fbs_adapter import FbsTokenRejected
-from portal.providers.setup import upstreams
-from portal.services.debts import CitizenDebts, MitIdRequired, citizen_debts
-from portal.web.citizen import borrower, session_memo
 from portal.web.libraries import library_or_404
+from portal.web.outcome import Outcome, Refused, Shown, debts_or_outcome
 
-log = logging.getLogger(__name__)
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
@@ -84,47 +76,54 @@ def _section(section: DebtSection, works: Mapping[str, Work]) -> dict[str, Any]:
     return {"total": _amount(section.total), "count": section.count, "fees": _rows(section.rows, works)}
 
 
-class _Refused(Exception):
+class _Refusal(Exception):
     """The JSON answer when there are no figures to give (signed out, not a borrower, FBS failed…)."""
 
-    def __init__(self, status: int, **body: object) -> None:
+    def __init__(self, status: int, body: dict[str, object]) -> None:
         super().__init__(body.get("error"))
         self.status, self.body = status, body
 
 
-@bp.errorhandler(_Refused)
-def _refused(refused: _Refused):  # type: ignore[no-untyped-def]
-    return jsonify(**refused.body), refused.status
+@bp.errorhandler(_Refusal)
+def _refusal(refusal: _Refusal):  # type: ignore[no-untyped-def]
+    return jsonify(**refusal.body), refusal.status
 
 
-def _signed_in_debts(library: Library, what: str) -> CitizenDebts:
-    """The signed-in citizen's debts at `library`, or _Refused saying why there are none to show."""
-    citizen = citizen_session.current_citizen()
-    if citizen is None:
-        raise _Refused(401, error="not_signed_in", message=f"Sign in at /{library.slug}/login first.")
-    db.release()  # no connection held while the upstreams answer (see portal.web.citizen)
-    try:
-        debts = citizen_debts(upstreams(), library, borrower(citizen), session_memo())
-    except FbsTokenRejected:
+def _refused(library: Library, refused: Refused) -> _Refusal:
+    """Each outcome's status and body."""
+    slug = library.slug
+    answers: dict[Outcome, tuple[int, dict[str, object]]] = {
+        Outcome.SIGNED_OUT: (401, {"error": "not_signed_in", "message": f"Sign in at /{slug}/login first."}),
         # DBC's adapter refused the sign-in's token (expired, or signed out at DBC): not an outage.
-        raise _Refused(401, error="sign_in_again", message=f"Sign in again at /{library.slug}/login.") from None
-    except UpstreamError as exc:
-        log.warning("library=%s api %s unavailable: %s", library.slug, what, exc)
-        raise _Refused(503, error="upstream_unavailable", providers={exc.provider: "error"}) from None
-    except MitIdRequired:
+        Outcome.SIGN_IN_AGAIN: (401, {"error": "sign_in_again", "message": f"Sign in again at /{slug}/login."}),
+        Outcome.UNAVAILABLE: (503, {"error": "upstream_unavailable", "providers": {refused.provider: "error"}}),
         # Card + PIN at a library that finds borrowers by CPR number: "not a borrower" would be false.
-        raise _Refused(409, error="mitid_required", library=library.slug) from None
-    if debts is None:
-        raise _Refused(404, error="not_a_borrower", library=library.slug)
-    return debts
+        Outcome.MITID_REQUIRED: (409, {"error": "mitid_required", "library": slug}),
+        Outcome.NOT_BORROWER: (404, {"error": "not_a_borrower", "library": slug}),
+    }
+    status, body = answers[refused.outcome]
+    return _Refusal(status, body)
+
+
+def _signed_in_debts(library: Library, what: str) -> Shown:
+    """The signed-in citizen's debts at `library` (perhaps a stale snapshot), or _Refusal saying why none."""
+    result = debts_or_outcome(library, f"api {what}")
+    if isinstance(result, Refused):
+        raise _refused(library, result)
+    return result
+
+
+def _staleness(shown: Shown) -> dict[str, Any]:
+    """`stale`: FBS failed and these are the figures shown at `as_of` (ISO 8601); false and null normally."""
+    return {"stale": shown.stale, "as_of": shown.as_of.isoformat() if shown.as_of is not None else None}
 
 
 @bp.get("/libraries/<slug:slug>/overview")
 def overview(slug: str):  # type: ignore[no-untyped-def]
     """The signed-in citizen's overview; 401 signed out, 404 not a borrower, 409 MitID needed, 503 FBS down."""
     library = library_or_404(slug)
-    debts = _signed_in_debts(library, "overview")
-    ov = debts.overview
+    shown = _signed_in_debts(library, "overview")
+    debts, ov = shown.debts, shown.debts.overview
     return jsonify(
         library=library.slug,
         cutoff_date=library.cutoff_date.isoformat(),
@@ -134,6 +133,7 @@ def overview(slug: str):  # type: ignore[no-untyped-def]
         recently_paid=_rows(ov.recently_paid, debts.works),  # the last 30 days; in no total
         total=_amount(ov.total),
         providers=debts.providers,
+        **_staleness(shown),
     )
 
 
@@ -147,8 +147,8 @@ def total(slug: str):  # type: ignore[no-untyped-def]
     not in it).
     """
     library = library_or_404(slug)
-    debts = _signed_in_debts(library, "total")
-    ov = debts.overview
+    shown = _signed_in_debts(library, "total")
+    debts, ov = shown.debts, shown.debts.overview
     complete = debts.complete  # False also without a CPR number: the debtor system was not asked
     body: dict[str, Any] = {
         "library": library.slug,
@@ -157,6 +157,7 @@ def total(slug: str):  # type: ignore[no-untyped-def]
         "payable_here": _amount(ov.payable_here.total),
         "handed_over": _amount(ov.handed_over.total),
         "providers": debts.providers,
+        **_staleness(shown),
     }
     if not complete:
         body["library_system_total"] = _amount(ov.total)

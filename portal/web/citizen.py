@@ -9,31 +9,27 @@ from flask import Blueprint, Flask, render_template
 from portal import db, signals
 from portal.auth import citizen_session
 from portal.libraries.repository import get_library, list_libraries
-from portal.providers.errors import UpstreamError
-from portal.providers.fbs_adapter import FbsTokenRejected
 from portal.providers.setup import upstreams
-from portal.services.debts import Borrower, MitIdRequired, PatronMemo, citizen_debts, record_disagreements
+from portal.services.debts import record_disagreements
 from portal.services.prefetch import start_prefetch
 from portal.web.libraries import library_or_404
-from portal.web.overview_page import render_overview
+from portal.web.outcome import Outcome, Refused, borrower, debts_or_outcome, session_memo
+from portal.web.overview_page import overview_context, render_overview
 from portal.web.urls import language_url
 
 log = logging.getLogger(__name__)
 bp = Blueprint("citizen", __name__)
 
 
-def borrower(citizen: citizen_session.Citizen) -> Borrower:
-    """What the services need of the signed-in citizen (never logged: it holds the CPR number and token)."""
-    return Borrower(citizen.cpr, citizen.access_token, citizen.profile)
-
-
-def session_memo() -> PatronMemo:
-    """The CPR→patron look-up remembered in the server-side session."""
-    return PatronMemo(
-        get=citizen_session.remembered_patron,
-        remember=citizen_session.remember_patron,
-        missing=citizen_session.NOT_LOOKED_UP,
-    )
+# Each outcome's page and status; the embedded page (portal.web.embed) starts from these.
+PAGES: dict[Outcome, tuple[str, int]] = {
+    Outcome.SIGNED_OUT: ("overview/signed_out.html", 200),
+    Outcome.MITID_REQUIRED: ("overview/mitid_required.html", 200),
+    Outcome.SIGN_IN_AGAIN: ("overview/sign_in_again.html", 401),
+    # Never a figure we do not know to be true: no total, no "0 kr".
+    Outcome.UNAVAILABLE: ("overview/unavailable.html", 503),
+    Outcome.NOT_BORROWER: ("overview/not_borrower.html", 200),
+}
 
 
 @signals.citizen_signed_in.connect
@@ -59,29 +55,15 @@ def index():  # type: ignore[no-untyped-def]
 
 @bp.get("/<slug:slug>/")
 def overview(slug: str):  # type: ignore[no-untyped-def]
-    """The borrower's debts at the library, or the sign-in invitation."""
+    """The borrower's debts at the library, the sign-in invitation, or why there are no figures."""
     library = library_or_404(slug)
-    citizen = citizen_session.current_citizen()
-    context = {"library": library, "citizen": citizen}
-    if citizen is None:
-        return render_template("overview/signed_out.html", **context)
-    # Nothing below reads the database; no connection is held while FBS takes its time.
-    db.release()
-    try:
-        debts = citizen_debts(upstreams(), library, borrower(citizen), session_memo())
-    except MitIdRequired:
-        # Card + PIN at a library FBS is read for by CPR number: "not a borrower" would be false.
-        return render_template("overview/mitid_required.html", **context)
-    except FbsTokenRejected:
-        # DBC's adapter no longer takes the sign-in's token (expired, or signed out at DBC).
-        log.info("library=%s adapter token refused, asking to sign in again", library.slug)
-        return render_template("overview/sign_in_again.html", **context), 401
-    except UpstreamError as exc:
-        # Never a figure we do not know to be true: no total, no "0 kr".
-        log.warning("library=%s overview unavailable: %s", library.slug, exc)
-        return render_template("overview/unavailable.html", **context), 503
-    if debts is None:
-        return render_template("overview/not_borrower.html", **context)
+    result = debts_or_outcome(library, "overview")
+    if isinstance(result, Refused):
+        page, status = PAGES[result.outcome]
+        return render_template(page, library=library, citizen=citizen_session.current_citizen()), status
+    if result.as_of is not None:
+        # What was shown lately, marked, while FBS does not answer (portal.services.stale).
+        return render_template("overview/overview.html", **overview_context(library, result.debts, as_of=result.as_of))
     # After the upstream calls: a new, short transaction for the editors' anonymous tally.
-    record_disagreements(db.session(), library, debts.overview)
-    return render_overview(library, debts)
+    record_disagreements(db.session(), library, result.debts.overview)
+    return render_overview(library, result.debts)

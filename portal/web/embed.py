@@ -10,35 +10,26 @@ the top level, and come back to `parent` when it is an address on one of those s
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Blueprint, Response, current_app, make_response, render_template, request, url_for
 
-from portal import db
+from portal import clock, db
 from portal.auth import citizen_session
 from portal.i18n import LANGUAGES, current_language
 from portal.libraries.library import Library
-from portal.providers.errors import UpstreamError
-from portal.providers.fbs_adapter import FbsTokenRejected
-from portal.providers.setup import upstreams
-from portal.services.debts import (
-    CitizenDebts,
-    MitIdRequired,
-    citizen_debts,
-    record_disagreements,
-)
-from portal.web.citizen import borrower, session_memo
+from portal.services.debts import record_disagreements
+from portal.web.citizen import PAGES
 from portal.web.embed_params import origin_of, parent_url, theme_css, theme_values
 from portal.web.libraries import library_or_404, rendered_texts
+from portal.web.outcome import Outcome, Refused, debts_or_outcome
 from portal.web.overview_page import overview_context
 from portal.web.payments import card_payment_offered
 from portal.web.security import embed_policy
 from portal.web.urls import public_url
 
-log = logging.getLogger(__name__)
 bp = Blueprint("embed", __name__)
 
 FRAME = "embed/frame.html"  # templates/overview/_layout.html extends it instead of base.html
@@ -104,46 +95,31 @@ def _answer(library: Library, page: str, status: int = 200) -> Response:
     return response
 
 
-class _MitIdNeeded(Exception):
-    """The borrower signed in without a CPR number at a library that reads FBS by CPR number."""
-
-
-def _debts(library: Library) -> tuple[CitizenDebts | None, bool]:
-    """The signed-in citizen's debts (None: not a borrower) and False when FBS failed."""
-    citizen = citizen_session.current_citizen()
-    assert citizen is not None
-    db.release()  # no connection held while the upstreams answer (see portal.web.citizen)
-    try:
-        debts = citizen_debts(upstreams(), library, borrower(citizen), session_memo())
-    except FbsTokenRejected:
-        raise _SignInAgain from None
-    except UpstreamError as exc:
-        log.warning("library=%s embedded overview unavailable: %s", library.slug, exc)
-        return None, False
-    except MitIdRequired:
-        raise _MitIdNeeded from None
-    return debts, True
-
-
-class _SignInAgain(Exception):
-    """DBC's adapter no longer takes the sign-in's token (expired, or signed out at DBC)."""
-
-
-@bp.errorhandler(_SignInAgain)
-def _sign_in_again(_exc: _SignInAgain) -> Response:
-    library = library_or_404(request.view_args["slug"] if request.view_args else "")
-    embed = embed_of(library, request.endpoint or "embed.page")
-    context = {"library": library, "citizen": citizen_session.current_citizen(), "embed": embed, "embed_frame": FRAME}
-    return _answer(library, render_template("overview/sign_in_again.html", **context), 401)
-
-
-@bp.errorhandler(_MitIdNeeded)
-def _mitid_needed(_exc: _MitIdNeeded) -> Response:
+# The embedded page's answer to each outcome: the citizen page's, in the frame, but for these.
+_PAGE_TEMPLATES: dict[Outcome, tuple[str, int]] = {
+    **PAGES,
+    # Cross-site, a browser blocking third-party cookies never sends the session inside the
+    # iframe: the page then also offers the portal's own page (docs/embedding.md).
+    Outcome.SIGNED_OUT: ("embed/signed_out.html", 200),
     # Never "nothing owed": the debts cannot be looked up without MitID here; say so.
-    library = library_or_404(request.view_args["slug"] if request.view_args else "")
-    embed = embed_of(library, request.endpoint or "embed.page")
-    context = {"library": library, "citizen": citizen_session.current_citizen(), "embed": embed}
-    return _answer(library, render_template("embed/mitid_required.html", **context))
+    Outcome.MITID_REQUIRED: ("embed/mitid_required.html", 200),
+}
+# The summary's: its own states, where it has them, else the embedded page's.
+_SUMMARY_STATES: dict[Outcome, tuple[str, int] | None] = {
+    Outcome.SIGNED_OUT: ("signed_out", 200),
+    Outcome.MITID_REQUIRED: None,
+    Outcome.SIGN_IN_AGAIN: None,
+    Outcome.UNAVAILABLE: ("unavailable", 503),
+    Outcome.NOT_BORROWER: ("not_borrower", 200),
+}
+
+
+def _refused_page(library: Library, embed: Embed, refused: Refused) -> Response:
+    page, status = _PAGE_TEMPLATES[refused.outcome]
+    context: dict[str, Any] = {"library": library, "citizen": citizen_session.current_citizen(), "embed": embed}
+    if refused.outcome is Outcome.SIGNED_OUT:
+        context["cross_site"] = current_app.config["PORTAL_SETTINGS"].embed_cross_site
+    return _answer(library, render_template(page, embed_frame=FRAME, **context), status)
 
 
 @bp.app_template_global()
@@ -159,20 +135,12 @@ def page(slug: str) -> Response:
     """The citizen page for the iframe: the sign-in button, or the overview."""
     library = library_or_404(slug)
     embed = embed_of(library, "embed.page")
-    citizen = citizen_session.current_citizen()
-    context: dict[str, Any] = {"library": library, "citizen": citizen, "embed": embed, "embed_frame": FRAME}
-    if citizen is None:
-        # Cross-site, a browser blocking third-party cookies never sends the session inside the
-        # iframe: the page then also offers the portal's own page (docs/embedding.md).
-        cross_site = current_app.config["PORTAL_SETTINGS"].embed_cross_site
-        return _answer(library, render_template("embed/signed_out.html", cross_site=cross_site, **context))
-    debts, answered = _debts(library)
-    if not answered:
-        return _answer(library, render_template("overview/unavailable.html", **context), 503)
-    if debts is None:
-        return _answer(library, render_template("overview/not_borrower.html", **context))
-    record_disagreements(db.session(), library, debts.overview)
-    overview = overview_context(library, debts)
+    result = debts_or_outcome(library, "embedded overview")
+    if isinstance(result, Refused):
+        return _refused_page(library, embed, result)
+    if not result.stale:
+        record_disagreements(db.session(), library, result.debts.overview)
+    overview = overview_context(library, result.debts, as_of=result.as_of)
     if overview["card_payment"] is not None:
         # The form opens Nexi's page at the top level and carries the way back to the CMS page.
         overview["card_payment"] = {**overview["card_payment"], "embedded": True, "parent": embed.parent}
@@ -184,15 +152,15 @@ def summary(slug: str) -> Response:
     """ "Du skylder": the total and where each part is paid, for the CMS's own pages."""
     library = library_or_404(slug)
     embed = embed_of(library, "embed.summary")
-    citizen = citizen_session.current_citizen()
-    context: dict[str, Any] = {"library": library, "citizen": citizen, "embed": embed, "debts": None}
-    if citizen is None:
-        return _answer(library, render_template("embed/summary.html", state="signed_out", **context))
-    debts, answered = _debts(library)
-    if not answered:
-        return _answer(library, render_template("embed/summary.html", state="unavailable", **context), 503)
-    if debts is None:
-        return _answer(library, render_template("embed/summary.html", state="not_borrower", **context))
+    result = debts_or_outcome(library, "embedded summary")
+    if isinstance(result, Refused):
+        state = _SUMMARY_STATES[result.outcome]
+        if state is None:
+            return _refused_page(library, embed, result)
+        context = {"library": library, "citizen": citizen_session.current_citizen(), "embed": embed}
+        page = render_template("embed/summary.html", state=state[0], debts=None, as_of=None, **context)
+        return _answer(library, page, state[1])
+    debts = result.debts
     texts = rendered_texts(library, current_language(), card_payment=card_payment_offered(library))
     return _answer(
         library,
@@ -201,7 +169,13 @@ def summary(slug: str) -> Response:
             state="complete" if debts.complete else "incomplete",
             overview=debts.overview,
             texts=texts,
-            **{**context, "debts": debts},
+            library=library,
+            citizen=citizen_session.current_citizen(),
+            embed=embed,
+            debts=debts,
+            # FBS failed: these are the figures shown then (portal.services.stale), marked.
+            as_of=clock.local(result.as_of) if result.as_of is not None else None,
+            today=clock.today(),
         ),
     )
 

@@ -62,6 +62,20 @@ def test_unavailable_page(page: Page, stack: Stack) -> None:
     assert found == [], json.dumps(found, indent=1)
 
 
+def test_stale_page(page: Page, stack: Stack) -> None:
+    """FBS down after Bent was shown his page: the same page, marked (portal.services.stale)."""
+    sign_in(page, stack, "Bent Berg")
+    stack.app.extensions["portal.upstreams"].cache.forget_patron("DK-717300", 1002)
+    stack.fbs_state.fail_next(50)
+    try:
+        page.goto(f"{stack.url}/lyngby/?lang=en")
+        found = violations(page)
+    finally:
+        stack.fbs_state.reset_faults()
+    assert page.locator("[data-stale-as-of]").count() == 1 and page.locator("[data-total='all']").count() == 1
+    assert found == [], json.dumps(found, indent=1)
+
+
 def test_login_failed_page(page: Page, stack: Stack) -> None:
     page.goto(f"{stack.url}/lyngby/login")
     page.get_by_role("button", name="Afbryd login").click()

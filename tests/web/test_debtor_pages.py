@@ -92,7 +92,8 @@ def test_slow_debtor_times_out_and_the_page_still_shows(client: httpx.Client, st
 def test_fbs_failing_fails_the_page_even_with_the_debtor_up(client: httpx.Client, stack: Stack) -> None:
     http_login(client, stack.url, "demo-eva")
     with stack.app.app_context():
-        store.delete_many("fbs:DK-717300:1005:fees", "fbs:DK-717300:1005:patron")
+        # The page shown at sign-in is no fallback either (portal.services.stale).
+        store.delete_many("fbs:DK-717300:1005:fees", "fbs:DK-717300:1005:patron", "snapshot:DK-717300:1005")
     stack.fbs_state.fail_next(50, endpoint="fees")
     page = client.get(f"{stack.url}/lyngby/")
     assert page.status_code == 503 and "kr." not in page.text

@@ -98,7 +98,13 @@ def stuck_overviews(
     """
     http_login(citizen, stack.url, "demo-anne")  # signed in, patron looked up: only fees remain
     with stack.app.app_context():
-        store.delete_many("fbs:DK-717300:1001:fees", "fbs:DK-717300:1001:patron", "debtor:DK-717300:1001:claims")
+        # Nor the page shown at sign-in to fall back on (portal.services.stale): they must wait on FBS.
+        store.delete_many(
+            "fbs:DK-717300:1001:fees",
+            "fbs:DK-717300:1001:patron",
+            "debtor:DK-717300:1001:claims",
+            "snapshot:DK-717300:1001",
+        )
     stack.fbs_state.trickle_answers(PAUSE, endpoint="fees")
     fees_before = stack.fbs_state.call_count("fees")
     flight = stack.app.extensions[EXTENSION_KEY].cache.flight
