@@ -11,32 +11,16 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import pytest
-from cachelib import SimpleCache
 
 from portal.domain.fees import Patron
 from portal.observability.request_id import set_request_id
 from portal.providers import cache as provider_cache
 from portal.providers.cache import ProviderCache, patron_key
+from tests.providers.counting_store import Counting
 
 T = TypeVar("T")
 LYNGBY = "DK-717300"
 ANNE = 1001
-
-
-class Counting(SimpleCache):
-    """SimpleCache counting single and batched reads."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.reads: list[str] = []
-
-    def get(self, key: str) -> Any:
-        self.reads.append("get")
-        return super().get(key)
-
-    def get_many(self, *keys: str) -> list[Any]:
-        self.reads.append("get_many")
-        return [super(Counting, self).get(key) for key in keys]
 
 
 def in_request(request_id: str, work: Callable[[], T]) -> T:

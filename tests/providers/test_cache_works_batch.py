@@ -8,24 +8,9 @@ from cachelib import SimpleCache
 
 from portal.domain.works import Work
 from portal.providers.cache import ProviderCache
+from tests.providers.counting_store import Counting
 
 FAUSTS = ["51980337", "52345678", "29830044"]
-
-
-class Counting(SimpleCache):
-    """SimpleCache counting single and batched reads."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.reads: list[str] = []
-
-    def get(self, key: str) -> Any:
-        self.reads.append("get")
-        return super().get(key)
-
-    def get_many(self, *keys: str) -> list[Any]:
-        self.reads.append("get_many")
-        return [super(Counting, self).get(key) for key in keys]
 
 
 class Down(SimpleCache):
