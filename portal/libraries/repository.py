@@ -10,23 +10,17 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal import clock, db
-from portal.libraries.cache import CachedLibrary, current_stamp, library_cache, row_window, stamp_of
+from portal.libraries.cache import CachedLibrary, library_cache, row_window, stamp_of
 from portal.libraries.fields import flatten
 from portal.libraries.library import Library
 from portal.libraries.models import LibraryRow
 from portal.libraries.store import library_query, publish_library, visible_library
 
-__all__ = [
-    "UpsertReport",
-    "entry_hash",
-    "get_library",
-    "list_libraries",
-    "stored_libraries",
-    "upsert_libraries",
-]
+__all__ = ["UpsertReport", "entry_hash", "get_library", "list_libraries", "stored_libraries", "upsert_libraries"]
 
 
 @dataclass
@@ -59,18 +53,20 @@ def get_library(slug: str) -> Library | None:
 
     One cheap statement when the app has read this library before and nothing changed since
     (portal.libraries.cache); the full read otherwise. Not for use inside a write transaction
-    that may roll back (the editing functions read rows themselves): the stamp is read on a
-    connection of its own, so it sees only what is committed.
+    that may roll back (the editing functions read rows themselves).
     """
+    session = db.session()
     now = clock.now()
-    stamp = current_stamp(slug)
-    if stamp is None:
+    found = session.execute(
+        select(LibraryRow.id, LibraryRow.version, LibraryRow.updated_at).where(LibraryRow.slug == slug)
+    ).one_or_none()
+    if found is None:
         return None
     cache = library_cache()
-    cached = cache.get(slug, stamp, now)
+    cached = cache.get(slug, (found[0], found[1], found[2]), now)
     if cached is not None:
         return cached
-    row = db.session().scalars(library_query().where(LibraryRow.slug == slug)).one_or_none()
+    row = session.scalars(library_query().where(LibraryRow.slug == slug)).one_or_none()
     if row is None:  # deleted in between
         return None
     library = visible_library(row, now)
