@@ -27,13 +27,24 @@ from threading import Lock
 from typing import cast
 
 from flask import Flask, current_app
+from sqlalchemy import Engine, text
 from werkzeug.local import LocalProxy
 
 from portal.domain.cutoff import takes_effect_at
 from portal.libraries.library import Library
 from portal.libraries.models import LibraryRow
 
-__all__ = ["CachedLibrary", "LibraryCache", "Stamp", "in_force_window", "library_cache", "row_window", "stamp_of"]
+__all__ = [
+    "CachedLibrary",
+    "LibraryCache",
+    "Stamp",
+    "current_stamp",
+    "in_force_window",
+    "library_cache",
+    "read_stamp",
+    "row_window",
+    "stamp_of",
+]
 
 EXTENSION_KEY = "portal.libraries.cache"
 
@@ -59,8 +70,35 @@ class CachedLibrary:
         )
 
 
+# The stamp as a plain textual statement typed like the model's columns (so it compares equal to
+# `stamp_of(row)`): the warm view's one question to the database. Through the ORM session (a
+# Session made, a transaction begun and closed, a select's result adapted to the ORM) it cost a
+# warm view some 0.9 ms of CPU; on a pooled Core connection it is a fraction of that.
+_STAMP = text("SELECT id, version, updated_at FROM libraries WHERE slug = :slug").columns(
+    LibraryRow.id, LibraryRow.version, LibraryRow.updated_at
+)
+
+
 def stamp_of(row: LibraryRow) -> Stamp:
     return (row.id, row.version, row.updated_at)
+
+
+def read_stamp(engine: Engine, slug: str) -> Stamp | None:
+    """The committed stamp of the library `slug`, or None when there is none.
+
+    On a connection of its own, given back at once: a warm view opens no ORM session for it,
+    and so holds no connection while it waits on FBS. It sees only what is committed, which is
+    what every other worker sees too.
+    """
+    with engine.connect() as conn:
+        found = conn.execute(_STAMP, {"slug": slug}).one_or_none()
+    return None if found is None else (found[0], found[1], found[2])
+
+
+def current_stamp(slug: str) -> Stamp | None:
+    """`read_stamp` on the current app's database."""
+    engine: Engine = current_app.extensions["portal.db.engine"]
+    return read_stamp(engine, slug)
 
 
 def in_force_window(starts: Iterable[datetime], at: datetime) -> tuple[datetime | None, datetime | None]:

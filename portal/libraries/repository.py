@@ -10,17 +10,23 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal import clock, db
-from portal.libraries.cache import CachedLibrary, library_cache, row_window, stamp_of
+from portal.libraries.cache import CachedLibrary, current_stamp, library_cache, row_window, stamp_of
 from portal.libraries.fields import flatten
 from portal.libraries.library import Library
 from portal.libraries.models import LibraryRow
 from portal.libraries.store import library_query, publish_library, visible_library
 
-__all__ = ["UpsertReport", "entry_hash", "get_library", "list_libraries", "stored_libraries", "upsert_libraries"]
+__all__ = [
+    "UpsertReport",
+    "entry_hash",
+    "get_library",
+    "list_libraries",
+    "stored_libraries",
+    "upsert_libraries",
+]
 
 
 @dataclass
@@ -53,20 +59,18 @@ def get_library(slug: str) -> Library | None:
 
     One cheap statement when the app has read this library before and nothing changed since
     (portal.libraries.cache); the full read otherwise. Not for use inside a write transaction
-    that may roll back (the editing functions read rows themselves).
+    that may roll back (the editing functions read rows themselves): the stamp is read on a
+    connection of its own, so it sees only what is committed.
     """
-    session = db.session()
     now = clock.now()
-    found = session.execute(
-        select(LibraryRow.id, LibraryRow.version, LibraryRow.updated_at).where(LibraryRow.slug == slug)
-    ).one_or_none()
-    if found is None:
+    stamp = current_stamp(slug)
+    if stamp is None:
         return None
     cache = library_cache()
-    cached = cache.get(slug, (found[0], found[1], found[2]), now)
+    cached = cache.get(slug, stamp, now)
     if cached is not None:
         return cached
-    row = session.scalars(library_query().where(LibraryRow.slug == slug)).one_or_none()
+    row = db.session().scalars(library_query().where(LibraryRow.slug == slug)).one_or_none()
     if row is None:  # deleted in between
         return None
     library = visible_library(row, now)
