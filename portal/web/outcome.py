@@ -27,10 +27,13 @@ from portal.providers.errors import UpstreamError
 from portal.providers.fbs_adapter import FbsTokenRejected
 from portal.providers.setup import upstreams
 from portal.services.debts import Borrower, CitizenDebts, MitIdRequired, PatronMemo, citizen_debts
-from portal.services.stale import Snapshots
+from portal.services.stale import Snapshots, WrittenSnapshots
 from portal.signals import citizen_logged_out
 
 log = logging.getLogger(__name__)
+
+# app.extensions key: this worker's memo of the snapshots it wrote (written again only when changed or old).
+_WRITTEN_SNAPSHOTS = "portal.web.outcome.written_snapshots"
 
 
 class Outcome(str, Enum):
@@ -92,7 +95,10 @@ def session_memo() -> PatronMemo:
 def snapshots(app: Flask | None = None) -> Snapshots:
     """The app's snapshots of shown overviews (PORTAL_STALE_MINUTES; 0: none)."""
     app = app or current_app
-    return Snapshots(kvstore.backend(app), app.config["PORTAL_SETTINGS"].stale_minutes)
+    written = app.extensions.get(_WRITTEN_SNAPSHOTS)
+    if written is None:
+        written = app.extensions.setdefault(_WRITTEN_SNAPSHOTS, WrittenSnapshots())
+    return Snapshots(kvstore.backend(app), app.config["PORTAL_SETTINGS"].stale_minutes, written)
 
 
 def debts_or_outcome(library: Library, surface: str) -> Shown | Refused:

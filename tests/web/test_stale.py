@@ -57,6 +57,13 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     stack.stop()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_snapshot_memo(stack: Stack) -> None:
+    """Each test starts at a new moment: the worker's memo of the snapshots it wrote (portal.services.stale,
+    not written again within a minute when unchanged) must not carry the previous test's write into it."""
+    stack.app.extensions.pop(outcome._WRITTEN_SNAPSHOTS, None)
+
+
 @pytest.fixture
 def client() -> Iterator[httpx.Client]:
     with httpx.Client(timeout=10) as client:
