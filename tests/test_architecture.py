@@ -31,6 +31,7 @@ FLASK_SETUP_MODULES = frozenset(
     {
         "portal",  # the app factory
         "portal.db",  # engine per app, session per request
+        "portal.app_state",  # one object per app in app.extensions, made on first use
         "portal.kvstore",  # the app's key-value store (flask-caching)
         "portal.i18n",  # Flask-Babel, the language of the request
         "portal.providers.setup",  # the upstreams into app.extensions

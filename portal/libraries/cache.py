@@ -24,12 +24,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from threading import Lock
-from typing import cast
 
 from flask import Flask, current_app
 from sqlalchemy import Engine, text
-from werkzeug.local import LocalProxy
 
+from portal.app_state import per_app
 from portal.domain.cutoff import takes_effect_at
 from portal.libraries.library import Library
 from portal.libraries.models import LibraryRow
@@ -139,10 +138,4 @@ class LibraryCache:
 
 def library_cache(app: Flask | None = None) -> LibraryCache:
     """The cache of `app` (the current app when None), made on first use (no start-up step needed)."""
-    if app is None:
-        app = cast("LocalProxy[Flask]", current_app)._get_current_object()
-    cache = app.extensions.get(EXTENSION_KEY)
-    if cache is None:
-        cache = app.extensions.setdefault(EXTENSION_KEY, LibraryCache())
-    assert isinstance(cache, LibraryCache)
-    return cache
+    return per_app(EXTENSION_KEY, LibraryCache, LibraryCache, app)

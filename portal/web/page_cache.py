@@ -30,11 +30,11 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
-from flask import Flask, current_app
-from werkzeug.local import LocalProxy
+from flask import Flask
 
+from portal.app_state import per_app
 from portal.signals import citizen_logged_out
 
 log = logging.getLogger(__name__)
@@ -146,13 +146,7 @@ class RenderedPages:
 
 def rendered_pages(app: Flask | None = None) -> RenderedPages:
     """The pages of `app` (the current app when None): one cache per app, so per worker."""
-    if app is None:
-        app = cast("LocalProxy[Flask]", current_app)._get_current_object()
-    pages = app.extensions.get(EXTENSION_KEY)
-    if pages is None:
-        pages = app.extensions.setdefault(EXTENSION_KEY, RenderedPages())
-    assert isinstance(pages, RenderedPages)
-    return pages
+    return per_app(EXTENSION_KEY, RenderedPages, RenderedPages, app)
 
 
 @citizen_logged_out.connect

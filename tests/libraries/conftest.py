@@ -1,28 +1,27 @@
 """Fixtures for the libraries tests: the same storage tests on SQLite and on PostgreSQL.
 
 `database_url` is parametrized over both back-ends; PostgreSQL is a throw-away cluster started
-once per test session (tests/libraries/pg.py) with a fresh database per test. Set
+once per test session (tests/support/postgres_server.py) with a fresh database per test. Set
 PORTAL_TEST_POSTGRES_URL to use an existing server instead (its user must be allowed to CREATE DATABASE).
 """
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 from flask import Flask
-from sqlalchemy import Engine, create_engine, make_url, text
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 import portal.db
 from portal import clock, create_app
 from portal.clock import FrozenClock
 from portal.db import make_engine, upgrade
-from tests.libraries.pg import temporary_cluster
+from tests.support.postgres_server import fresh_database
+from tests.support.postgres_server import postgres_server as support_postgres_server
 from tests.support.settings import test_settings
 
 # A Sunday noon in Copenhagen: "today" in the editing tests unless a test moves the clock.
@@ -31,20 +30,9 @@ T0 = datetime(2027, 1, 10, 12, 0, tzinfo=clock.TIMEZONE)
 
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[str]:
-    """URL of a PostgreSQL server to create test databases on."""
-    if os.environ.get("PORTAL_TEST_POSTGRES_URL"):
-        yield os.environ["PORTAL_TEST_POSTGRES_URL"]
-        return
-    try:
-        cluster = temporary_cluster()
-        url = cluster.__enter__()
-    except (FileNotFoundError, KeyError) as exc:
-        # Not a skip: `make test` installs PostgreSQL, so a missing server is a broken set-up.
-        pytest.fail(f"PostgreSQL is not installed: {exc}")
-    try:
+    """URL of a PostgreSQL server to create test databases on (tests/support/postgres_server.py)."""
+    with support_postgres_server() as url:
         yield url
-    finally:
-        cluster.__exit__(None, None, None)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -53,17 +41,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path}/portal.db"
         return
-    server = request.getfixturevalue("postgres_server")
-    name = f"test_{uuid.uuid4().hex}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        yield make_url(server).set(database=name).render_as_string(hide_password=False)
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
+    with fresh_database(request.getfixturevalue("postgres_server")) as url:
+        yield url
 
 
 @pytest.fixture
