@@ -21,6 +21,7 @@ from typing import Any
 from flask import Flask, current_app
 
 from portal import db, kvstore
+from portal.app_state import per_app
 from portal.auth import citizen_session
 from portal.libraries.library import Library
 from portal.providers.errors import UpstreamError
@@ -95,9 +96,7 @@ def session_memo() -> PatronMemo:
 def snapshots(app: Flask | None = None) -> Snapshots:
     """The app's snapshots of shown overviews (PORTAL_STALE_MINUTES; 0: none)."""
     app = app or current_app
-    written = app.extensions.get(_WRITTEN_SNAPSHOTS)
-    if written is None:
-        written = app.extensions.setdefault(_WRITTEN_SNAPSHOTS, WrittenSnapshots())
+    written = per_app(_WRITTEN_SNAPSHOTS, WrittenSnapshots, WrittenSnapshots, app)
     return Snapshots(kvstore.backend(app), app.config["PORTAL_SETTINGS"].stale_minutes, written)
 
 
