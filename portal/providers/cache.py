@@ -13,6 +13,10 @@ One other kind of key, apart on purpose: `"fbi:work:<faust>"`, a title's bibliog
 kept long (`WORK_TTL`) and never dropped at logout. Its key holds only a FAUST number (digits,
 checked), and "fbi" is no patron provider: `patron_key` refuses it, so the two kinds never mix.
 
+Each patron entry is stored with a version drawn at random when it is written (`_Versioned`), and
+`read_patron` hands a borrower's entries out with theirs: equal versions are the same write, so a
+page built from them may be keyed by the versions instead of the values (`CitizenDebts.source`).
+
 Concurrent misses of one patron entry make one upstream call (`single_flight.SingleFlight`: per
 key in the process, and through a Redis lock across processes when the store is Redis). A store
 that fails (Redis down) costs the cache, never the answer: a read error is a miss, a write error
@@ -23,16 +27,15 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import threading
-import time
+import secrets
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from portal.domain.claims import Claim
 from portal.domain.fees import Fee, Patron
 from portal.domain.works import Work
 from portal.observability import metrics
-from portal.observability.request_id import current_request_serial
 from portal.providers.debtor import DebtorClient
 from portal.providers.errors import UpstreamBadResponse
 from portal.providers.fbi import FbiClient
@@ -59,6 +62,8 @@ WORK_PREFIX = "fbi:work:"
 # Stored for a FAUST number FBI answered null for (local record, withdrawn title): asked again
 # after the short patron TTL, not on every page view. None cannot be stored (it reads as a miss).
 _UNKNOWN_WORK = "unknown"
+# A patron entry's version: random, so equal versions can only be the same write.
+_VERSION_BYTES = 12
 
 
 class KeyValueStore(Protocol):
@@ -106,24 +111,48 @@ def work_key(faust: str) -> str:
     return WORK_PREFIX + faust
 
 
-# A page reads its entries within milliseconds; should a request's serial outlive it (a context
-# copied into a long-lived thread), what was read ahead is still never older than this.
-READ_AHEAD_SECONDS = 0.5
-_monotonic = time.monotonic
-
-
 def _patron_keys(agency_id: str, patron_id: int) -> list[str]:
     """Every key the layer keeps about one patron at one library."""
     return [patron_key(provider, agency_id, patron_id, what) for provider, whats in _WHATS.items() for what in whats]
 
 
-class _ReadAhead(threading.local):
-    """One thread's entries read ahead for the request it serves: its serial, and key -> value."""
+@dataclass(frozen=True)
+class _Versioned:
+    """A patron entry as stored: its value and a version drawn at random when it was written.
 
-    def __init__(self) -> None:
-        self.serial: int | None = None
-        self.at = 0.0  # monotonic seconds of the read
-        self.values: dict[str, Any] = {}
+    Equal versions mean the same write, so the same value: a page built from entries whose
+    versions it has seen before is the page it built then (`PatronEntries.version`), and need not
+    be compared value by value. An entry of an older release (a bare value) has no version.
+    """
+
+    version: bytes
+    value: Any
+
+
+def _unwrapped(stored: Any) -> tuple[Any, bytes | None]:
+    if isinstance(stored, _Versioned):
+        return stored.value, stored.version
+    return stored, None
+
+
+@dataclass(frozen=True)
+class PatronEntries:
+    """What the cache holds of one borrower at one library, read in one round trip; None: not cached."""
+
+    patron: Patron | None
+    fees: tuple[Fee, ...] | None
+    claims: tuple[Claim, ...] | None
+    versions: tuple[bytes | None, bytes | None, bytes | None] = (None, None, None)
+
+    def version(self, *, claims: bool) -> bytes | None:
+        """The patron's and fees' versions (and the claims', when `claims`) as one; None if one is missing.
+
+        Stands for the values themselves: two reads with the same version read the same writes.
+        """
+        used = self.versions if claims else self.versions[:2]
+        if any(version is None for version in used):
+            return None
+        return b"".join(version for version in used if version is not None)
 
 
 class ProviderCache:
@@ -134,7 +163,6 @@ class ProviderCache:
         self._ttl = ttl
         # In-process only unless the caller hands one with a Redis client (`Upstreams`).
         self.flight = flight if flight is not None else SingleFlight()
-        self._ahead = _ReadAhead()
 
     def cached(self, provider: str, agency_id: str, patron_id: int, what: str, fetch: Callable[[], T]) -> T:
         """The cached value, or `fetch()` stored for the TTL; an exception from `fetch` stores nothing.
@@ -142,7 +170,7 @@ class ProviderCache:
         Concurrent misses of the same entry share one `fetch()` (single-flight).
         """
         key = patron_key(provider, agency_id, patron_id, what)
-        value = self._read_patron(key, agency_id, patron_id)
+        value = self._get_patron_entry(key)
         metrics.record_cache(provider, hit=value is not None)
         if value is not None:
             return value  # type: ignore[no-any-return]
@@ -151,43 +179,46 @@ class ProviderCache:
             fetched = fetch()
             # None would read as a miss next time; no provider answer is None anyway.
             if fetched is not None:
-                self._set(key, fetched, self._ttl)
+                self._set_patron_entry(key, fetched)
             return fetched
 
         def lookup() -> T | None:
-            found: T | None = self._get(key)
+            found: T | None = self._get_patron_entry(key)
             return found
 
         return self.flight.run(key, lookup, fetch_and_store)
 
-    def peek(self, provider: str, agency_id: str, patron_id: int, what: str) -> Any:
-        """The cached value or None, never fetching: lets a service skip a thread when the cache answers."""
-        return self._read_patron(patron_key(provider, agency_id, patron_id, what), agency_id, patron_id)
+    def read_patron(self, agency_id: str, patron_id: int) -> PatronEntries:
+        """Everything cached about the patron at the library, in one round trip (Redis MGET).
+
+        A warm page needs nothing else; what is missing, the caller asks for through `cached`
+        (single-flight, stored). Each entry found counts as a hit of its provider.
+        """
+        keys = _patron_keys(agency_id, patron_id)
+        found = dict(zip(keys, (_unwrapped(stored) for stored in self._get_many(keys)), strict=True))
+        patron, patron_version = found[patron_key("fbs", agency_id, patron_id, "patron")]
+        fees, fees_version = found[patron_key("fbs", agency_id, patron_id, "fees")]
+        claims, claims_version = found[patron_key("debtor", agency_id, patron_id, "claims")]
+        for provider, value in (("fbs", patron), ("fbs", fees), ("debtor", claims)):
+            if value is not None:
+                metrics.record_cache(provider, hit=True)
+        return PatronEntries(
+            patron if isinstance(patron, Patron) else None,
+            tuple(fees) if fees is not None else None,
+            tuple(claims) if claims is not None else None,
+            (patron_version, fees_version, claims_version),
+        )
 
     def store(self, provider: str, agency_id: str, patron_id: int, what: str, value: object) -> None:
         """Store a value fetched otherwise (a look-up's answer that already holds the patron)."""
-        self._set(patron_key(provider, agency_id, patron_id, what), value, self._ttl)
+        self._set_patron_entry(patron_key(provider, agency_id, patron_id, what), value)
 
-    def _read_patron(self, key: str, agency_id: str, patron_id: int) -> Any:
-        """`_get(key)`, with the patron's other entries read in the same round trip (Redis MGET).
+    def _get_patron_entry(self, key: str) -> Any:
+        value, _version = _unwrapped(self._get(key))
+        return value
 
-        A page reads all of a borrower's entries one after another (claims, patron, fees): the
-        others are kept for this thread and this request only (`current_request_serial`), each
-        handed out once. A miss is never kept, so it is always asked again; a write or a logout
-        in this thread drops what it changes. Outside a request, a plain read.
-        """
-        serial = current_request_serial()
-        if serial is None:
-            return self._get(key)
-        ahead, now = self._ahead, _monotonic()
-        if ahead.serial == serial and key in ahead.values and now - ahead.at < READ_AHEAD_SECONDS:
-            return ahead.values.pop(key)
-        keys = _patron_keys(agency_id, patron_id)
-        values = dict(zip(keys, self._get_many(keys), strict=True))
-        found = values.pop(key, None)
-        ahead.serial, ahead.at = serial, now
-        ahead.values = {name: value for name, value in values.items() if value is not None}
-        return found
+    def _set_patron_entry(self, key: str, value: object) -> None:
+        self._set(key, _Versioned(secrets.token_bytes(_VERSION_BYTES), value), self._ttl)
 
     def _get(self, key: str) -> Any:
         try:
@@ -206,7 +237,6 @@ class ProviderCache:
             return [None] * len(keys)
 
     def _set(self, key: str, value: object, timeout: int) -> None:
-        self._ahead.values.pop(key, None)  # this request reads what it wrote, not what it read before
         try:
             self._store.set(key, value, timeout=timeout)
         except Exception as exc:  # the answer is still good; only the next request pays for it
@@ -234,10 +264,7 @@ class ProviderCache:
 
     def forget_patron(self, agency_id: str, patron_id: int) -> None:
         """Drop everything cached about the patron at that library."""
-        keys = _patron_keys(agency_id, patron_id)
-        for key in keys:
-            self._ahead.values.pop(key, None)
-        self._store.delete_many(*keys)
+        self._store.delete_many(*_patron_keys(agency_id, patron_id))
 
     def forget_patrons(self, patrons: Mapping[str, int]) -> None:
         """Drop the entries of {agency_id: patron_id} (a signed-out citizen's libraries)."""

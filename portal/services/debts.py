@@ -27,7 +27,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Mapping
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field, replace
@@ -50,6 +51,7 @@ from portal.providers.errors import UpstreamError, UpstreamTimeout
 from portal.providers.http import budget_left, upstream_budget
 from portal.providers.upstreams import Upstreams
 from portal.services.background import in_background
+from portal.signals import citizen_logged_out
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +72,10 @@ class CitizenDebts:
     debtor: ProviderStatus = ProviderStatus.NOT_CONFIGURED
     # Titles of the fees' materials by FAUST number (record id); missing ones show the item number.
     works: Mapping[str, Work] = field(default_factory=dict)
+    # The versions of the cache entries the debts were built from (`PatronEntries.version`), or None
+    # when anything came fresh from an upstream. With the library and the day, it stands for
+    # `patron`, `overview` and `debtor`: the page cache keys by it instead of the values themselves.
+    source: bytes | None = field(default=None, compare=False, repr=False)
 
     @property
     def complete(self) -> bool:
@@ -166,23 +172,83 @@ def _citizen_debts(upstreams: Upstreams, library: Library, borrower: Borrower, m
     fbs, patron_id, known = found
     cpr = borrower.cpr
     debtor = upstreams.debtor(library.agency_id)
+    # What the cache holds, in one round trip: a warm page asks nothing else.
+    cached = upstreams.cache.read_patron(library.agency_id, patron_id)
     # The debtor system knows citizens only by CPR number: without one it is not asked at all.
-    pending = _start_claims(upstreams, library, debtor, patron_id, cpr) if debtor is not None and cpr else None
-    patron, fees = _patron_and_fees(upstreams, library, fbs, patron_id, known)
+    asks_debtor = debtor is not None and bool(cpr)
+    # Built from cached entries alone: their versions stand for the data (the page cache's key).
+    source = cached.version(claims=asks_debtor) if known is None else None
+    memo_key = (source, asks_debtor, debtor is None, library, clock.today())
+    debts = _MERGED.get(memo_key) if source is not None else None
+    if debts is not None and cached.fees is not None:
+        return replace(debts, works=_works(library, _start_works(upstreams.fbi(), list(cached.fees))))
+    pending = _start_claims(debtor, patron_id, cpr, cached.claims) if debtor is not None and cpr else None
+    patron, fees = _patron_and_fees(library, fbs, patron_id, known or cached.patron, cached.fees)
     looking_up = _start_works(upstreams.fbi(), fees)
     if debtor is not None and not cpr:
         claims, status = None, ProviderStatus.NO_CPR
     else:
         claims, status = _claims(library, pending)
-    debts = _merged(library, patron, fees, claims, status)
+    debts = replace(_merged(library, patron, fees, claims, status), source=source)
+    if source is not None:
+        _MERGED.put(memo_key, (library.agency_id, patron_id), debts)
     return replace(debts, works=_works(library, looking_up))
 
 
+class _MergedDebts:
+    """The debts last merged from each source, library and day, in this process (a bounded LRU).
+
+    A warm view reads the same cache entries (the same versions) as the view before: merging them
+    again under the same library (cut-off date) on the same day gives the same debts, so the
+    first merge is kept. Titles are not part of it: they are looked up on each view. Signing out
+    drops the borrower's entries, as it drops their cached answers and pages.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._entries: OrderedDict[Hashable, tuple[tuple[str, int], CitizenDebts]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> CitizenDebts | None:
+        with self._lock:
+            found = self._entries.get(key)
+            if found is None:
+                return None
+            self._entries.move_to_end(key)
+            return found[1]
+
+    def put(self, key: Hashable, owner: tuple[str, int], debts: CitizenDebts) -> None:
+        with self._lock:
+            self._entries[key] = (owner, debts)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+
+    def forget(self, patrons: Mapping[str, int]) -> None:
+        """Drop the debts of {agency_id: patron_id}."""
+        gone = set(patrons.items())
+        with self._lock:
+            for key in [key for key, (owner, _debts) in self._entries.items() if owner in gone]:
+                del self._entries[key]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+# A borrower's debts are a few kB: some thousands of borrowers per worker.
+_MERGED = _MergedDebts(4096)
+
+
+@citizen_logged_out.connect
+def _forget_signed_out(_sender: object, patrons: Mapping[str, int] | None = None, **_extra: object) -> None:
+    _MERGED.forget(patrons or {})
+
+
 def _start_claims(
-    upstreams: Upstreams, library: Library, debtor: CachedDebtor, patron_id: int, cpr: str
+    debtor: CachedDebtor, patron_id: int, cpr: str, cached: tuple[Claim, ...] | None
 ) -> Future[list[Claim]]:
-    """The debtor's claims: from the cache at once, else asked in the background."""
-    cached = upstreams.cache.peek("debtor", library.agency_id, patron_id, "claims")
+    """The debtor's claims: the cached ones at once, else asked in the background."""
     if cached is not None:
         done: Future[list[Claim]] = Future()
         done.set_result(list(cached))
@@ -191,14 +257,17 @@ def _start_claims(
 
 
 def _patron_and_fees(
-    upstreams: Upstreams, library: Library, fbs: CachedFbs | CachedFbsAdapter, patron_id: int, known: Patron | None
+    library: Library,
+    fbs: CachedFbs | CachedFbsAdapter,
+    patron_id: int,
+    patron: Patron | None,
+    cached_fees: tuple[Fee, ...] | None,
 ) -> tuple[Patron, list[Fee]]:
-    """FBS's patron and fees, asked at the same time when neither the look-up nor the cache had the patron."""
-    patron = known if known is not None else upstreams.cache.peek("fbs", library.agency_id, patron_id, "patron")
-    if isinstance(patron, Patron):
-        return patron, fbs.fees(patron_id)
+    """FBS's patron and fees: as known or cached, else asked at the same time (neither waits for the other)."""
+    if patron is not None:
+        return patron, list(cached_fees) if cached_fees is not None else fbs.fees(patron_id)
     asking = in_background(lambda: fbs.patron(patron_id))
-    fees = fbs.fees(patron_id)
+    fees = list(cached_fees) if cached_fees is not None else fbs.fees(patron_id)
     try:
         # The patron's own call ends with the budget too; this bounds the wait should it not.
         return asking.result(timeout=budget_left()), fees

@@ -37,6 +37,8 @@ def overview_context(
         "citizen": None if preview else citizen_session.current_citizen(),
         "patron": debts.patron,
         "overview": debts.overview,
+        # What the cache entries behind `patron` and `overview` were (None: fresh from FBS): see `page_key`.
+        "debts_source": debts.source,
         "works": debts.works,
         # Fees the library system placed otherwise than the cut-off date says: fee id -> where
         # the date would put them, so their rows can say why they are where they are.
@@ -106,19 +108,25 @@ def render_overview(library: Library, debts: CitizenDebts, *, preview: bool = Fa
 # every field), and texts and code line follow from it, the language and the card flag; of the
 # citizen only what the page shows counts (never their CPR number or tokens).
 _KEYED_APART = frozenset({"library", "texts", "kodelinje", "citizen"})
+# Context values that follow from the debts' source (the versions of the cache entries they were
+# built from), the library and the day (in `printed_at`): keyed by `debts_source` instead when
+# there is one, which spares pickling every fee of the page on each view.
+_FROM_SOURCE = frozenset({"patron", "overview", "mismatches"})
 
 
 def page_key(context: Mapping[str, Any]) -> PageKey | None:
     """What the overview rendered from `context` depends on, as a cache key; None: not cacheable.
 
-    Every context value is part of it except those in `_KEYED_APART`, so a value added to
-    `overview_context` is keyed without anyone remembering to; plus the language and the page's
+    Every context value is part of it except those in `_KEYED_APART` (and `_FROM_SOURCE`, when
+    the debts' source stands for them), so a value added to `overview_context` is keyed without
+    anyone remembering to; plus the language and the page's
     own path and query (the language switch and every URL are built from them; a link may repeat
     the query).
     """
     citizen = context.get("citizen")
+    apart = _KEYED_APART | _FROM_SOURCE if context.get("debts_source") is not None else _KEYED_APART
     values = (
-        sorted((name, value) for name, value in context.items() if name not in _KEYED_APART),
+        sorted((name, value) for name, value in context.items() if name not in apart),
         (citizen.name, citizen.profile) if citizen is not None else None,
         current_language(),
         request.script_root,

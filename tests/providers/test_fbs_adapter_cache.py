@@ -103,5 +103,5 @@ def test_logout_drops_the_adapters_entries(upstreams: Upstreams, store: SimpleCa
 
 def test_values_are_domain_objects_not_raw_answers(upstreams: Upstreams, store: SimpleCache) -> None:
     upstreams.fbs_adapter(LYNGBY, ANNE_TOKEN).fees(1001)
-    value = pickle.loads(store._cache[f"fbs:{LYNGBY}:1001:fees"][1])
+    value = pickle.loads(store._cache[f"fbs:{LYNGBY}:1001:fees"][1]).value  # stored with its version
     assert isinstance(value, tuple) and value and type(value[0]).__name__ == "Fee"
