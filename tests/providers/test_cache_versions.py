@@ -11,17 +11,20 @@ import pytest
 from portal.domain.fees import Patron
 from portal.providers.cache import PatronEntries, ProviderCache, patron_key
 from tests.providers.counting_store import Counting
+from tests.services.test_debts import claim, fee
 
 LYNGBY = "DK-717300"
 ANNE = 1001
+FEES = (fee(501, "20.00", True),)
+CLAIMS = (claim("claim-1", 502, "45.00"),)
 
 
 def filled() -> tuple[Counting, ProviderCache]:
     store = Counting()
     cache = ProviderCache(store, 60)
     cache.store("fbs", LYNGBY, ANNE, "patron", Patron(ANNE, "Anne"))
-    cache.store("fbs", LYNGBY, ANNE, "fees", ("fee",))
-    cache.store("debtor", LYNGBY, ANNE, "claims", ("claim",))
+    cache.store("fbs", LYNGBY, ANNE, "fees", FEES)
+    cache.store("debtor", LYNGBY, ANNE, "claims", CLAIMS)
     store.reads.clear()
     return store, cache
 
@@ -29,14 +32,14 @@ def filled() -> tuple[Counting, ProviderCache]:
 def test_a_borrowers_entries_are_read_in_one_round_trip() -> None:
     store, cache = filled()
     entries = cache.read_patron(LYNGBY, ANNE)
-    assert (entries.patron, entries.fees, entries.claims) == (Patron(ANNE, "Anne"), ("fee",), ("claim",))
+    assert (entries.patron, entries.fees, entries.claims) == (Patron(ANNE, "Anne"), FEES, CLAIMS)
     assert store.reads == ["get_many"]
 
 
 def test_the_entries_read_are_the_values_cached_reads_too() -> None:
     _store, cache = filled()
-    assert cache.cached("fbs", LYNGBY, ANNE, "fees", lambda: ("fetched",)) == ("fee",)
-    assert cache.read_patron(LYNGBY, ANNE).fees == ("fee",)
+    assert cache.cached("fbs", LYNGBY, ANNE, "fees", lambda: (fee(600, "1.00", True),)) == FEES
+    assert cache.read_patron(LYNGBY, ANNE).fees == FEES
 
 
 def test_the_version_stays_until_an_entry_is_written_again() -> None:
@@ -44,9 +47,9 @@ def test_the_version_stays_until_an_entry_is_written_again() -> None:
     first = cache.read_patron(LYNGBY, ANNE).version(claims=True)
     assert first is not None and first == cache.read_patron(LYNGBY, ANNE).version(claims=True)
     # The same value written again (a refetch after the TTL) is a new write: a new version.
-    cache.store("fbs", LYNGBY, ANNE, "fees", ("fee",))
+    cache.store("fbs", LYNGBY, ANNE, "fees", FEES)
     again = cache.read_patron(LYNGBY, ANNE)
-    assert again.fees == ("fee",) and again.version(claims=True) not in (None, first)
+    assert again.fees == FEES and again.version(claims=True) not in (None, first)
 
 
 @pytest.mark.parametrize("what", [("fbs", "patron"), ("fbs", "fees"), ("debtor", "claims")])
@@ -60,7 +63,7 @@ def test_each_entry_counts_in_the_version(what: tuple[str, str]) -> None:
 def test_claims_count_only_when_asked_for() -> None:
     _store, cache = filled()
     without = cache.read_patron(LYNGBY, ANNE).version(claims=False)
-    cache.store("debtor", LYNGBY, ANNE, "claims", ("another claim",))
+    cache.store("debtor", LYNGBY, ANNE, "claims", (claim("claim-2", None, "9.00"),))
     assert cache.read_patron(LYNGBY, ANNE).version(claims=False) == without
     assert cache.read_patron(LYNGBY, ANNE).version(claims=True) != cache.read_patron(LYNGBY, ANNE).version(claims=False)
 
@@ -77,10 +80,10 @@ def test_a_missing_entry_has_no_version() -> None:
 def test_an_entry_of_an_older_release_is_read_without_a_version() -> None:
     """Entries stored as bare values (before versions) still serve the page; they just key no page cache."""
     store, cache = filled()
-    store.set(patron_key("fbs", LYNGBY, ANNE, "fees"), ("old fee",))
+    store.set(patron_key("fbs", LYNGBY, ANNE, "fees"), (fee(509, "5.00", False),))
     entries = cache.read_patron(LYNGBY, ANNE)
-    assert entries.fees == ("old fee",) and entries.version(claims=True) is None
-    assert cache.cached("fbs", LYNGBY, ANNE, "fees", lambda: ("fetched",)) == ("old fee",)
+    assert entries.fees == (fee(509, "5.00", False),) and entries.version(claims=True) is None
+    assert cache.cached("fbs", LYNGBY, ANNE, "fees", lambda: (fee(600, "1.00", True),)) == (fee(509, "5.00", False),)
 
 
 def test_a_store_that_fails_reads_as_nothing_cached() -> None:

@@ -16,6 +16,7 @@ from flask import Flask
 from portal import clock
 from portal.devtools.demo import DEV_DEBTOR_API_KEY
 from portal.devtools.demo_data import LYNGBY
+from portal.domain.merge import merge
 from portal.providers.cache import patron_key
 from portal.providers.upstreams import Upstreams
 from portal.services import debts as debts_module
@@ -89,13 +90,13 @@ def test_a_view_with_an_entry_missing_has_no_source(sims: Sims) -> None:
 @pytest.fixture
 def merges(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     counted: list[int] = []
-    real = debts_module.merge
+    real = merge
 
     def counting(*args: Any, **kwargs: Any) -> Any:
         counted.append(1)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(debts_module, "merge", counting)
+    monkeypatch.setattr(debts_module, "merge", counting)  # as imported by services.debts
     return counted
 
 
