@@ -32,6 +32,7 @@ from portal import clock
 from portal.auth.session_crypto import SessionCipher, UnreadableEntry
 from portal.config import Settings
 from portal.kvstore import store
+from portal.read_ahead import forget_session, read_with
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +108,8 @@ class ServerSessionInterface(SessionInterface):
 
     def read(self, session_id: str) -> StoredSession | None:
         """The decrypted entry of `session_id`, expired or not; None when there is none or it is unreadable."""
-        stored = store.get(_key(session_id))
+        # With the keys this session's last page read after it, in the same round trip (portal.read_ahead).
+        stored = read_with(store.cache, _key(session_id))
         if stored is None:
             return None
         try:
@@ -166,7 +168,7 @@ class ServerSessionInterface(SessionInterface):
     def _forget(self, app: Flask, session: ServerSession, response: Response) -> None:
         # Empty sessions are never stored: bots and anonymous visitors cost no cache entry.
         if session.session_id is not None:
-            store.delete(_key(session.session_id))
+            _delete(session.session_id)
         if session.cookie_id is not None:
             response.delete_cookie(
                 self.get_cookie_name(app),
@@ -211,7 +213,7 @@ def regenerate_session() -> None:
     """Move the current session's data to a new id and delete the old entry (call at login)."""
     current = _current()
     if current.session_id is not None:
-        store.delete(_key(current.session_id))
+        _delete(current.session_id)
     current.session_id = None
     current.modified = True
 
@@ -220,9 +222,14 @@ def destroy_session() -> None:
     """Delete the session's data and entry; the response removes the cookie."""
     current = _current()
     if current.session_id is not None:
-        store.delete(_key(current.session_id))
+        _delete(current.session_id)
     current.session_id = None
     current.clear()
+
+
+def _delete(session_id: str) -> None:
+    store.delete(_key(session_id))
+    forget_session(_key(session_id))
 
 
 def _current() -> ServerSession:

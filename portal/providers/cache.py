@@ -32,6 +32,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
+from portal import read_ahead
 from portal.domain.claims import Claim
 from portal.domain.fees import Fee, Patron
 from portal.domain.works import Work
@@ -195,7 +196,11 @@ class ProviderCache:
         (single-flight, stored). Each entry found counts as a hit of its provider.
         """
         keys = _patron_keys(agency_id, patron_id)
-        found = dict(zip(keys, (_unwrapped(stored) for stored in self._get_many(keys)), strict=True))
+        # Read with the session's entry at the request's start, when this session's page read them before.
+        stored_values = read_ahead.take(self._store, keys)
+        if stored_values is None:
+            stored_values = self._get_many(keys)
+        found = dict(zip(keys, (_unwrapped(stored) for stored in stored_values), strict=True))
         patron, patron_version = found[patron_key("fbs", agency_id, patron_id, "patron")]
         fees, fees_version = found[patron_key("fbs", agency_id, patron_id, "fees")]
         claims, claims_version = found[patron_key("debtor", agency_id, patron_id, "claims")]
@@ -237,6 +242,7 @@ class ProviderCache:
             return [None] * len(keys)
 
     def _set(self, key: str, value: object, timeout: int) -> None:
+        read_ahead.forget([key])  # this request reads what it wrote, not what was read before
         try:
             self._store.set(key, value, timeout=timeout)
         except Exception as exc:  # the answer is still good; only the next request pays for it
@@ -264,7 +270,9 @@ class ProviderCache:
 
     def forget_patron(self, agency_id: str, patron_id: int) -> None:
         """Drop everything cached about the patron at that library."""
-        self._store.delete_many(*_patron_keys(agency_id, patron_id))
+        keys = _patron_keys(agency_id, patron_id)
+        read_ahead.forget(keys)
+        self._store.delete_many(*keys)
 
     def forget_patrons(self, patrons: Mapping[str, int]) -> None:
         """Drop the entries of {agency_id: patron_id} (a signed-out citizen's libraries)."""

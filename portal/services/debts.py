@@ -179,7 +179,7 @@ def _citizen_debts(upstreams: Upstreams, library: Library, borrower: Borrower, m
     # Built from cached entries alone: their versions stand for the data (the page cache's key).
     source = cached.version(claims=asks_debtor) if known is None else None
     memo_key = (source, asks_debtor, debtor is None, library, clock.today())
-    debts = _MERGED.get(memo_key) if source is not None else None
+    debts = MERGED.get(memo_key) if source is not None else None
     if debts is not None and cached.fees is not None:
         return replace(debts, works=_works(library, _start_works(upstreams.fbi(), list(cached.fees))))
     pending = _start_claims(debtor, patron_id, cpr, cached.claims) if debtor is not None and cpr else None
@@ -191,7 +191,7 @@ def _citizen_debts(upstreams: Upstreams, library: Library, borrower: Borrower, m
         claims, status = _claims(library, pending)
     debts = replace(_merged(library, patron, fees, claims, status), source=source)
     if source is not None:
-        _MERGED.put(memo_key, (library.agency_id, patron_id), debts)
+        MERGED.put(memo_key, (library.agency_id, patron_id), debts)
     return replace(debts, works=_works(library, looking_up))
 
 
@@ -224,6 +224,11 @@ class _MergedDebts:
             while len(self._entries) > self._size:
                 self._entries.popitem(last=False)
 
+    def holds(self, agency_id: str, patron_id: int) -> bool:
+        """Whether debts of that patron at that agency are kept."""
+        with self._lock:
+            return any(owner == (agency_id, patron_id) for owner, _debts in self._entries.values())
+
     def forget(self, patrons: Mapping[str, int]) -> None:
         """Drop the debts of {agency_id: patron_id}."""
         gone = set(patrons.items())
@@ -237,12 +242,12 @@ class _MergedDebts:
 
 
 # A borrower's debts are a few kB: some thousands of borrowers per worker.
-_MERGED = _MergedDebts(4096)
+MERGED = _MergedDebts(4096)
 
 
 @citizen_logged_out.connect
 def _forget_signed_out(_sender: object, patrons: Mapping[str, int] | None = None, **_extra: object) -> None:
-    _MERGED.forget(patrons or {})
+    MERGED.forget(patrons or {})
 
 
 def _start_claims(

@@ -89,3 +89,17 @@ def test_session_entries_in_redis_are_encrypted(redis_stack: Stack, redis_url: s
         assert entry is not None and [text for text in readable if text.encode() in entry] == []
         assert [entry for entry in sessions if anne.cpr.encode() in entry or anne.name.encode() in entry] == []
         client.post(f"{redis_stack.url}/lyngby/logout")
+
+
+def test_a_warm_view_reads_redis_once(redis_stack: Stack, redis_url: str) -> None:
+    """The session's entry and the borrower's entries in one MGET (portal.read_ahead), nothing else read."""
+    with httpx.Client(timeout=10) as client, redis.Redis.from_url(redis_url) as raw:
+        assert http_login(client, redis_stack.url, "demo-anne").status_code == 200
+        for _ in range(2):  # the second view learns what the session's page reads
+            assert client.get(f"{redis_stack.url}/lyngby/").status_code == 200
+        raw.config_resetstat()
+        assert client.get(f"{redis_stack.url}/lyngby/").status_code == 200
+        commands = {name.removeprefix("cmdstat_"): stat["calls"] for name, stat in raw.info("commandstats").items()}
+        reads = {name: calls for name, calls in commands.items() if name in ("get", "mget", "exists", "ttl")}
+        assert reads == {"mget": 1}, commands
+        client.post(f"{redis_stack.url}/lyngby/logout")
