@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from flask import abort
 from markupsafe import Markup
 
@@ -57,4 +59,10 @@ def rendered_texts(library: Library, language: str, *, card_payment: bool = Fals
 
 def library_kodelinje(library: Library) -> Kodelinje | None:
     """The parsed code line; the loader refuses malformed ones, so this parses."""
-    return parse_kodelinje(library.kodelinje) if library.kodelinje else None
+    return _parsed_kodelinje(library.kodelinje) if library.kodelinje else None
+
+
+# The same few code lines on every view; a `Kodelinje` is frozen, so one may be shared.
+@lru_cache(maxsize=256)
+def _parsed_kodelinje(text: str) -> Kodelinje:
+    return parse_kodelinje(text)

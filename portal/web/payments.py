@@ -207,8 +207,10 @@ def card_payment_offered(library: Library) -> bool:
 def card_payment_context(library: Library, overview: DebtOverview) -> dict[str, object] | None:
     """What the overview's "Pay by card" form needs, or None when the library takes no card payment here."""
     rt = runtime()
+    if not rt.offers_card_payment(library):
+        return None  # asked first: cheaper than the owner's hash, and most views end here
     owner = order_owner(library)
-    if owner is None or not rt.offers_card_payment(library):
+    if owner is None:
         return None
     rows = [(row, row.fee) for row in overview.payable_here.rows if checkout.payable_by_card(row.fee)]
     with rt.sessions() as session:
