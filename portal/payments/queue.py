@@ -81,7 +81,12 @@ class PaymentQueue:
         """A consumer for the worker command (its own process, with Huey's signal handling)."""
         return Consumer(self.huey, workers=workers, worker_type="thread", periodic=True)
 
-    def stop(self) -> None:
+    def stop(self, *, graceful: bool = False) -> None:
+        """Stop the in-process consumer: at once (exit), or with `graceful`, once its running tasks are done.
+
+        Graceful waits for the worker threads, so a task in the middle of a payment does not go on
+        against a database or an upstream that the caller is about to take away.
+        """
         if self._consumer is not None:
-            self._consumer.stop(graceful=False)
+            self._consumer.stop(graceful=graceful)
             self._consumer = None

@@ -7,9 +7,11 @@ worker off an order another worker holds, until the lease runs out.
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from huey import MemoryHuey, RedisHuey, SqliteHuey
@@ -102,3 +104,39 @@ def test_the_worker_command_is_there(world: World) -> None:
     result = world.app.test_cli_runner().invoke(args=["payments", "worker", "--help"])
     assert result.exit_code == 0
     assert "--workers" in result.output
+
+
+def _queue_with_a_task_running() -> tuple[PaymentQueue, threading.Event, threading.Event]:
+    """An in-process consumer busy with a task that ends only when released; (queue, release, done)."""
+    runtime = SimpleNamespace()  # the payment tasks are never run here
+    queue = PaymentQueue(MemoryHuey(immediate=False), runtime, retention_days=30)  # type: ignore[arg-type]
+    started, release, done = threading.Event(), threading.Event(), threading.Event()
+
+    def busy() -> None:
+        started.set()
+        release.wait(10)
+        done.set()
+
+    task = queue.huey.task()(busy)
+    queue.start_in_process(workers=1)
+    task()
+    assert started.wait(10), "the consumer never ran the task"
+    return queue, release, done
+
+
+def test_a_graceful_stop_waits_for_the_running_task() -> None:
+    queue, release, done = _queue_with_a_task_running()
+    stopping = threading.Thread(target=queue.stop, kwargs={"graceful": True})
+    stopping.start()
+    stopping.join(0.5)
+    assert stopping.is_alive() and not done.is_set()  # still waiting for the task
+    release.set()
+    stopping.join(10)
+    assert not stopping.is_alive() and done.is_set()
+
+
+def test_a_stop_at_exit_does_not_wait() -> None:
+    queue, release, done = _queue_with_a_task_running()
+    queue.stop()
+    assert not done.is_set()  # returned with the task still running
+    release.set()

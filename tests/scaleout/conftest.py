@@ -74,14 +74,11 @@ def apps(database_url: str) -> Iterator[list[Flask]]:
 def stop_worker(app: Flask) -> None:
     """Stop the app's embedded worker and wait for its threads.
 
-    PaymentQueue.stop only sets Huey's stop flag; a task still running would go on against a
-    database the test is about to drop (or a simulator it is about to stop).
+    Graceful: a task still running would go on against a database the test is about to drop (or
+    a simulator it is about to stop).
     """
     queue: PaymentQueue = app.extensions[QUEUE_KEY]
-    consumer = queue._consumer
-    if consumer is not None:
-        consumer.stop(graceful=True)
-    queue.stop()
+    queue.stop(graceful=True)
 
 
 @dataclass
