@@ -1,14 +1,17 @@
 """The app's one key-value store (flask-caching): in-process by default, Redis by PORTAL_CACHE_URL.
 
 It holds the server-side sessions (portal.auth.sessions) and the provider caching layer's
-entries (portal.providers.cache). Keys never contain a CPR number.
+entries (portal.providers.cache). Keys never contain a CPR number. On Redis every value is signed
+before it is unpickled (portal.kvstore_signing).
 """
 
 from __future__ import annotations
 
-from cachelib import BaseCache
+from cachelib import BaseCache, RedisCache
 from flask import Flask
 from flask_caching import Cache
+
+from portal.kvstore_signing import SignedRedisSerializer
 
 store = Cache()
 
@@ -22,6 +25,9 @@ def init_app(app: Flask) -> None:
         config = {"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": 100_000}
     config["CACHE_DEFAULT_TIMEOUT"] = settings.cache_ttl
     store.init_app(app, config=config)
+    redis_backend = backend(app)
+    if isinstance(redis_backend, RedisCache):
+        redis_backend.serializer = SignedRedisSerializer(settings.secret_key, settings.secret_key_fallbacks)
 
 
 def backend(app: Flask) -> BaseCache:
