@@ -1,5 +1,8 @@
 """The database: one SQLAlchemy engine per app, a session per request, Alembic migrations.
 
+Beside the engine, a read engine on the same database for the few one-statement reads a warm
+page makes outside the request's session (make_read_engine).
+
 Migrations in portal/migrations are applied at start-up, so `make run` and a
 fresh deployment always run on the current schema.
 """
@@ -32,6 +35,27 @@ def make_engine(url: str) -> Engine:
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def make_read_engine(engine: Engine) -> Engine:
+    """An engine beside `engine` for one-statement reads outside any transaction (the warm view's stamp).
+
+    Autocommit, so each statement sees what is committed and leaves no transaction behind: the
+    pool takes a connection back without a rollback (reset_on_return=None). No pre-ping: that is
+    a second round trip on every checkout; a reader that meets a dropped connection reads again
+    on a new one instead (portal.libraries.cache.StampReader). Its own pool, so these settings
+    never reach the ORM's connections; at most one connection per thread that reads at once, as
+    none is held beyond its statement. Disposed together with `engine`.
+
+    An in-memory SQLite database exists only on its own engine's connections: `engine` itself then.
+    """
+    if engine.dialect.name == "sqlite" and engine.url.database in (None, "", ":memory:"):
+        return engine
+    reader = create_engine(engine.url, isolation_level="AUTOCOMMIT", pool_reset_on_return=None, hide_parameters=True)
+    if reader.dialect.name == "sqlite":
+        event.listen(reader, "connect", _sqlite_pragmas)
+    event.listen(engine, "engine_disposed", lambda _engine: reader.dispose())
+    return reader
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
@@ -99,6 +123,7 @@ def init_app(app: Flask) -> None:
     with startup_lock(engine):
         upgrade(engine)
     app.extensions["portal.db.engine"] = engine
+    app.extensions["portal.db.read_engine"] = make_read_engine(engine)
     app.extensions["portal.db"] = sessionmaker(engine, expire_on_commit=False)
     app.teardown_appcontext(_close_session)
 

@@ -1,8 +1,9 @@
 """The warm view's one statement about its library: a stamp read on a connection of its own.
 
 Issue 11: through the ORM session the stamp cost a warm view about 0.9 ms of CPU (a Session made,
-a transaction begun and ended, the result adapted to the ORM); it is now a typed textual statement
-on a pooled Core connection. These tests pin what that must not change.
+a transaction begun and ended, the result adapted to the ORM); it is now one statement given
+straight to the driver on the app's read engine (test_stamp_read.py pins that path). These tests
+pin what that must not change.
 """
 
 from __future__ import annotations
