@@ -11,11 +11,21 @@ locked out of its own page on reminder day.
 
 When Redis is down, counting falls back to each process's memory rather than failing the
 request: a limiter must never take the portal down with it.
+
+Only the limited endpoints pay for the limiter. Flask-Limiter hooks itself into every request
+(a check before the view, headers after it, a clean-up at the end), and this version (4.x) has no
+switch to leave that out (its `auto_check` is gone). Here no limit applies outside the
+decorated views — no default, application or meta limits —, so on every other request those
+hooks would only find nothing to do, at a cost on each citizen page; they are wrapped to run for
+LIMITED_ENDPOINTS alone (tests/web/test_limiter_scope.py). The decorator does the counting there,
+as before.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+import functools
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, cast
 
 from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import gettext
@@ -50,6 +60,9 @@ def init_limits(app: Flask, settings: Settings) -> None:
     app.config["MAX_FORM_MEMORY_SIZE"] = MAX_REQUEST_BYTES
     if not settings.rate_limits:
         return
+    hooks_before = _request_hooks(app)
+    # No default, application or meta limits: a limit is only ever on a view of LIMITED_ENDPOINTS,
+    # which is what lets the limiter's request hooks be skipped everywhere else (below).
     limiter = Limiter(
         key_func=get_remote_address,
         app=app,
@@ -59,6 +72,7 @@ def init_limits(app: Flask, settings: Settings) -> None:
         swallow_errors=True,
         in_memory_fallback_enabled=True,
     )
+    _only_on_limited_endpoints(app, hooks_before)
     for endpoint, setting in LIMITED_ENDPOINTS.items():
         view = app.view_functions.get(endpoint)
         if view is None:
@@ -68,6 +82,53 @@ def init_limits(app: Flask, settings: Settings) -> None:
         limit = limiter.shared_limit(getattr(settings, setting), scope=setting)
         app.view_functions[endpoint] = cast("RouteCallable", limit(view))
     app.register_error_handler(RateLimitExceeded, _too_many)
+
+
+Hook = Callable[..., Any]
+
+
+def _request_hooks(app: Flask) -> dict[str, list[Hook]]:
+    """The app-wide request hooks, by kind, as they are now."""
+    return {kind: list(getattr(app, kind).get(None, ())) for kind in _GUARDS}
+
+
+def _only_on_limited_endpoints(app: Flask, before: dict[str, list[Hook]]) -> None:
+    """Makes the hooks added since `before` (the limiter's) run only for LIMITED_ENDPOINTS.
+
+    Otherwise each does what it would have done with no limit to apply: let the request through,
+    give the answer back unchanged, nothing at the end.
+    """
+    for kind, guard in _GUARDS.items():
+        hooks = getattr(app, kind).get(None, [])
+        hooks[:] = [hook if any(hook is old for old in before[kind]) else guard(hook) for hook in hooks]
+
+
+def _limited() -> bool:
+    return request.endpoint in LIMITED_ENDPOINTS
+
+
+def _skip_returning_none(hook: Hook) -> Hook:
+    @functools.wraps(hook)
+    def on_limited_endpoints(*args: Any) -> Any:
+        return hook(*args) if _limited() else None
+
+    return on_limited_endpoints
+
+
+def _skip_returning_response(hook: Hook) -> Hook:
+    @functools.wraps(hook)
+    def on_limited_endpoints(response: Response) -> Any:
+        return hook(response) if _limited() else response
+
+    return on_limited_endpoints
+
+
+# Per kind of hook, what Flask expects of one that has nothing to do.
+_GUARDS: dict[str, Callable[[Hook], Hook]] = {
+    "before_request_funcs": _skip_returning_none,  # None: on to the view
+    "after_request_funcs": _skip_returning_response,
+    "teardown_request_funcs": _skip_returning_none,
+}
 
 
 def _too_many(exc: RateLimitExceeded) -> tuple[Response | str, int]:
