@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import pytest
 from flask import Flask, g
-from sqlalchemy import update
+from sqlalchemy import Engine, update
 from sqlalchemy.orm import Session
 
 from portal import clock
@@ -46,9 +46,8 @@ def test_a_warm_read_opens_no_orm_session(seeded: Session, make_app: Callable[..
         assert "db_session" not in g  # nothing for the view to give back before it waits on FBS
 
 
-def test_the_stamp_sees_only_what_is_committed(seeded: Session, make_app: Callable[..., Flask]) -> None:
-    app = make_app()
-    engine = app.extensions["portal.db.engine"]
+def assert_sees_only_committed(seeded: Session, engine: Engine) -> None:
+    """A stamp read on `engine` misses another transaction's write until it is committed."""
     before = read_stamp(engine, "lyngby")
     assert before is not None
     seeded.execute(update(LibraryRow).where(LibraryRow.slug == "lyngby").values(version=LibraryRow.version + 1))
@@ -56,3 +55,7 @@ def test_the_stamp_sees_only_what_is_committed(seeded: Session, make_app: Callab
     seeded.commit()
     after = read_stamp(engine, "lyngby")
     assert after is not None and after[1] == before[1] + 1
+
+
+def test_the_stamp_sees_only_what_is_committed(seeded: Session, make_app: Callable[..., Flask]) -> None:
+    assert_sees_only_committed(seeded, make_app().extensions["portal.db.engine"])
