@@ -19,14 +19,13 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from portal.lru import BoundedLRU
 from portal.observability.request_id import current_request_serial
 
 __all__ = ["READ_AHEAD_SECONDS", "Learned", "ReadMany", "forget", "forget_session", "learned", "read_with", "take"]
@@ -55,28 +54,23 @@ class Learned:
     """Per process: session entry (digest) -> the keys read after it; a thread-safe, bounded LRU."""
 
     def __init__(self, max_sessions: int = MAX_SESSIONS) -> None:
-        self._max = max_sessions
-        self._keys: OrderedDict[bytes, tuple[str, ...]] = OrderedDict()
-        self._lock = threading.Lock()
+        self._keys: BoundedLRU[bytes, tuple[str, ...]] = BoundedLRU(max_sessions)
 
     def __len__(self) -> int:
         return len(self._keys)
 
     def get(self, session: bytes) -> tuple[str, ...]:
-        with self._lock:
-            return self._keys.get(session, ())
+        return self._keys.get(session) or ()
 
     def add(self, session: bytes, keys: Sequence[str]) -> None:
-        with self._lock:
-            known = self._keys.get(session, ())
-            self._keys[session] = known + tuple(key for key in keys if key not in known)
-            self._keys.move_to_end(session)
-            while len(self._keys) > self._max:
-                self._keys.popitem(last=False)
+        def with_keys(known: tuple[str, ...] | None) -> tuple[str, ...]:
+            known = known or ()
+            return known + tuple(key for key in keys if key not in known)
+
+        self._keys.update(session, with_keys)
 
     def drop(self, session: bytes) -> None:
-        with self._lock:
-            self._keys.pop(session, None)
+        self._keys.pop(session)
 
 
 _LEARNED = Learned()

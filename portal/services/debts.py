@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -46,6 +45,7 @@ from portal.domain.overview import DebtOverview
 from portal.domain.works import Work
 from portal.libraries import disagreements
 from portal.libraries.library import ADGANGSPLATFORMEN, FBS_DBC_ADAPTER, MITID, Library
+from portal.lru import BoundedLRU
 from portal.providers.cache import CachedDebtor, CachedFbi, CachedFbs, CachedFbsAdapter
 from portal.providers.errors import UpstreamError, UpstreamTimeout
 from portal.providers.http import budget_left, upstream_budget
@@ -205,40 +205,26 @@ class _MergedDebts:
     """
 
     def __init__(self, size: int) -> None:
-        self._size = size
-        self._entries: OrderedDict[Hashable, tuple[tuple[str, int], CitizenDebts]] = OrderedDict()
-        self._lock = threading.Lock()
+        self._entries: BoundedLRU[Hashable, tuple[tuple[str, int], CitizenDebts]] = BoundedLRU(size)
 
     def get(self, key: Hashable) -> CitizenDebts | None:
-        with self._lock:
-            found = self._entries.get(key)
-            if found is None:
-                return None
-            self._entries.move_to_end(key)
-            return found[1]
+        found = self._entries.get(key)
+        return None if found is None else found[1]
 
     def put(self, key: Hashable, owner: tuple[str, int], debts: CitizenDebts) -> None:
-        with self._lock:
-            self._entries[key] = (owner, debts)
-            self._entries.move_to_end(key)
-            while len(self._entries) > self._size:
-                self._entries.popitem(last=False)
+        self._entries.put(key, (owner, debts))
 
     def holds(self, agency_id: str, patron_id: int) -> bool:
         """Whether debts of that patron at that agency are kept."""
-        with self._lock:
-            return any(owner == (agency_id, patron_id) for owner, _debts in self._entries.values())
+        return self._entries.any_value(lambda entry: entry[0] == (agency_id, patron_id))
 
     def forget(self, patrons: Mapping[str, int]) -> None:
         """Drop the debts of {agency_id: patron_id}."""
         gone = set(patrons.items())
-        with self._lock:
-            for key in [key for key, (owner, _debts) in self._entries.items() if owner in gone]:
-                del self._entries[key]
+        self._entries.drop_where(lambda entry: entry[0] in gone)
 
     def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
+        self._entries.clear()
 
 
 # A borrower's debts are a few kB: some thousands of borrowers per worker.

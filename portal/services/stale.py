@@ -24,14 +24,13 @@ Plain Python, no Flask: the web layer hands in the store and N.
 from __future__ import annotations
 
 import logging
-import threading
-from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from portal import clock
 from portal.libraries.library import Library
+from portal.lru import BoundedLRU
 from portal.providers.cache import KeyValueStore, snapshot_key
 from portal.services.debts import CitizenDebts
 
@@ -78,17 +77,14 @@ class WrittenSnapshots:
     """
 
     def __init__(self, max_entries: int = _MAX_WRITTEN) -> None:
-        self._max = max_entries
-        self._written: OrderedDict[str, tuple[str, CitizenDebts, datetime]] = OrderedDict()
-        self._lock = threading.Lock()
+        self._written: BoundedLRU[str, tuple[str, CitizenDebts, datetime]] = BoundedLRU(max_entries)
 
     def __len__(self) -> int:
         return len(self._written)
 
     def fresh(self, key: str, slug: str, debts: CitizenDebts, now: datetime, interval: timedelta) -> bool:
         """True if this process wrote these very debts for `slug` under `key` less than `interval` ago."""
-        with self._lock:
-            found = self._written.get(key)
+        found = self._written.get(key)
         if found is None:
             return False
         written_slug, written_debts, at = found
@@ -97,16 +93,11 @@ class WrittenSnapshots:
         return written_slug == slug and timedelta(0) <= age < interval and written_debts == debts
 
     def wrote(self, key: str, slug: str, debts: CitizenDebts, at: datetime) -> None:
-        with self._lock:
-            self._written[key] = (slug, debts, at)
-            self._written.move_to_end(key)
-            while len(self._written) > self._max:
-                self._written.popitem(last=False)
+        self._written.put(key, (slug, debts, at))
 
     def forget(self, keys: Iterable[str]) -> None:
-        with self._lock:
-            for key in keys:
-                self._written.pop(key, None)
+        for key in keys:
+            self._written.pop(key)
 
 
 class Snapshots:
