@@ -28,7 +28,7 @@ from typing import Any, Protocol
 from portal.lru import BoundedLRU
 from portal.observability.request_id import current_request_serial
 
-__all__ = ["READ_AHEAD_SECONDS", "Learned", "ReadMany", "forget", "forget_session", "learned", "read_with", "take"]
+__all__ = ["READ_AHEAD_SECONDS", "Learned", "ReadMany", "forget", "forget_session", "read_with", "take"]
 
 # A page reads its entries within milliseconds; what was read ahead is never older than this.
 READ_AHEAD_SECONDS = 0.5
@@ -88,11 +88,6 @@ class _Request:
 
 
 _current: ContextVar[_Request | None] = ContextVar("portal_read_ahead", default=None)
-
-
-def learned() -> Learned:
-    """This process's memo (tests)."""
-    return _LEARNED
 
 
 def read_with(store: ReadMany, key: str) -> Any:

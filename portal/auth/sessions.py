@@ -228,8 +228,9 @@ def destroy_session() -> None:
 
 
 def _delete(session_id: str) -> None:
-    store.delete(_key(session_id))
-    forget_session(_key(session_id))
+    key = _key(session_id)
+    store.delete(key)
+    forget_session(key)  # what this worker learned of its reads goes with it
 
 
 def _current() -> ServerSession:

@@ -223,9 +223,6 @@ class _MergedDebts:
         gone = set(patrons.items())
         self._entries.drop_where(lambda entry: entry[0] in gone)
 
-    def clear(self) -> None:
-        self._entries.clear()
-
 
 # A borrower's debts are a few kB: some thousands of borrowers per worker.
 MERGED = _MergedDebts(4096)
@@ -256,14 +253,19 @@ def _patron_and_fees(
 ) -> tuple[Patron, list[Fee]]:
     """FBS's patron and fees: as known or cached, else asked at the same time (neither waits for the other)."""
     if patron is not None:
-        return patron, list(cached_fees) if cached_fees is not None else fbs.fees(patron_id)
+        return patron, _fees(fbs, patron_id, cached_fees)
     asking = in_background(lambda: fbs.patron(patron_id))
-    fees = list(cached_fees) if cached_fees is not None else fbs.fees(patron_id)
+    fees = _fees(fbs, patron_id, cached_fees)
     try:
         # The patron's own call ends with the budget too; this bounds the wait should it not.
         return asking.result(timeout=budget_left()), fees
     except FutureTimeout:
         raise UpstreamTimeout("fbs", f"patron at {library.agency_id}: not in within the page's budget") from None
+
+
+def _fees(fbs: CachedFbs | CachedFbsAdapter, patron_id: int, cached: tuple[Fee, ...] | None) -> list[Fee]:
+    """The cached fees, else FBS's (through the cache: single-flight, stored)."""
+    return list(cached) if cached is not None else fbs.fees(patron_id)
 
 
 def find_patron(
