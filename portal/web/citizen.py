@@ -14,7 +14,7 @@ from portal.services.debts import record_disagreements
 from portal.services.prefetch import start_prefetch
 from portal.web.libraries import library_or_404
 from portal.web.outcome import Outcome, Refused, borrower, debts_or_outcome, session_memo
-from portal.web.overview_page import overview_context, render_overview
+from portal.web.overview_page import overview_context, render_overview, render_signed_out
 from portal.web.urls import language_url
 
 log = logging.getLogger(__name__)
@@ -60,6 +60,8 @@ def overview(slug: str):  # type: ignore[no-untyped-def]
     result = debts_or_outcome(library, "overview")
     if isinstance(result, Refused):
         page, status = PAGES[result.outcome]
+        if result.outcome is Outcome.SIGNED_OUT:
+            return render_signed_out(library, page), status
         return render_template(page, library=library, citizen=citizen_session.current_citizen()), status
     if result.as_of is not None:
         # What was shown lately, marked, while FBS does not answer (portal.services.stale).

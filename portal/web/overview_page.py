@@ -104,6 +104,24 @@ def render_overview(library: Library, debts: CitizenDebts, *, preview: bool = Fa
     return rendered_pages().render(page_key(context), page_owner(context), render)
 
 
+def render_signed_out(library: Library, template: str) -> str:
+    """The signed-out page `template` (the sign-in invitation): no one's data, the same for everyone.
+
+    On reminder day it is the page every borrower opens first, so it is kept like a borrower's
+    page, keyed by what shapes it: the `Library`, the template, the language and the page's URL.
+    Only URLs without a query beyond `lang` are kept: any other query string would be a new key,
+    and made-up ones must not push borrowers' pages out of the cache.
+    """
+
+    def render() -> str:
+        return render_template(template, library=library, citizen=None)
+
+    if not set(request.args) <= {"lang"}:
+        return render()
+    found = digest((template, current_language(), request.script_root, request.full_path))
+    return rendered_pages().render(None if found is None else (library, found), None, render)
+
+
 # Context values the key covers otherwise: the frozen `Library` is in the key itself (compared by
 # every field), and texts and code line follow from it, the language and the card flag; of the
 # citizen only what the page shows counts (never their CPR number or tokens).

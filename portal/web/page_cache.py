@@ -14,6 +14,9 @@ worker needs telling. Entries that are no longer asked for fall out of the bound
 sign-out the borrower's pages are dropped at once (`citizen_logged_out`), so their HTML does
 not outlive the session in this worker's memory.
 
+The signed-out page (the sign-in invitation, `overview_page.render_signed_out`) is kept here too,
+keyed by library, language and URL: it shows no one's data and has no owner.
+
 The key holds no CPR number or token: the data is hashed with BLAKE2b under a key drawn at
 random per process, so the digest says nothing outside it; the cache never leaves the process
 (never Redis), and nothing of it is logged.

@@ -144,6 +144,60 @@ def test_sign_out_drops_the_pages_and_the_next_borrower_sees_their_own(stack: St
     assert "Bent" in bent.text and "Anne" not in bent.text
 
 
+# -- the signed-out page -------------------------------------------------------------------------
+
+
+def test_the_signed_out_page_is_rendered_once_per_library_language_and_url(
+    stack: Stack, frozen: clock.FrozenClock, renders: list[str]
+) -> None:
+    with httpx.Client(timeout=10) as visitor:
+        danish = view(visitor, stack)
+        assert view(visitor, stack) == danish and "Log ind" in danish
+        assert renders == ["overview/signed_out.html"]
+        english = view(visitor, stack, "?lang=en")
+        assert "Sign in" in english and "Log ind" not in english
+        assert view(visitor, stack, "?lang=en") == english
+        rodovre = visitor.get(f"{stack.url}/rodovre/")
+        assert rodovre.status_code == 200 and "Rødovre" in rodovre.text and "Lyngby" not in rodovre.text
+    assert len(renders) == 3
+
+
+def test_a_publish_is_seen_at_once_on_the_signed_out_page(stack: Stack, frozen: clock.FrozenClock) -> None:
+    with httpx.Client(timeout=10) as visitor:
+        assert "Lyngby Cachetest Bibliotek" not in view(visitor, stack)
+        with stack.app.app_context():
+            library = get_library("lyngby")
+            assert library is not None
+            name = library.name
+        _publish_name(stack.app, "Lyngby Cachetest Bibliotek")
+        try:
+            assert "Lyngby Cachetest Bibliotek" in view(visitor, stack)
+        finally:
+            _publish_name(stack.app, name)
+        assert "Lyngby Cachetest Bibliotek" not in view(visitor, stack)
+
+
+def test_a_signed_out_page_with_another_query_is_rendered_every_time(
+    stack: Stack, frozen: clock.FrozenClock, renders: list[str]
+) -> None:
+    """Made-up query strings must not fill the cache: each would be a key of its own."""
+    with httpx.Client(timeout=10) as visitor:
+        for n in range(3):
+            assert "Log ind" in view(visitor, stack, f"?utm_source=mail{n}")
+    assert len(renders) == 3
+    assert len(rendered_pages(stack.app)) == 0
+
+
+def test_signing_in_after_the_signed_out_page_shows_the_overview(stack: Stack, frozen: clock.FrozenClock) -> None:
+    with httpx.Client(timeout=10) as visitor:
+        assert "Log ind" in view(visitor, stack)
+        assert http_login(visitor, stack.url, "demo-anne").status_code == 200
+        assert "Anne" in view(visitor, stack)
+        visitor.post(f"{stack.url}/lyngby/logout")
+        signed_out = view(visitor, stack)
+        assert "Anne" not in signed_out and "Log ind" in signed_out
+
+
 # -- the key -------------------------------------------------------------------------------------
 
 
