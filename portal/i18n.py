@@ -6,6 +6,7 @@ from datetime import date
 from decimal import Decimal
 from functools import lru_cache
 
+from babel import Locale
 from babel.dates import format_date as babel_format_date
 from babel.numbers import format_currency
 from flask import Flask, request
@@ -32,6 +33,14 @@ def select_language() -> str:
         if candidate in LANGUAGES:
             return candidate
     return DEFAULT_LANGUAGE
+
+
+# Parsed once: Flask-Babel parses what the selector returns on every request unless it is a Locale.
+_LOCALES = {code: Locale.parse(code) for code in LANGUAGES}
+
+
+def _selected_locale() -> Locale:
+    return _LOCALES[select_language()]
 
 
 def current_language() -> str:
@@ -75,7 +84,7 @@ def _format_date(value: date, pattern: str, language: str) -> str:
 def init_app(app: Flask) -> None:
     Babel(
         app,
-        locale_selector=select_language,
+        locale_selector=_selected_locale,
         default_locale=DEFAULT_LANGUAGE,
         default_translation_directories=str(PROJECT_ROOT / "translations"),
     )

@@ -90,7 +90,12 @@ class WrittenSnapshots:
         written_slug, written_debts, at = found
         age = now.astimezone(UTC) - at.astimezone(UTC)
         # A clock set back (tests move it) makes the write look new: written again, to be safe.
-        return written_slug == slug and timedelta(0) <= age < interval and written_debts == debts
+        if written_slug != slug or not timedelta(0) <= age < interval or written_debts != debts:
+            return False
+        # Equal debts made anew (a fresh view, then the merge memo's): keep the newer ones, whose
+        # parts the next views share, so comparing them costs identity checks, not every fee.
+        self._written.put(key, (slug, debts, at))
+        return True
 
     def wrote(self, key: str, slug: str, debts: CitizenDebts, at: datetime) -> None:
         self._written.put(key, (slug, debts, at))

@@ -123,3 +123,33 @@ def test_the_memo_is_bounded() -> None:
     assert len(written) == 2
     assert not written.fresh(snapshot_key("DK-717300", 1), "lyngby", debts(), T, REWRITE_AFTER)
     assert written.fresh(snapshot_key("DK-717300", 3), "lyngby", debts(), T, REWRITE_AFTER)
+
+
+class ComparedPatron(Patron):
+    """A patron that counts how often it is compared by value (identity needs no `__eq__`)."""
+
+    compared = 0
+
+    def __eq__(self, other: object) -> bool:
+        ComparedPatron.compared += 1
+        return super().__eq__(other)
+
+    __hash__ = Patron.__hash__
+
+
+def test_equal_debts_made_anew_are_kept_so_later_views_compare_by_identity() -> None:
+    """A fresh view's debts, then the merge memo's: equal, not the same objects. The memo keeps the
+    newer ones (not their time), whose parts the next views share."""
+    merged = merge([], None, date(2021, 6, 15), T.date())
+    fresh_view = CitizenDebts(ComparedPatron(7, name="Patron 7"), merged)
+    memo_view = CitizenDebts(ComparedPatron(7, name="Patron 7"), merged)
+    written = WrittenSnapshots()
+    written.wrote(KEY, "lyngby", fresh_view, T)
+    ComparedPatron.compared = 0
+    assert written.fresh(KEY, "lyngby", memo_view, T + timedelta(seconds=10), REWRITE_AFTER)
+    assert ComparedPatron.compared == 1
+    next_view = CitizenDebts(memo_view.patron, merged, works={})  # the memo's parts, titles anew
+    assert written.fresh(KEY, "lyngby", next_view, T + timedelta(seconds=20), REWRITE_AFTER)
+    assert ComparedPatron.compared == 1
+    # The time is still the first write's: a minute after it, written again.
+    assert not written.fresh(KEY, "lyngby", next_view, T + REWRITE_AFTER, REWRITE_AFTER)
