@@ -224,9 +224,10 @@ def portal_environment(port: int, tmp: Path, simulators: Simulators, redis_url: 
 
 
 def _clean_environment() -> dict[str, str]:
-    """This process's environment without settings of its own for the portal or gunicorn."""
+    """This process's environment without settings of its own for the portal, gunicorn or a proxy."""
     prefixes = ("PORTAL_", "GUNICORN_", "WEB_CONCURRENCY", "PROMETHEUS_MULTIPROC_DIR")
-    return {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
+    # Nor a proxy of this machine's: the simulators are on loopback (portal.providers.proxies).
+    return {k: v for k, v in os.environ.items() if not k.startswith(prefixes) and not k.lower().endswith("_proxy")}
 
 
 @contextmanager

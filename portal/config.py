@@ -31,6 +31,20 @@ class ConfigError(Exception):
 
 
 @dataclass(frozen=True)
+class UpstreamProxies:
+    """The forward proxies upstream calls go through: the standard `HTTP_PROXY`, `HTTPS_PROXY`,
+    `ALL_PROXY` and `NO_PROXY` variables (lower case first), the ones the sign-in's calls
+    (requests) read too. None: that scheme is reached directly."""
+
+    http: str | None = field(default=None, repr=False)  # a proxy URL may carry a password
+    https: str | None = field(default=None, repr=False)
+    no_proxy: str = ""  # hosts and domains reached directly, comma-separated; "*": all
+
+    def for_scheme(self, scheme: str) -> str | None:
+        return self.https if scheme == "https" else self.http if scheme == "http" else None
+
+
+@dataclass(frozen=True)
 class Settings:
     secret_key: str = field(repr=False)
     base_url: str  # the portal's public address; every absolute URL starts here
@@ -53,6 +67,7 @@ class Settings:
     # Secret keys used before PORTAL_SECRET_KEY, still accepted for sessions made with them.
     secret_key_fallbacks: tuple[str, ...] = field(default=(), repr=False)
     trusted_proxies: int = 0  # X-Forwarded-* hops to believe (Werkzeug's ProxyFix); 0: none
+    upstream_proxies: UpstreamProxies = field(default_factory=UpstreamProxies)
     # Editor sign-in (issue 4): the organisation's IdP, configured apart from the citizens' one.
     # editor_oidc_issuer None means the editor area is switched off.
     editor_oidc_issuer: str | None = None
@@ -194,6 +209,39 @@ def _proxies(env: Mapping[str, str]) -> int:
     return int(raw)
 
 
+def _first_set(env: Mapping[str, str], *names: str) -> tuple[str, str] | None:
+    """(name, value) of the first of `names` set to something, or None."""
+    for name in names:
+        value = env.get(name, "").strip()
+        if value:
+            return name, value
+    return None
+
+
+def _upstream_proxies(env: Mapping[str, str]) -> UpstreamProxies:
+    fallback = _first_set(env, "all_proxy", "ALL_PROXY")
+    proxies: dict[str, str | None] = {}
+    for scheme in ("http", "https"):
+        found = _first_set(env, f"{scheme}_proxy", f"{scheme.upper()}_PROXY") or fallback
+        proxies[scheme] = None if found is None else _proxy_url(*found)
+    no_proxy = _first_set(env, "no_proxy", "NO_PROXY")
+    return UpstreamProxies(proxies["http"], proxies["https"], no_proxy[1] if no_proxy else "")
+
+
+def _proxy_url(name: str, value: str) -> str:
+    # No scheme ("proxy:3128") means http://, as curl and requests read it.
+    value = value if "://" in value else f"http://{value}"
+    try:
+        parsed = urlparse(value)
+        valid = parsed.scheme in ("http", "https") and bool(parsed.hostname) and parsed.port != 0
+    except ValueError:  # a bad port or bracketed host
+        raise ConfigError(f"{name}: not a proxy URL (host or port unreadable)") from None
+    if not valid:
+        shown = f"{parsed.scheme}://{parsed.hostname or ''}"  # never the password it may carry
+        raise ConfigError(f"{name}: expected an http:// or https:// proxy URL, got {shown!r}")
+    return value
+
+
 def _database_url(env: Mapping[str, str]) -> str:
     value = env.get("PORTAL_DATABASE_URL", "").strip()
     if not value:
@@ -249,6 +297,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         page_budget=_number(env, "PORTAL_PAGE_BUDGET", 10.0, float),
         session_lifetime=_number(env, "PORTAL_SESSION_LIFETIME", 1800, int),
         trusted_proxies=_proxies(env),
+        upstream_proxies=_upstream_proxies(env),
         environment=env,
         nexi_base_url=_nexi_base_url(env),
         embed_cross_site=_embed_cross_site(env),

@@ -63,6 +63,7 @@ from portal.providers.errors import (
     UpstreamError,
     UpstreamTimeout,
 )
+from portal.providers.proxies import ProxyRoutes
 
 USER_AGENT = "gebyrportal"
 # httpx's own default pool size (httpx.HTTPTransport uses these unless told otherwise).
@@ -219,9 +220,13 @@ class _DeadlineBody(httpx.SyncByteStream):
 
 
 class DeadlineTransport(httpx.HTTPTransport):
-    """httpx's transport, each request ending by `deadline` seconds or the budget in force, whichever is first."""
+    """httpx's transport, each request ending by `deadline` seconds or the budget in force, whichever is first.
 
-    def __init__(self, deadline: float) -> None:
+    `proxy`: every request through that forward proxy (http:// or https://, credentials in the
+    URL), HTTPS tunnelled with CONNECT; the deadline holds for the proxy's connection alike.
+    """
+
+    def __init__(self, deadline: float, proxy: str | None = None) -> None:
         super().__init__(limits=POOL_LIMITS)
         # httpx.HTTPTransport accepts no network backend, and keeps the httpcore pool that
         # handle_request() uses in the private `_pool`. Swapping in an equal pool on our backend
@@ -231,13 +236,7 @@ class DeadlineTransport(httpx.HTTPTransport):
         if not isinstance(getattr(self, "_pool", None), httpcore.ConnectionPool):
             raise RuntimeError("httpx.HTTPTransport keeps no httpcore.ConnectionPool in _pool: see DeadlineTransport")
         self._pool.close()  # never used: no connections yet
-        self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(),
-            max_connections=POOL_LIMITS.max_connections,
-            max_keepalive_connections=POOL_LIMITS.max_keepalive_connections,
-            keepalive_expiry=POOL_LIMITS.keepalive_expiry,
-            network_backend=_DeadlineBackend(),
-        )
+        self._pool = _pool(proxy)
         self.deadline = deadline
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
@@ -262,6 +261,27 @@ class DeadlineTransport(httpx.HTTPTransport):
         return response
 
 
+def _pool(proxy: str | None) -> httpcore.ConnectionPool:
+    """httpx's pool (or proxy pool) for `DeadlineTransport`, on the deadline's network backend."""
+    common: dict[str, Any] = {
+        "ssl_context": httpx.create_ssl_context(),
+        "max_connections": POOL_LIMITS.max_connections,
+        "max_keepalive_connections": POOL_LIMITS.max_keepalive_connections,
+        "keepalive_expiry": POOL_LIMITS.keepalive_expiry,
+        "network_backend": _DeadlineBackend(),
+    }
+    if proxy is None:
+        return httpcore.ConnectionPool(**common)
+    url = httpx.URL(proxy)
+    return httpcore.HTTPProxy(
+        # The credentials go as Proxy-Authorization (httpcore), never in the URL it connects to.
+        proxy_url=httpcore.URL(scheme=url.raw_scheme, host=url.raw_host, port=url.port, target=b"/"),
+        proxy_auth=(url.username, url.password) if url.username else None,
+        proxy_ssl_context=httpx.create_ssl_context() if url.scheme == "https" else None,
+        **common,
+    )
+
+
 def _min(timeout: float | None, left: float) -> float:
     return left if timeout is None else min(timeout, left)
 
@@ -282,14 +302,25 @@ def create_http_client(settings: Settings, guards: UpstreamGuards | None = None)
     return GuardedClient(
         guards,
         timeout=make_timeout(settings.http_timeout),
-        # With a transport of its own httpx reads no HTTP(S)_PROXY variables: upstreams are
-        # reached directly, as the portal has always been deployed.
-        transport=DeadlineTransport(settings.upstream_deadline),
+        # With a transport of its own httpx reads no proxy variables itself: the settings did.
+        transport=upstream_transport(settings),
         # Upstream APIs never redirect legitimately; following one could leak
         # the X-Session header to another host.
         follow_redirects=False,
         headers={"User-Agent": USER_AGENT},
     )
+
+
+def upstream_transport(settings: Settings) -> httpx.BaseTransport:
+    """Direct, or through the configured forward proxies where NO_PROXY does not say otherwise."""
+    direct = DeadlineTransport(settings.upstream_deadline)
+    proxies = settings.upstream_proxies
+    proxied = {
+        scheme: DeadlineTransport(settings.upstream_deadline, proxy)
+        for scheme in ("http", "https")
+        if (proxy := proxies.for_scheme(scheme)) is not None
+    }
+    return ProxyRoutes(direct, proxied, proxies.no_proxy) if proxied else direct
 
 
 def send(
