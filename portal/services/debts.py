@@ -72,9 +72,10 @@ class CitizenDebts:
     debtor: ProviderStatus = ProviderStatus.NOT_CONFIGURED
     # Titles of the fees' materials by FAUST number (record id); missing ones show the item number.
     works: Mapping[str, Work] = field(default_factory=dict)
-    # The versions of the cache entries the debts were built from (`PatronEntries.version`), or None
-    # when anything came fresh from an upstream. With the library and the day, it stands for
-    # `patron`, `overview` and `debtor`: the page cache keys by it instead of the values themselves.
+    # The versions of the cache entries the debts were built from (`PatronEntries.version`): read
+    # with them, or, for what came fresh from an upstream, read back after storing it and found
+    # equal; None when that failed. With the library and the day, it stands for `patron`,
+    # `overview` and `debtor`: the page cache keys by it instead of the values themselves.
     source: bytes | None = field(default=None, compare=False, repr=False)
 
     @property
@@ -189,10 +190,41 @@ def _citizen_debts(upstreams: Upstreams, library: Library, borrower: Borrower, m
         claims, status = None, ProviderStatus.NO_CPR
     else:
         claims, status = _claims(library, pending)
-    debts = replace(_merged(library, patron, fees, claims, status), source=source)
+    debts = _merged(library, patron, fees, claims, status)
+    if source is None:
+        source = _source_of_fetched(upstreams, library, patron_id, (patron, fees, claims), asks_debtor=asks_debtor)
+        memo_key = (source, asks_debtor, debtor is None, library, clock.today())
     if source is not None:
+        debts = replace(debts, source=source)
         MERGED.put(memo_key, (library.agency_id, patron_id), debts)
     return replace(debts, works=_works(library, looking_up))
+
+
+def _source_of_fetched(
+    upstreams: Upstreams,
+    library: Library,
+    patron_id: int,
+    fetched: tuple[Patron, list[Fee], list[Claim] | None],
+    *,
+    asks_debtor: bool,
+) -> bytes | None:
+    """The versions of the entries this view just fetched and stored, when the cache holds just those.
+
+    `fetched`: the patron, fees and claims the debts were merged from; the claims count only when
+    the debtor system is asked (`asks_debtor`), and then must be there. The next view reads those
+    entries and keys its page and merge by their versions: with them this view's page is that
+    page, rendered once, instead of once fresh and once more from the cache. Read back (one more
+    round trip, on a view that asked an upstream anyway) and compared by value, so another
+    process's write in between, a failed debtor call or a store that is down costs only that: no
+    source.
+    """
+    patron, fees, claims = fetched
+    stored = upstreams.cache.read_patron(library.agency_id, patron_id)
+    if stored.patron != patron or stored.fees != tuple(fees):
+        return None
+    if asks_debtor and (claims is None or stored.claims != tuple(claims)):
+        return None
+    return stored.version(claims=asks_debtor)
 
 
 class _MergedDebts:
