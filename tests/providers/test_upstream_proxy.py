@@ -138,7 +138,7 @@ def test_calls_go_through_the_proxy(
 
 
 def test_no_proxy_hosts_are_reached_directly(
-    make_fbs: MakeFbs, client_for: Callable[..., httpx.Client], proxy: tuple[str, ProxyState], sim_url: str
+    make_fbs: MakeFbs, client_for: Callable[..., httpx.Client], proxy: tuple[str, ProxyState]
 ) -> None:
     proxy_url, state = proxy
     fbs = make_fbs(client=client_for(HTTP_PROXY=proxy_url, NO_PROXY="fbs.example.dk,127.0.0.1"))
@@ -147,7 +147,7 @@ def test_no_proxy_hosts_are_reached_directly(
 
 
 def test_the_proxy_is_given_the_credentials_of_its_url(
-    make_fbs: MakeFbs, client_for: Callable[..., httpx.Client], proxy: tuple[str, ProxyState], sim_url: str
+    make_fbs: MakeFbs, client_for: Callable[..., httpx.Client], proxy: tuple[str, ProxyState]
 ) -> None:
     proxy_url, state = proxy
     with_login = proxy_url.replace("http://", "http://portal:p%40ss@")
@@ -158,7 +158,7 @@ def test_the_proxy_is_given_the_credentials_of_its_url(
 
 
 def test_https_asks_the_proxy_for_a_tunnel(
-    make_fbs: MakeFbs, client_for: Callable[..., httpx.Client], proxy: tuple[str, ProxyState], sim_url: str
+    make_fbs: MakeFbs, client_for: Callable[..., httpx.Client], proxy: tuple[str, ProxyState]
 ) -> None:
     proxy_url, state = proxy
     fbs = make_fbs(client=client_for(HTTPS_PROXY=proxy_url), base_url="https://fbs.example.dk")
@@ -168,7 +168,7 @@ def test_https_asks_the_proxy_for_a_tunnel(
 
 
 def test_plain_http_is_direct_when_only_https_has_a_proxy(
-    make_fbs: MakeFbs, client_for: Callable[..., httpx.Client], proxy: tuple[str, ProxyState], sim_url: str
+    make_fbs: MakeFbs, client_for: Callable[..., httpx.Client], proxy: tuple[str, ProxyState]
 ) -> None:
     proxy_url, state = proxy
     fbs = make_fbs(client=client_for(HTTPS_PROXY=proxy_url))
@@ -177,7 +177,7 @@ def test_plain_http_is_direct_when_only_https_has_a_proxy(
 
 
 def test_a_stalled_proxy_ends_at_the_deadline(
-    make_fbs: MakeFbs, client_for: Callable[..., httpx.Client], proxy: tuple[str, ProxyState], sim_url: str
+    make_fbs: MakeFbs, client_for: Callable[..., httpx.Client], proxy: tuple[str, ProxyState]
 ) -> None:
     proxy_url, state = proxy
     state.stalled.set()
