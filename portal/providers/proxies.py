@@ -4,7 +4,8 @@ The standard variables decide (`config.UpstreamProxies`: `HTTP_PROXY`, `HTTPS_PR
 `NO_PROXY`), the ones the sign-in's calls (authlib on requests) read as well, so one setting sends
 all of the portal's outbound traffic the same way. `NO_PROXY` is read as requests reads it: a
 comma-separated list of host names (each also standing for its subdomains; a leading `.` or `*.`
-changes nothing), IP addresses and networks (`10.0.0.0/8`), or `*` for every host. Without any
+changes nothing), IP addresses and networks (`10.0.0.0/8`), or `*` for every host; a port after an
+entry (`host:8080`) is ignored, the host being reached directly on every port. Without any
 proxy variable the app's client is the direct transport itself, with nothing of this in its path.
 """
 
@@ -48,7 +49,7 @@ def _bypassed(host: str, no_proxy: str) -> bool:
 
 
 def _names(entry: str, host: str) -> bool:
-    entry = entry.strip()
+    entry = _without_port(entry.strip())
     if entry == "*":
         return True
     entry = entry.removeprefix("*").lstrip(".").rstrip(".")
@@ -62,3 +63,12 @@ def _names(entry: str, host: str) -> bool:
         return ipaddress.ip_address(host) in network
     except ValueError:  # a host name: an address entry does not name it
         return False
+
+
+def _without_port(entry: str) -> str:
+    """`host:8080` and `[::1]:8080` as `host` and `::1`: the host is what is matched, on any port."""
+    if entry.startswith("["):
+        return entry[1:].split("]", 1)[0]
+    name, colon, port = entry.rpartition(":")
+    # One colon and digits after it: a port. More colons: an IPv6 address (or network) as it is.
+    return name if colon and port.isdigit() and ":" not in name else entry

@@ -117,6 +117,11 @@ def test_the_settings_never_show_the_proxy_password() -> None:
         ("localhost", "127.0.0.1", False),
         ("::1", "::1", True),
         ("fbs.dk", "10.0.0.0/8", False),
+        ("fbs.dk", "fbs.dk:443", True),
+        ("10.1.2.3", "10.1.2.3:8080", True),
+        ("::1", "[::1]:8080", True),
+        ("fe80::1", "fe80::/10", True),
+        ("fbs.dk", "fbs.dk:http", False),
     ],
 )
 def test_no_proxy_names_hosts_domains_and_networks(host: str, no_proxy: str, direct: bool) -> None:
