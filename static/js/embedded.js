@@ -39,3 +39,80 @@
     start();
   }
 })();
+
+// Cross-site, in a browser that blocks third-party cookies (Safari, Firefox, Chrome so set), the
+// session cookie is not sent to this iframe: the page shows "signed out" though the borrower signed
+// in at the top level. The Storage Access API lets the borrower allow it
+// (templates/embed/signed_out.html, docs/embedding.md): one click, then the page is loaded again
+// with the cookie. Where the permission was given before, it is used at once, without a click.
+(function () {
+  "use strict";
+  var box = document.querySelector("[data-storage-access]");
+  if (!box || typeof document.hasStorageAccess !== "function" || typeof document.requestStorageAccess !== "function") {
+    return;
+  }
+  var ask = box.querySelector("[data-storage-access-ask]");
+  var refused = box.querySelector("[data-storage-access-refused]");
+  // Set just before loading the page again: a browser that does not keep the access across that
+  // load must not make it load again and again.
+  var RELOADED = "gebyrportal:storage-access-reloaded";
+
+  function takeReloaded() {
+    try {
+      var was = window.sessionStorage.getItem(RELOADED) === "1";
+      window.sessionStorage.removeItem(RELOADED);
+      return was;
+    } catch (e) {
+      return false;
+    }
+  }
+
+  function reload() {
+    try {
+      window.sessionStorage.setItem(RELOADED, "1");
+    } catch (e) {
+      // No storage either: loaded again once all the same (the access itself was just granted).
+    }
+    window.location.reload();
+  }
+
+  function show() {
+    box.hidden = false;
+  }
+
+  function grantedBefore() {
+    try {
+      return navigator.permissions.query({ name: "storage-access" }).then(function (status) {
+        return status.state === "granted";
+      });
+    } catch (e) {
+      return Promise.resolve(false); // no Permissions API, or it does not know this permission
+    }
+  }
+
+  var reloaded = takeReloaded();
+  ask.addEventListener("click", function () {
+    document.requestStorageAccess().then(reload, function () {
+      refused.textContent = refused.getAttribute("data-storage-access-refused");
+    });
+  });
+  document.hasStorageAccess().then(function (has) {
+    if (has) {
+      return; // the cookie could be sent: signed out indeed
+    }
+    if (reloaded) {
+      show();
+      return;
+    }
+    grantedBefore().then(
+      function (granted) {
+        if (granted) {
+          document.requestStorageAccess().then(reload, show);
+        } else {
+          show();
+        }
+      },
+      show
+    );
+  }, show);
+})();
