@@ -158,6 +158,7 @@ def summary(slug: str) -> Response:
         if state is None:
             return _refused_page(library, embed, result)
         context = {"library": library, "citizen": citizen_session.current_citizen(), "embed": embed}
+        context["cross_site"] = current_app.config["PORTAL_SETTINGS"].embed_cross_site
         page = render_template("embed/summary.html", state=state[0], debts=None, as_of=None, **context)
         return _answer(library, page, state[1])
     debts = result.debts

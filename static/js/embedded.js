@@ -77,7 +77,10 @@
   }
 
   function show() {
-    box.hidden = false;
+    // The summary's box has no button: it only takes an access allowed before.
+    if (ask) {
+      box.hidden = false;
+    }
   }
 
   function grantedBefore() {
@@ -91,11 +94,13 @@
   }
 
   var reloaded = takeReloaded();
-  ask.addEventListener("click", function () {
-    document.requestStorageAccess().then(reload, function () {
-      refused.textContent = refused.getAttribute("data-storage-access-refused");
+  if (ask) {
+    ask.addEventListener("click", function () {
+      document.requestStorageAccess().then(reload, function () {
+        refused.textContent = refused.getAttribute("data-storage-access-refused");
+      });
     });
-  });
+  }
   document.hasStorageAccess().then(function (has) {
     if (has) {
       return; // the cookie could be sent: signed out indeed

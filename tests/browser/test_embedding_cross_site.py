@@ -99,6 +99,19 @@ def test_signed_out_indeed_with_the_permission_no_offer_and_no_loop(page: Page, 
     assert 1 <= len(loads) <= 2
 
 
+def test_the_summary_takes_an_access_allowed_before_and_offers_none_of_its_own(
+    page: Page, cross_site: tuple[Stack, str]
+) -> None:
+    _stack, cms_url = cross_site
+    sign_in_from_the_cms(page, cms_url)
+    page.goto(f"{cms_url}?view=summary")
+    expect(frame(page).locator("[data-embed-sign-in]")).to_be_visible()  # no cookie in the iframe
+    expect(frame(page).get_by_role("button")).to_have_count(0)
+    page.context.grant_permissions(["storage-access"])  # allowed on the embedded page earlier
+    page.goto(f"{cms_url}?view=summary")
+    expect(frame(page).locator("[data-total='all']")).to_have_text("469,75\u00a0kr.")
+
+
 @pytest.mark.parametrize("lang", ["da", "en"])
 def test_axe_on_the_offer(page: Page, cross_site: tuple[Stack, str], lang: str) -> None:
     """At the top level the page has its cookies, so the offer stays hidden: shown here by hand,
