@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Flask, render_template
+from flask import Blueprint, Flask, render_template, request
 
 from portal import db, signals
 from portal.auth import citizen_session
+from portal.auth.return_to import allowed_return_to
 from portal.libraries.repository import get_library, list_libraries
 from portal.providers.setup import upstreams
 from portal.services.debts import record_disagreements
@@ -57,15 +58,19 @@ def index():  # type: ignore[no-untyped-def]
 def overview(slug: str):  # type: ignore[no-untyped-def]
     """The borrower's debts at the library, the sign-in invitation, or why there are no figures."""
     library = library_or_404(slug)
+    # Opened from the library's website (the embedded page's link): a way back to that page.
+    back_to = allowed_return_to(library, request.args.get("return_to"))
     result = debts_or_outcome(library, "overview")
     if isinstance(result, Refused):
         page, status = PAGES[result.outcome]
         if result.outcome is Outcome.SIGNED_OUT:
-            return render_signed_out(library, page), status
-        return render_template(page, library=library, citizen=citizen_session.current_citizen()), status
+            return render_signed_out(library, page, back_to=back_to), status
+        citizen = citizen_session.current_citizen()
+        return render_template(page, library=library, citizen=citizen, back_to=back_to), status
     if result.as_of is not None:
         # What was shown lately, marked, while FBS does not answer (portal.services.stale).
-        return render_template("overview/overview.html", **overview_context(library, result.debts, as_of=result.as_of))
+        context = overview_context(library, result.debts, as_of=result.as_of)
+        return render_template("overview/overview.html", **context, back_to=back_to)
     # After the upstream calls: a new, short transaction for the editors' anonymous tally.
     record_disagreements(db.session(), library, result.debts.overview)
-    return render_overview(library, result.debts)
+    return render_overview(library, result.debts, back_to=back_to)

@@ -77,7 +77,8 @@ class Embed:
 
     @property
     def full_page_url(self) -> str:
-        return url_for("citizen.overview", slug=self.slug)
+        """The portal's own page, at the top level, with a link back to the CMS page (`return_to`)."""
+        return url_for("citizen.overview", slug=self.slug, **self._back())
 
 
 def embed_of(library: Library, endpoint: str) -> Embed:

@@ -81,17 +81,19 @@ def clear_page_texts_cache() -> None:
     _rendered_texts.cache_clear()
 
 
-def render_overview(library: Library, debts: CitizenDebts, *, preview: bool = False) -> str:
+def render_overview(library: Library, debts: CitizenDebts, *, preview: bool = False, back_to: str | None = None) -> str:
     """The page showing `debts` at `library`, with the library's texts in the reader's language.
 
     Needs a request context (language, URLs). `preview=True` is the editor's preview: no
     signed-in citizen in the header and a banner saying the debts are examples (see
-    `portal.services.preview_debts.preview_debts`).
+    `portal.services.preview_debts.preview_debts`). `back_to`: a page of the library's website to
+    link back to (already checked against its `embed_origins`, `auth.return_to`).
 
     A citizen's page is rendered once per key (`page_key`) and then served from this worker's
     `portal.web.page_cache`; the preview is always rendered (rare, and not a borrower's page).
     """
-    context = overview_context(library, debts, preview=preview)
+    # `back_to`: the library's page the reader came from (checked by the view), linked at the top.
+    context = {**overview_context(library, debts, preview=preview), "back_to": back_to}
     # The statement shows the minute it was printed: rendered with the minute alone, the page is
     # the same for the whole minute, so it can be kept for that long.
     context["printed_at"] = context["printed_at"].replace(second=0, microsecond=0)
@@ -104,7 +106,7 @@ def render_overview(library: Library, debts: CitizenDebts, *, preview: bool = Fa
     return rendered_pages().render(page_key(context), page_owner(context), render)
 
 
-def render_signed_out(library: Library, template: str) -> str:
+def render_signed_out(library: Library, template: str, *, back_to: str | None = None) -> str:
     """The signed-out page `template` (the sign-in invitation): no one's data, the same for everyone.
 
     On reminder day it is the page every borrower opens first, so it is kept like a borrower's
@@ -114,7 +116,7 @@ def render_signed_out(library: Library, template: str) -> str:
     """
 
     def render() -> str:
-        return render_template(template, library=library, citizen=None)
+        return render_template(template, library=library, citizen=None, back_to=back_to)
 
     if not set(request.args) <= {"lang"}:
         return render()

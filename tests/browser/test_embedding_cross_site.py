@@ -73,8 +73,14 @@ def test_when_the_browser_says_no_the_iframe_says_so_and_links_the_portal_page(
     sign_in_from_the_cms(page, cms_url)
     frame(page).get_by_role("button", name=SHOW_HERE).click()
     expect(frame(page).get_by_role("status")).to_have_text(re.compile("^Din browser tillod det ikke"))
-    expect(frame(page).get_by_role("link", name="Se dine mellemværender på portalens egen side")).to_be_visible()
     expect(frame(page).get_by_role("button", name="Log ud")).to_have_count(0)
+    # The portal's own page at the top level shows the debts (and a click there is the top-level
+    # use Chrome and Safari ask for), with the way back to the library's page.
+    frame(page).get_by_role("link", name="Se dine mellemværender på portalens egen side").click()
+    expect(page.locator("[data-total='all']")).to_have_text("469,75\u00a0kr.")
+    page.get_by_role("link", name="Tilbage til bibliotekets hjemmeside").click()
+    expect(page).to_have_url(re.compile("^" + re.escape(cms_url)))
+    expect(frame(page).get_by_role("button", name=SHOW_HERE)).to_be_visible()
 
 
 def test_a_permission_given_before_is_used_without_a_click(page: Page, cross_site: tuple[Stack, str]) -> None:
@@ -125,5 +131,13 @@ def test_axe_on_the_offer(page: Page, cross_site: tuple[Stack, str], lang: str) 
                     s.textContent = s.getAttribute('data-storage-access-refused'); }"""
     )
     expect(page.get_by_role("status")).not_to_be_empty()
+    found = violations(page)
+    assert found == [], json.dumps(found, indent=1)
+
+
+def test_axe_on_the_portal_page_with_the_way_back(page: Page, cross_site: tuple[Stack, str]) -> None:
+    stack, cms_url = cross_site
+    page.goto(f"{stack.url}/lyngby/?{urlencode({'return_to': cms_url})}")
+    expect(page.get_by_role("link", name="Tilbage til bibliotekets hjemmeside")).to_have_attribute("href", cms_url)
     found = violations(page)
     assert found == [], json.dumps(found, indent=1)

@@ -160,7 +160,26 @@ def test_summary_is_exact(client: httpx.Client, stack: Stack) -> None:
     assert 'data-summary-state="complete"' in page
     assert 'data-total="all">469,75' in page
     assert 'data-total="payable-here">314,75' in page and 'data-total="handed-over">155,00' in page
-    assert 'href="/lyngby/" target="_top"' in page
+    # The portal's own page, at the top level, with the way back to this CMS page.
+    [link] = re.findall(r'href="(/lyngby/[^"]*)" target="_top"', page)
+    target = urlsplit(html.unescape(link))
+    assert target.path == "/lyngby/" and parse_qs(target.query) == {"return_to": [PARENT]}
+
+
+@pytest.mark.parametrize("signed_in", [False, True])
+def test_the_portal_page_opened_from_the_cms_links_back_to_it(
+    client: httpx.Client, stack: Stack, signed_in: bool
+) -> None:
+    if signed_in:
+        http_login(client, stack.url, "demo-anne")
+    back = f'<a href="{PARENT.replace("&", "&amp;")}">Tilbage til bibliotekets hjemmeside</a>'
+    from_cms = client.get(f"{stack.url}/lyngby/", params={"return_to": PARENT})
+    assert from_cms.status_code == 200 and back in from_cms.text
+    assert ("469,75" in from_cms.text) is signed_in
+    # The same page without it, and with a page of no listed site: no link (the page cache keys it).
+    for params in ({}, {"return_to": "https://evil.example/borger/gebyrer"}, {"return_to": PREFIXED_ORIGIN + "/"}):
+        page = client.get(f"{stack.url}/lyngby/", params=params).text
+        assert "Tilbage til bibliotekets hjemmeside" not in page
 
 
 def test_summary_signed_out_links_to_sign_in(client: httpx.Client, stack: Stack) -> None:
