@@ -179,8 +179,12 @@ def _citizen_debts(upstreams: Upstreams, library: Library, borrower: Borrower, m
     asks_debtor = debtor is not None and bool(cpr)
     # Built from cached entries alone: their versions stand for the data (the page cache's key).
     source = cached.version(claims=asks_debtor) if known is None else None
-    memo_key = (source, asks_debtor, debtor is None, library, clock.today())
-    debts = MERGED.get(memo_key) if source is not None else None
+    today = clock.today()
+
+    def memo_key(source: bytes) -> Hashable:
+        return (source, asks_debtor, debtor is None, library, today)
+
+    debts = MERGED.get(memo_key(source)) if source is not None else None
     if debts is not None and cached.fees is not None:
         return replace(debts, works=_works(library, _start_works(upstreams.fbi(), list(cached.fees))))
     pending = _start_claims(debtor, patron_id, cpr, cached.claims) if debtor is not None and cpr else None
@@ -193,10 +197,9 @@ def _citizen_debts(upstreams: Upstreams, library: Library, borrower: Borrower, m
     debts = _merged(library, patron, fees, claims, status)
     if source is None:
         source = _source_of_fetched(upstreams, library, patron_id, (patron, fees, claims), asks_debtor=asks_debtor)
-        memo_key = (source, asks_debtor, debtor is None, library, clock.today())
     if source is not None:
         debts = replace(debts, source=source)
-        MERGED.put(memo_key, (library.agency_id, patron_id), debts)
+        MERGED.put(memo_key(source), (library.agency_id, patron_id), debts)
     return replace(debts, works=_works(library, looking_up))
 
 
