@@ -76,6 +76,12 @@ class Embed:
         return url_for("auth.logout", slug=self.slug, **self._back())
 
     @property
+    def cross_site(self) -> bool:
+        """Whether the library's website is another site (PORTAL_EMBED_CROSS_SITE): the browser may
+        then keep the session from the iframe, and the signed-out pages say what to do about it."""
+        return bool(current_app.config["PORTAL_SETTINGS"].embed_cross_site)
+
+    @property
     def full_page_url(self) -> str:
         """The portal's own page, at the top level, with a link back to the CMS page (`return_to`)."""
         return url_for("citizen.overview", slug=self.slug, **self._back())
@@ -118,8 +124,6 @@ _SUMMARY_STATES: dict[Outcome, tuple[str, int] | None] = {
 def _refused_page(library: Library, embed: Embed, refused: Refused) -> Response:
     page, status = _PAGE_TEMPLATES[refused.outcome]
     context: dict[str, Any] = {"library": library, "citizen": citizen_session.current_citizen(), "embed": embed}
-    if refused.outcome is Outcome.SIGNED_OUT:
-        context["cross_site"] = current_app.config["PORTAL_SETTINGS"].embed_cross_site
     return _answer(library, render_template(page, embed_frame=FRAME, **context), status)
 
 
@@ -159,7 +163,6 @@ def summary(slug: str) -> Response:
         if state is None:
             return _refused_page(library, embed, result)
         context = {"library": library, "citizen": citizen_session.current_citizen(), "embed": embed}
-        context["cross_site"] = current_app.config["PORTAL_SETTINGS"].embed_cross_site
         page = render_template("embed/summary.html", state=state[0], debts=None, as_of=None, **context)
         return _answer(library, page, state[1])
     debts = result.debts
