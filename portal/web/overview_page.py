@@ -37,7 +37,7 @@ def overview_context(
         "citizen": None if preview else citizen_session.current_citizen(),
         "patron": debts.patron,
         "overview": debts.overview,
-        # What the cache entries behind `patron` and `overview` were (None: fresh from FBS): see `page_key`.
+        # The versions of the cache entries behind `patron` and `overview` (None: not known): see `page_key`.
         "debts_source": debts.source,
         "works": debts.works,
         # Fees the library system placed otherwise than the cut-off date says: fee id -> where
@@ -92,7 +92,6 @@ def render_overview(library: Library, debts: CitizenDebts, *, preview: bool = Fa
     A citizen's page is rendered once per key (`page_key`) and then served from this worker's
     `portal.web.page_cache`; the preview is always rendered (rare, and not a borrower's page).
     """
-    # `back_to`: the library's page the reader came from (checked by the view), linked at the top.
     context = {**overview_context(library, debts, preview=preview), "back_to": back_to}
     # The statement shows the minute it was printed: rendered with the minute alone, the page is
     # the same for the whole minute, so it can be kept for that long.
@@ -139,9 +138,8 @@ def page_key(context: Mapping[str, Any]) -> PageKey | None:
 
     Every context value is part of it except those in `_KEYED_APART` (and `_FROM_SOURCE`, when
     the debts' source stands for them), so a value added to `overview_context` is keyed without
-    anyone remembering to; plus the language and the page's
-    own path and query (the language switch and every URL are built from them; a link may repeat
-    the query).
+    anyone remembering to; plus the language and the page's own path and query (the language
+    switch and every URL are built from them; a link may repeat the query).
     """
     citizen = context.get("citizen")
     apart = _KEYED_APART | _FROM_SOURCE if context.get("debts_source") is not None else _KEYED_APART
