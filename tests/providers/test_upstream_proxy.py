@@ -142,11 +142,19 @@ def test_calls_go_through_the_proxy(
     assert all(seen.url.startswith(f"{sim_url}/external/") for seen in state.seen)
 
 
-def test_no_proxy_hosts_are_reached_directly(
-    make_fbs: MakeFbs, client_for: Callable[..., httpx.Client], proxy: tuple[str, ProxyState]
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"HTTP_PROXY": "{proxy}", "NO_PROXY": "fbs.example.dk,127.0.0.1"},  # NO_PROXY names the host
+        {"HTTPS_PROXY": "{proxy}"},  # plain HTTP, and only HTTPS has a proxy
+    ],
+    ids=["no-proxy-host", "only-https-proxied"],
+)
+def test_calls_no_proxy_covers_are_made_directly(
+    make_fbs: MakeFbs, client_for: Callable[..., httpx.Client], proxy: tuple[str, ProxyState], env: dict[str, str]
 ) -> None:
     proxy_url, state = proxy
-    fbs = make_fbs(client=client_for(HTTP_PROXY=proxy_url, NO_PROXY="fbs.example.dk,127.0.0.1"))
+    fbs = make_fbs(client=client_for(**{name: value.format(proxy=proxy_url) for name, value in env.items()}))
     assert fbs.get_patron(1001).name == "Anne Andersen"
     assert state.seen == []
 
@@ -170,15 +178,6 @@ def test_https_asks_the_proxy_for_a_tunnel(
     with pytest.raises(UpstreamError):
         fbs.get_patron(1001)  # this proxy refuses every tunnel
     assert [(seen.method, seen.url) for seen in state.seen] == [("CONNECT", "fbs.example.dk:443")]
-
-
-def test_plain_http_is_direct_when_only_https_has_a_proxy(
-    make_fbs: MakeFbs, client_for: Callable[..., httpx.Client], proxy: tuple[str, ProxyState]
-) -> None:
-    proxy_url, state = proxy
-    fbs = make_fbs(client=client_for(HTTPS_PROXY=proxy_url))
-    assert fbs.get_patron(1001).name == "Anne Andersen"
-    assert state.seen == []
 
 
 def test_a_stalled_proxy_ends_at_the_deadline(
