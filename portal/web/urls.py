@@ -2,8 +2,9 @@
 
 Absolute URLs (the OIDC redirect_uri, post-logout and, later, payment return addresses) are the
 configured public base URL plus the route's path, never the request's Host header, which
-anyone can set. A page's links to itself in another language carry only the route's own values
-and `lang`: other query parameters (`?endpoint=…`, `?_external=1`) never reach `url_for`.
+anyone can set. A page's links to itself in another language carry only the route's own values,
+`lang` and, when the page shows one, its checked way back to the library's website: other query
+parameters (`?endpoint=…`, `?_external=1`) never reach `url_for`.
 """
 
 from __future__ import annotations
@@ -26,12 +27,19 @@ def public_url(endpoint: str, **values: Any) -> str:
     return settings.base_url + path.removeprefix(request.script_root)
 
 
-def language_url(code: str) -> str:
-    """This page in another language (the switch sets a cookie, see portal.i18n)."""
+def language_url(code: str, return_to: str | None = None) -> str:
+    """This page in another language (the switch sets a cookie, see portal.i18n).
+
+    `return_to`: the page's way back to the library's website, already checked against the
+    library's `embed_origins` (`auth.return_to`); the page in the other language keeps it.
+    """
     if code not in LANGUAGES:
         raise ValueError(code)
     if request.endpoint is None or request.endpoint == "static" or request.url_rule is None:
         return f"?lang={code}"
     # Only the route's own values (the path), typed by its converters, and the language (which
     # replaces a `lang` in the path: the editor's preview of each language is its own route).
-    return url_for(request.endpoint, **{**(request.view_args or {}), "lang": code})
+    values = {**(request.view_args or {}), "lang": code}
+    if return_to:
+        values["return_to"] = return_to
+    return url_for(request.endpoint, **values)

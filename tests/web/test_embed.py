@@ -11,7 +11,7 @@ import html
 import re
 from collections.abc import Iterator
 from decimal import Decimal
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urljoin, urlsplit
 
 import httpx
 import pytest
@@ -180,6 +180,24 @@ def test_the_portal_page_opened_from_the_cms_links_back_to_it(
     for params in ({}, {"return_to": "https://evil.example/borger/gebyrer"}, {"return_to": PREFIXED_ORIGIN + "/"}):
         page = client.get(f"{stack.url}/lyngby/", params=params).text
         assert "Tilbage til bibliotekets hjemmeside" not in page
+
+
+@pytest.mark.parametrize("signed_in", [False, True])
+def test_the_language_switch_keeps_the_way_back_to_the_cms(client: httpx.Client, stack: Stack, signed_in: bool) -> None:
+    if signed_in:
+        http_login(client, stack.url, "demo-anne")
+    from_cms = client.get(f"{stack.url}/lyngby/", params={"return_to": PARENT}).text
+    [english] = re.findall(r'<a href="([^"]*)" lang="en"', from_cms)
+    target = urlsplit(html.unescape(english))
+    assert target.path == "/lyngby/" and parse_qs(target.query) == {"lang": ["en"], "return_to": [PARENT]}
+    page = client.get(urljoin(stack.url, html.unescape(english))).text
+    back = PARENT.replace("&", "&amp;")
+    assert f'<a href="{back}">Back to the library\'s website</a>' in page
+    # Without a checked way back, the switch carries none (a foreign one never reaches the link).
+    for params in ({}, {"return_to": "https://evil.example/borger/gebyrer"}):
+        plain = client.get(f"{stack.url}/lyngby/", params=params).text
+        [english] = re.findall(r'<a href="([^"]*)" lang="en"', plain)
+        assert parse_qs(urlsplit(html.unescape(english)).query) == {"lang": ["en"]}
 
 
 def test_summary_signed_out_links_to_sign_in(client: httpx.Client, stack: Stack) -> None:
