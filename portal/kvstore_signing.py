@@ -10,6 +10,9 @@ by someone else, tampered with, or stored by a release before this one — reads
 cache asks the upstream again, a session entry counts as signed out. PORTAL_SECRET_KEY_FALLBACKS
 still verify, so rotating the key keeps sessions and cache.
 
+Once checked, an entry unchanged since this process last decoded it is not unpickled again
+(`portal.decoded_entries`, looked up by its signature).
+
 In-process (SimpleCache, `make run`) values never leave the process and are not signed.
 """
 
@@ -25,6 +28,8 @@ from typing import Any
 from cachelib.serializers import RedisSerializer
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from portal.decoded_entries import DecodedEntries
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +51,7 @@ class SignedRedisSerializer(RedisSerializer):
     def __init__(self, secret_key: str, fallbacks: Sequence[str] = ()) -> None:
         self._key = derive_key(secret_key)
         self._keys = [self._key, *(derive_key(key) for key in fallbacks if key != secret_key)]
+        self.decoded = DecodedEntries()
 
     def dumps(self, value: Any, protocol: int = pickle.HIGHEST_PROTOCOL) -> bytes:
         payload = pickle.dumps(value, protocol)
@@ -61,4 +67,4 @@ class SignedRedisSerializer(RedisSerializer):
             # Never the entry itself in the log; its key is not known here either.
             log.warning("redis entry not signed by this deployment's key: read as a miss, not unpickled")
             return None
-        return pickle.loads(payload)
+        return self.decoded.loads(mac, payload)

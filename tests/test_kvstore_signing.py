@@ -15,6 +15,7 @@ import redis
 from flask import Flask
 
 from portal import kvstore
+from portal.domain.fees import Material
 from portal.kvstore_signing import SignedRedisSerializer
 from tests.support.redis_server import redis_server
 from tests.support.settings import test_settings
@@ -91,3 +92,23 @@ def test_another_deployments_key_does_not_verify_but_a_fallback_does(redis_url: 
     store(redis_url, secret="old" * 14).set(KEY, ("fee", 1))
     assert store(redis_url, secret="new" * 14).get(KEY) is None
     assert store(redis_url, secret="new" * 14, fallbacks="old" * 14).get(KEY) == ("fee", 1)
+
+
+def test_an_entry_read_again_is_decoded_once_and_a_changed_one_anew(redis_url: str) -> None:
+    ours = store(redis_url)
+    ours.set(KEY, Material("870970-basis:1", "1"))
+    first = ours.get(KEY)
+    assert ours.get(KEY) is first and ours.get_many(KEY) == [first]
+    ours.set(KEY, Material("870970-basis:2", "2"))  # rewritten: another signature
+    assert ours.get(KEY) == Material("870970-basis:2", "2")
+
+
+def test_the_check_comes_before_the_decoded_value(redis_url: str) -> None:
+    ours = store(redis_url)
+    ours.set(KEY, Material("870970-basis:1", "1"))
+    assert ours.get(KEY) == Material("870970-basis:1", "1")  # decoded, and kept by its signature
+    with redis.Redis.from_url(redis_url) as raw:
+        stored = raw.get("gebyrportal:" + KEY)
+        assert stored is not None
+        raw.set("gebyrportal:" + KEY, stored[:-1] + bytes([stored[-1] ^ 1]))  # same signature, other bytes
+    assert ours.get(KEY) is None
