@@ -9,14 +9,16 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
-from portal.devtools.demo import DEMO_LIBRARIES_FILE, DEV_IDP_ISSUER
+from portal.devtools.demo import DEMO_LIBRARIES_FILE, DEV_IDP_ISSUER, PORTAL_URL, loopback_direct
 from portal.devtools.fbs_sim import SimState, create_fbs_sim_app
 from portal.devtools.idp import IdpClient, create_idp_app
 from tests.support.live import LiveServer, start_live_server
+from tests.support.login import http_login
 from tests.support.settings import REQUIRED
 
 BIN = Path(sys.executable).parent
@@ -111,3 +113,45 @@ def test_the_demo_needs_no_variables_at_all(tmp_path: Path) -> None:
         discovery = httpx.get(f"{DEV_IDP_ISSUER}/.well-known/openid-configuration", timeout=5)
         assert discovery.json()["issuer"] == DEV_IDP_ISSUER
     assert "Anne Andersen" in served.stderr, "the demo banner tells how to sign in"
+
+
+def test_the_demo_reaches_its_dev_services_on_a_machine_with_a_proxy(tmp_path: Path) -> None:
+    """A developer's proxy variables, set for the rest of the machine, do not take the demo's calls.
+
+    Nothing listens at the proxy's address: any call sent there fails, and the sign-in with it.
+    """
+    # The demo's own port: the dev IdP sends the browser back to PORTAL_URL.
+    port, dead_proxy = urlsplit(PORTAL_URL).port, f"http://127.0.0.1:{free_port()}"
+    served = Served(
+        [str(BIN / "flask"), "--app", "portal.devtools.demo:create_demo_app()", "run", "--port", str(port)],
+        {
+            "PORTAL_DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}",
+            "HTTP_PROXY": dead_proxy,
+            "HTTPS_PROXY": dead_proxy,
+            "no_proxy": "intranet.kommune.dk",  # read before NO_PROXY, by the portal and by requests alike
+        },
+    )
+    with served as process:
+        wait_for(f"http://127.0.0.1:{port}/", process)
+        with httpx.Client(timeout=15, trust_env=False) as client:
+            # The IdP's discovery and token calls (requests), FBS and the debtor system (the portal's client).
+            page = http_login(client, f"http://127.0.0.1:{port}", "demo-anne")
+        assert page.status_code == 200 and "469,75" in page.text
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        ({}, {"NO_PROXY": "127.0.0.1,localhost,::1"}),
+        ({"NO_PROXY": " .kommune.dk, localhost"}, {"NO_PROXY": ".kommune.dk,localhost,127.0.0.1,::1"}),
+        (
+            {"no_proxy": "a", "NO_PROXY": "b"},
+            {"no_proxy": "a,127.0.0.1,localhost,::1", "NO_PROXY": "b,127.0.0.1,localhost,::1"},
+        ),
+        ({"NO_PROXY": "127.0.0.1,localhost,::1"}, {"NO_PROXY": "127.0.0.1,localhost,::1"}),
+    ],
+)
+def test_the_demo_names_loopback_in_no_proxy(before: dict[str, str], after: dict[str, str]) -> None:
+    environ = {"HTTPS_PROXY": "http://proxy.kommune.dk:3128", **before}
+    loopback_direct(environ)
+    assert environ == {"HTTPS_PROXY": "http://proxy.kommune.dk:3128", **after}

@@ -17,7 +17,7 @@ import os
 import secrets
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from pathlib import Path
 
 from flask import Flask
@@ -171,8 +171,25 @@ def demo_settings() -> Settings:
 
 def create_demo_app() -> Flask:
     """`flask --app 'portal.devtools.demo:create_demo_app()' run`: dev services, then the portal."""
+    loopback_direct(os.environ)
     start_dev_services()
     return create_app(demo_settings())
+
+
+# Where the dev services listen. Read by the portal's own client and by requests (the sign-in's calls).
+_LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def loopback_direct(environ: MutableMapping[str, str]) -> None:
+    """Name the loopback hosts in NO_PROXY (and in no_proxy, when that is set) of `environ`.
+
+    A developer's machine in a municipal network often has HTTPS_PROXY set for everything else;
+    the demo's calls would then go to that proxy, which cannot reach the dev services on this
+    machine, and the sign-in would fail. A deployment reads the variables as they are.
+    """
+    for name in [name for name in ("no_proxy", "NO_PROXY") if name in environ] or ["NO_PROXY"]:
+        entries = [entry.strip() for entry in environ.get(name, "").split(",") if entry.strip()]
+        environ[name] = ",".join([*entries, *(host for host in _LOOPBACK if host not in entries)])
 
 
 def _demo_secret_key() -> str:
