@@ -1,6 +1,6 @@
 """A thread-safe LRU bounded by its number of entries: the per-process memos of the warm view use it.
 
-Each such memo (merged debts, written snapshots, the session read-ahead's keys, decoded Redis
+Each such memo (rendered pages, merged debts, written snapshots, the session read-ahead's keys, decoded Redis
 entries) may forget at any time and only costs work when it does; what they need in common is a
 bound, thread safety (a gthread worker serves several requests at once) and dropping entries by
 key or by a test. A memo whose entries differ much in size is bounded by their weight as well.

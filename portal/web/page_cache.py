@@ -29,8 +29,6 @@ import io
 import logging
 import pickle
 import secrets
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -38,6 +36,7 @@ from typing import Any
 from flask import Flask
 
 from portal.app_state import per_app
+from portal.lru import BoundedLRU
 from portal.signals import citizen_logged_out
 
 log = logging.getLogger(__name__)
@@ -45,6 +44,8 @@ log = logging.getLogger(__name__)
 EXTENSION_KEY = "portal.web.page_cache"
 # Some 20 KB a page: room for a few hundred borrowers' pages per worker.
 DEFAULT_MAX_BYTES = 16 * 1024 * 1024
+# A bound the characters reach first; BoundedLRU counts entries too.
+_MAX_PAGES = 1 << 20
 # Drawn once per process: a digest is only meaningful here, never a way back to the data.
 _DIGEST_KEY = secrets.token_bytes(32)
 
@@ -94,33 +95,20 @@ class RenderedPages:
 
     def __init__(self, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
         self.max_bytes = max_bytes
-        self._entries: OrderedDict[PageKey, _Entry] = OrderedDict()
-        self._size = 0
-        self._lock = threading.Lock()
+        self._entries: BoundedLRU[PageKey, _Entry] = BoundedLRU(
+            _MAX_PAGES, weigh=lambda entry: len(entry.html), max_weight=max_bytes
+        )
 
     def __len__(self) -> int:
         return len(self._entries)
 
     def get(self, key: PageKey) -> str | None:
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is None:
-                return None
-            self._entries.move_to_end(key)
-            return entry.html
+        entry = self._entries.get(key)
+        return None if entry is None else entry.html
 
     def put(self, key: PageKey, html: str, owner: Owner | None) -> None:
-        if len(html) > self.max_bytes:
-            return
-        with self._lock:
-            old = self._entries.pop(key, None)
-            if old is not None:
-                self._size -= len(old.html)
-            self._entries[key] = _Entry(html, owner)
-            self._size += len(html)
-            while self._size > self.max_bytes:
-                _key, dropped = self._entries.popitem(last=False)
-                self._size -= len(dropped.html)
+        """Keep the page (one larger than the whole bound is not kept)."""
+        self._entries.put(key, _Entry(html, owner))
 
     def render(self, key: PageKey | None, owner: Owner | None, render: Callable[[], str]) -> str:
         """The page under `key`, rendered by `render()` and kept on a miss; `key` None: just rendered."""
@@ -135,16 +123,11 @@ class RenderedPages:
     def forget_owners(self, owners: Iterable[Owner]) -> None:
         """Drop every page of these (agency id, patron id) pairs."""
         gone = set(owners)
-        if not gone:
-            return
-        with self._lock:
-            for key in [key for key, entry in self._entries.items() if entry.owner in gone]:
-                self._size -= len(self._entries.pop(key).html)
+        if gone:
+            self._entries.drop_where(lambda entry: entry.owner in gone)
 
     def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-            self._size = 0
+        self._entries.clear()
 
 
 def rendered_pages(app: Flask | None = None) -> RenderedPages:
