@@ -24,10 +24,12 @@ from pathlib import Path
 import httpx
 
 from benchmarks import request_path
+from benchmarks.cpu import tree_cpu_seconds
 from benchmarks.report import OUTPUT_DIR, Row, Series, machine_description, text_table, write_report
 from benchmarks.servers import (
     HELLO_APP,
     PORTAL_APP,
+    Gunicorn,
     Simulators,
     bench_borrowers,
     gunicorn,
@@ -73,6 +75,8 @@ class Plan:
 class Measured:
     # Per round, hello-world's run and the warm overview's right after it.
     rounds: list[tuple[WrkResult, WrkResult]] = field(default_factory=list)
+    # Per round, the server CPU seconds per request of those two runs (`benchmarks.cpu`).
+    cpu: list[tuple[float, float]] = field(default_factory=list)
     times: request_path.SignInTimes | None = None
     fees_calls: int | None = None
     render_ratio: Decimal | None = None
@@ -87,10 +91,14 @@ class Measured:
         return [_ratio(overview.requests_per_second, hello.requests_per_second) for hello, overview in self.rounds]
 
     @property
-    def median_round(self) -> tuple[WrkResult, WrkResult]:
-        """The round whose ratio is the median: its runs stand for the throughput, p99 and plot."""
+    def median_index(self) -> int:
+        """The round whose ratio is the median: its runs stand for the throughput, p99, CPU and plot."""
         ranked = sorted(range(len(self.rounds)), key=lambda i: self.ratios[i])
-        return self.rounds[ranked[len(ranked) // 2]]
+        return ranked[len(ranked) // 2]
+
+    @property
+    def median_round(self) -> tuple[WrkResult, WrkResult]:
+        return self.rounds[self.median_index]
 
 
 def _ratio(a: float | Decimal, b: float | Decimal) -> Decimal:
@@ -122,14 +130,24 @@ def measure_portal(
         )
         # In turns, so that a machine slowed down by other work for a while slows both alike.
         for _ in range(plan.rounds):
-            said_hello = run_wrk(Load(f"{hello.url}/", plan.load_seconds, CONNECTIONS))
-            warm = run_wrk(Load(overview, plan.load_seconds, CONNECTIONS, headers=(f"Cookie: {cookie}",)))
+            said_hello, hello_cpu = _counted(hello, Load(f"{hello.url}/", plan.load_seconds, CONNECTIONS))
+            warm, warm_cpu = _counted(
+                portal, Load(overview, plan.load_seconds, CONNECTIONS, headers=(f"Cookie: {cookie}",))
+            )
             out.rounds.append((said_hello, warm))
+            out.cpu.append((hello_cpu, warm_cpu))
         print(f"render time: {MANY_FEES} fees against {SOME_FEES} ...", flush=True)
         ratio = request_path.render_ratio(portal.url, "bench-many-0", "bench-some-0", plan.render_views)
         out.render_ratio = _ratio(ratio, 1)
         print("static files ...", flush=True)
         out.static = measure_static(overview, cookies)
+
+
+def _counted(server: Gunicorn, load: Load) -> tuple[WrkResult, float]:
+    """wrk's result for `load`, and the server CPU seconds (master and workers) per request it answered."""
+    before = tree_cpu_seconds(server.process.pid)
+    result = run_wrk(load)
+    return result, (tree_cpu_seconds(server.process.pid) - before) / max(result.requests, 1)
 
 
 def measure_errors(
@@ -164,10 +182,12 @@ def measure_errors(
 
 
 def rows(m: Measured, latency: float, plan: Plan) -> list[Row]:
-    assert m.rounds and m.times and m.static and m.errors and m.render_ratio is not None
+    assert m.rounds and len(m.cpu) == len(m.rounds) and m.times and m.static and m.errors
+    assert m.render_ratio is not None
     first = _ratio(m.times.first_view, latency)
     expired = _ratio(m.times.after_expiry, latency)
     hello, overview = m.median_round
+    hello_cpu, warm_cpu = m.cpu[m.median_index]
     throughput = _ratio(overview.requests_per_second, hello.requests_per_second)
     spread = f" ({min(m.ratios)}–{max(m.ratios)} over {len(m.rounds)} rounds)" if len(m.rounds) > 1 else ""
     p99 = overview.latency_ms[99].quantize(Decimal("0.1"))
@@ -236,6 +256,12 @@ def rows(m: Measured, latency: float, plan: Plan) -> list[Row]:
             f"{overview.requests_per_second:.0f} / {hello.requests_per_second:.0f} (the median round)",
             "",
         ),
+        Row(
+            "server CPU per request: warm overview / hello-world (the median round)",
+            f"{warm_cpu * 1000:.2f} ms / {hello_cpu * 1000:.2f} ms",
+            "",
+        ),
+        Row("warm views per second per core of server CPU", f"{1 / warm_cpu:.0f}" if warm_cpu else "n/a", ""),
         Row(
             "error run: answers, upstream calls, failed upstream answers",
             f"{m.errors.requests}, {m.upstream_calls}, {m.upstream_failures}",

@@ -23,6 +23,8 @@ ROWS = (
     "requests on a first visit / a repeat visit",
     "1,000 fees / 100 fees render time",
     "portal's own 5xx, 50 connections for 5 s with 1 % upstream errors",
+    "server CPU per request: warm overview / hello-world (the median round)",
+    "warm views per second per core of server CPU",
 )
 
 

@@ -25,3 +25,10 @@ def test_one_round_is_its_own_median() -> None:
     measured = Measured()
     measured.rounds = [(run(2000, 50), run(1000, 100))]
     assert measured.ratios == [Decimal("0.50")] and measured.median_round == measured.rounds[0]
+
+
+def test_the_cpu_row_is_the_median_round_s() -> None:
+    measured = Measured()
+    measured.rounds = [(run(3000, 40), run(1200, 90)), (run(1500, 80), run(450, 200)), (run(2800, 45), run(1260, 85))]
+    measured.cpu = [(0.0006, 0.0031), (0.0009, 0.0050), (0.0007, 0.0029)]
+    assert measured.median_index == 0 and measured.cpu[measured.median_index] == (0.0006, 0.0031)
