@@ -13,8 +13,8 @@ the entry then gets the same object: a list or a dict would let one request's ch
 another's. And only frozen dataclasses (the patron entries, works): a bare string unpickles in
 under a microsecond. A value found unfit (a snapshot: its titles are a dict) is decoded each time,
 as before, and the walk that finds it so looks at each level before it descends, so it stops
-early. The memo is bounded by the pickled size of what it keeps, a
-stand-in for the memory its values take. Flask-free.
+early. The memo is bounded by the pickled size of what it keeps, a stand-in for the memory its
+values take. Flask-free.
 """
 
 from __future__ import annotations
@@ -39,17 +39,27 @@ _MAX_DEPTH = 16
 _FIELDS: dict[type, tuple[str, ...] | None] = {}  # per type: only the portal's own types get here
 
 
-def deeply_frozen(value: object, depth: int = 0) -> bool:
+def deeply_frozen(value: object) -> bool:
     """Whether nothing reachable from `value` can be changed: atoms, tuples, frozensets, frozen dataclasses."""
     if isinstance(value, _ATOMS):
         return True
     children = _children(value)
-    if children is None or depth >= _MAX_DEPTH:
+    return children is not None and _all_frozen(children, 0)
+
+
+def _all_frozen(children: tuple[object, ...], depth: int) -> bool:
+    """Whether every one of `children` (of a value `depth` levels down) is deeply frozen."""
+    if depth >= _MAX_DEPTH:
         return False
     # This level first: a list or dict next to a large frozen part ends the walk before it goes down.
-    if not all(isinstance(child, _ATOMS) or _children(child) is not None for child in children):
-        return False
-    return all(deeply_frozen(child, depth + 1) for child in children)
+    below = []
+    for child in children:
+        if not isinstance(child, _ATOMS):
+            held = _children(child)
+            if held is None:
+                return False
+            below.append(held)
+    return all(_all_frozen(held, depth + 1) for held in below)
 
 
 def _children(value: object) -> tuple[object, ...] | None:

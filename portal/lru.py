@@ -57,15 +57,16 @@ class BoundedLRU(Generic[K, V]):
         with self._lock:
             current = self._entries.get(key)
             changed = change(current)
-            if self._weigh is not None and self._weigh(changed) > self._max_weight > 0:
+            weight = self._weigh(changed) if self._weigh is not None else 0
+            if weight > self._max_weight > 0:
                 # Kept, it would push out everything else and then itself.
                 if current is not None:
                     self._remove(key)
                 return
+            if current is not None:
+                self._remove(key)
             self._entries[key] = changed
-            self._entries.move_to_end(key)
-            if self._weigh is not None:
-                self._weight += self._weigh(changed) - (self._weigh(current) if current is not None else 0)
+            self._weight += weight
             while len(self._entries) > self._max or self._weight > self._max_weight > 0:
                 self._remove(next(iter(self._entries)))
 

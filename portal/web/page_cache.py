@@ -94,7 +94,6 @@ class RenderedPages:
     """A thread-safe LRU of rendered pages, bounded by the characters it holds."""
 
     def __init__(self, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
-        self.max_bytes = max_bytes
         self._entries: BoundedLRU[PageKey, _Entry] = BoundedLRU(
             _MAX_PAGES, weigh=lambda entry: len(entry.html), max_weight=max_bytes
         )
