@@ -34,22 +34,27 @@ def _stat(pid: int) -> list[str] | None:
 def process_cpu_seconds(pid: int, *, with_reaped_children: bool = False) -> float:
     """User and system CPU seconds of `pid` so far (and of its children it has waited for); 0.0 if gone."""
     fields = _stat(pid)
-    if fields is None:
-        return 0.0
+    return 0.0 if fields is None else _seconds(fields, with_reaped_children)
+
+
+def _seconds(fields: list[str], with_reaped_children: bool) -> float:
     used = (_UTIME, _STIME, _CUTIME, _CSTIME) if with_reaped_children else (_UTIME, _STIME)
     return sum(int(fields[i]) for i in used) / _TICKS
 
 
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in _PROC.iterdir():
-        if entry.name.isdigit():
-            fields = _stat(int(entry.name))
-            if fields is not None and int(fields[_PARENT]) == pid:
-                found.append(int(entry.name))
-    return found
-
-
 def tree_cpu_seconds(pid: int) -> float:
     """CPU seconds of `pid` and all its descendants, living or reaped (a gunicorn master and its workers)."""
-    return process_cpu_seconds(pid, with_reaped_children=True) + sum(tree_cpu_seconds(c) for c in _children(pid))
+    # One pass over /proc: every process's fields, then the tree is walked in memory.
+    stats = {int(entry.name): _stat(int(entry.name)) for entry in _PROC.iterdir() if entry.name.isdigit()}
+    children: dict[int, list[int]] = {}
+    for child, fields in stats.items():
+        if fields is not None:
+            children.setdefault(int(fields[_PARENT]), []).append(child)
+    total, waiting = 0.0, [pid]
+    while waiting:
+        fields = stats.get(current := waiting.pop())
+        if fields is not None:
+            # Each one's reaped children too: their CPU moved there when they were waited for.
+            total += _seconds(fields, with_reaped_children=True)
+            waiting.extend(children.get(current, ()))
+    return total
