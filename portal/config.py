@@ -24,6 +24,10 @@ DEFAULT_EDITOR_LIBRARIES_CLAIM = "gebyrportal_libraries"
 DEFAULT_EDITOR_PAYMENTS_CLAIM = "gebyrportal_payments"
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 MIN_SECRET_LENGTH = 16
+# The web processes' Redis socket timeouts (sessions and cache, locks, rate limits). A healthy
+# Redis answers in about a millisecond; a stalled one (a failover, a full network buffer) should
+# cost a request half a second and an error, not redis-py's default of 5 s of a worker thread.
+REDIS_SOCKET_TIMEOUT = 0.5
 
 
 class ConfigError(Exception):

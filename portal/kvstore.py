@@ -10,16 +10,27 @@ from __future__ import annotations
 from cachelib import BaseCache, RedisCache
 from flask import Flask
 from flask_caching import Cache
+from redis import RedisError
 
+from portal.config import REDIS_SOCKET_TIMEOUT
 from portal.kvstore_signing import SignedRedisSerializer
 
+__all__ = ["STORE_ERRORS", "backend", "init_app", "store"]
+
 store = Cache()
+# What a store that cannot be reached raises (connection refused, timed out, reset).
+STORE_ERRORS: tuple[type[Exception], ...] = (RedisError,)
 
 
 def init_app(app: Flask) -> None:
     settings = app.config["PORTAL_SETTINGS"]
     if settings.cache_url:
-        config = {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": settings.cache_url, "CACHE_KEY_PREFIX": "gebyrportal:"}
+        config = {
+            "CACHE_TYPE": "RedisCache",
+            "CACHE_REDIS_URL": settings.cache_url,
+            "CACHE_KEY_PREFIX": "gebyrportal:",
+            "CACHE_OPTIONS": {"socket_timeout": REDIS_SOCKET_TIMEOUT, "socket_connect_timeout": REDIS_SOCKET_TIMEOUT},
+        }
     else:
         # Large threshold: server-side sessions live here too and must not be evicted early.
         config = {"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": 100_000}

@@ -10,6 +10,11 @@ is inside, so whoever can write to the store cannot prolong a session, and so is
 entry copied under another session's key is refused. An entry no key decrypts (tampered, or
 made under a key no longer configured) counts as no session: signed out, never an error.
 
+A store that cannot be reached (Redis down or stalled) is not "signed out": a page that reads
+the session answers 503 (`SessionsUnreachable`, the page says to try again), and nothing is
+written. Routes marked `sessionless` (the probes, static files) never read the session at all,
+so a Redis outage does not make the liveness probe fail and restart every web process.
+
 The cookie is SameSite=Lax, so no other site's form or frame carries it. A library CMS on another
 site that embeds the page (PORTAL_EMBED_CROSS_SITE=1, docs/embedding.md) needs it sent inside its
 iframe: it is then SameSite=None and always Secure (browsers drop SameSite=None without Secure),
@@ -25,14 +30,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, Request, Response, session
-from flask.sessions import SessionInterface, SessionMixin
+from flask.sessions import NullSession, SessionInterface, SessionMixin
+from flask_babel import lazy_gettext
 from werkzeug.datastructures import CallbackDict
+from werkzeug.exceptions import ServiceUnavailable
 
 from portal import clock
 from portal.auth.session_crypto import SessionCipher, UnreadableEntry
 from portal.config import Settings
-from portal.kvstore import store
+from portal.kvstore import STORE_ERRORS, store
 from portal.read_ahead import forget_session, read_with
+from portal.sessionless import sessionless_paths
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +50,33 @@ _ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{43}")
 # An unchanged session is re-stored (to slide its expiry) at most this often, so
 # parallel requests (page + assets) rarely race to overwrite each other's writes.
 _MAX_REFRESH_INTERVAL = 60.0
+# Seconds a browser (or the library's CMS) is told to wait before asking again.
+_RETRY_AFTER = 30
+
+
+class SessionsUnreachable(ServiceUnavailable):
+    """The session store cannot be reached: whether the visitor is signed in is not known."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            description=lazy_gettext("We cannot check your sign-in right now. Please try again in a moment."),
+            retry_after=_RETRY_AFTER,
+        )
+
+
+class UnreachableSession(NullSession):
+    """The session of a request whose entry could not be read: any use of it answers 503.
+
+    Never an empty session that would look signed out: the borrower would be sent to sign in
+    again, which cannot work either, and a view might act on "no session". Flask stores no null
+    session, so nothing is written over the entry that is still there.
+    """
+
+    def _unreachable(self, *args: Any, **kwargs: Any) -> Any:
+        raise SessionsUnreachable()
+
+    __getitem__ = get = __contains__ = __iter__ = __len__ = keys = values = items = copy = _unreachable
+    __setitem__ = __delitem__ = clear = pop = popitem = update = setdefault = _unreachable
 
 
 def _new_id() -> str:
@@ -86,6 +121,7 @@ class ServerSession(CallbackDict[str, Any], SessionMixin):
         self.modified = False
         self.accessed = False
         self.reseal = False  # sealed under an older key: store again under the current one
+        self.unsaved = False  # the store failed when this session was to be written
 
     @property
     def new(self) -> bool:  # type: ignore[override]
@@ -105,6 +141,7 @@ class ServerSessionInterface(SessionInterface):
         self.lifetime = lifetime
         self.refresh_interval = min(_MAX_REFRESH_INTERVAL, lifetime / 4)
         self.cipher = cipher
+        self._sessionless: tuple[frozenset[str], tuple[str, ...]] | None = None
 
     def read(self, session_id: str) -> StoredSession | None:
         """The decrypted entry of `session_id`, expired or not; None when there is none or it is unreadable."""
@@ -132,10 +169,16 @@ class ServerSessionInterface(SessionInterface):
         # up, with a second to spare because backends round TTLs to whole seconds.
         store.set(_key(session_id), sealed, timeout=self.lifetime + 1)
 
-    def open_session(self, app: Flask, request: Request) -> ServerSession:
+    def open_session(self, app: Flask, request: Request) -> SessionMixin:
+        if self._needs_no_session(app, request.path):
+            return self.make_null_session(app)
         cookie_id = request.cookies.get(self.get_cookie_name(app))
         if cookie_id and _ID_PATTERN.fullmatch(cookie_id):
-            stored = self.read(cookie_id)
+            try:
+                stored = self.read(cookie_id)
+            except STORE_ERRORS as exc:
+                log.warning("session store unreachable, the page answers 503: %s", type(exc).__name__)
+                return UnreachableSession()
             if stored is not None and _now() - stored.at < self.lifetime:
                 opened = ServerSession(stored.data, cookie_id, cookie_id, stored.at)
                 opened.reseal = stored.older_key
@@ -144,23 +187,41 @@ class ServerSessionInterface(SessionInterface):
         # adopt an id the browser chose — that would allow session fixation).
         return ServerSession(cookie_id=cookie_id)
 
+    def _needs_no_session(self, app: Flask, path: str) -> bool:
+        # Worked out once, on the first request: by then every route is registered (Flask refuses later ones).
+        if self._sessionless is None:
+            self._sessionless = sessionless_paths(app)
+        exact, prefixes = self._sessionless
+        return path in exact or path.startswith(prefixes)
+
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
         assert isinstance(session, ServerSession)
+        if session.unsaved:
+            return  # the store failed on this request's first try: its error answer stores nothing
         if session.accessed:
             response.vary.add("Cookie")
         if not session:
-            self._forget(app, session, response)
+            try:
+                self._forget(app, session, response)
+            except SessionsUnreachable:
+                session.unsaved = True
+                raise
             return
         now = _now()
         if session.session_id is None:
             session.session_id = _new_id()
-        if (
-            session.modified
-            or session.reseal
-            or session.stored_at == 0.0
-            or now - session.stored_at >= self.refresh_interval
-        ):
-            self.write(session.session_id, dict(session), now)
+        changed = session.modified or session.stored_at == 0.0
+        if changed or session.reseal or now - session.stored_at >= self.refresh_interval:
+            try:
+                self.write(session.session_id, dict(session), now)
+            except STORE_ERRORS as exc:
+                if changed:
+                    # What the request did (a sign-in, say) is not stored: never answer as if it were.
+                    session.unsaved = True
+                    raise SessionsUnreachable() from exc
+                # Only the sliding expiry was to move: the entry stands, the next request tries again.
+                log.warning("session store unreachable, expiry not refreshed: %s", type(exc).__name__)
+                return
             session.stored_at, session.reseal = now, False
         if session.cookie_id != session.session_id:
             self._set_cookie(app, response, session.session_id)
@@ -229,7 +290,11 @@ def destroy_session() -> None:
 
 def _delete(session_id: str) -> None:
     key = _key(session_id)
-    store.delete(key)
+    try:
+        store.delete(key)
+    except STORE_ERRORS as exc:
+        # A sign-out that left the entry behind must not say it signed out: the id would still work.
+        raise SessionsUnreachable() from exc
     forget_session(key)  # what this worker learned of its reads goes with it
 
 

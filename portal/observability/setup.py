@@ -25,6 +25,7 @@ from portal.observability.logs import configure_logging
 from portal.observability.payment_states import PaymentStates
 from portal.observability.readiness import Readiness, standard_checks
 from portal.observability.request_id import HEADER, accept_or_new, set_request_id
+from portal.sessionless import sessionless
 
 log = structlog.get_logger(__name__)
 
@@ -116,18 +117,21 @@ def _record_request(response: Response) -> Response:
 
 
 @bp.get("/healthz")
+@sessionless
 def healthz() -> Response:
     """Alive: the process answers. Touches no dependency, so a restart is never caused by FBS."""
     return jsonify(status="ok")
 
 
 @bp.get("/readyz")
+@sessionless
 def readyz() -> tuple[Response, int]:
     report = _readiness(current_app).report()
     return jsonify(report), 503 if report["status"] == "fail" else 200
 
 
 @bp.get("/metrics")
+@sessionless
 def metrics_view() -> Response:
     """Prometheus text format, only with `Authorization: Bearer <PORTAL_METRICS_TOKEN>`; else 404.
 

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 
 import redis
 
-from portal.config import Settings
+from portal.config import REDIS_SOCKET_TIMEOUT, Settings
 from portal.providers.breakers import UpstreamGuards
 from portal.providers.cache import CachedDebtor, CachedFbi, CachedFbs, CachedFbsAdapter, KeyValueStore, ProviderCache
 from portal.providers.credentials import FbsLogin, LoginVariables, MissingCredentials, resolve_login
@@ -35,7 +35,6 @@ __all__ = ["Upstreams"]
 
 log = logging.getLogger(__name__)
 # Seconds a lock command may wait on Redis before the caller goes on without the lock.
-LOCK_SOCKET_TIMEOUT = 0.5
 
 
 class Upstreams:
@@ -55,7 +54,7 @@ class Upstreams:
         self.http = create_http_client(settings, self.guards)
         self._lock_redis = (
             redis.Redis.from_url(
-                settings.cache_url, socket_timeout=LOCK_SOCKET_TIMEOUT, socket_connect_timeout=LOCK_SOCKET_TIMEOUT
+                settings.cache_url, socket_timeout=REDIS_SOCKET_TIMEOUT, socket_connect_timeout=REDIS_SOCKET_TIMEOUT
             )
             if settings.cache_url
             else None

@@ -7,8 +7,9 @@ from collections.abc import Callable
 
 from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import gettext
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, InternalServerError
 
+from portal.auth.sessions import SessionsUnreachable
 from portal.libraries.library import Library
 from portal.libraries.repository import get_library
 from portal.web.security import LAST_RESORT_PAGE
@@ -22,10 +23,16 @@ _: Callable[..., str] = gettext
 def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):  # type: ignore[no-untyped-def]
+        # An HTTP error raised after the view (the session could not be stored) reaches Flask as
+        # a 500 wrapping it: it is answered as itself.
+        original = getattr(exc, "original_exception", None)
+        if isinstance(exc, InternalServerError) and isinstance(original, HTTPException):
+            exc = original
         if request.path.startswith("/api/"):
-            return jsonify(error=exc.name.lower().replace(" ", "_"), message=exc.description), exc.code
-        page = render_template("errors/http_error.html", code=exc.code, title=_title(exc.code), library=_library())
-        return page, exc.code
+            answer = jsonify(error=exc.name.lower().replace(" ", "_"), message=str(exc.description))
+            return answer, exc.code, _own_headers(exc)
+        page = render_template("errors/http_error.html", code=exc.code, title=_title(exc), library=_library())
+        return page, exc.code, _own_headers(exc)
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):  # type: ignore[no-untyped-def]
@@ -33,7 +40,8 @@ def init_app(app: Flask) -> None:
         if request.path.startswith("/api/"):
             return jsonify(error="internal_error"), 500
         try:
-            return render_template("errors/http_error.html", code=500, title=_title(500), library=_library()), 500
+            title = _title(InternalServerError())
+            return render_template("errors/http_error.html", code=500, title=title, library=_library()), 500
         except Exception:
             # Whatever broke the page may break its error page too (the database, a template).
             log.exception("the error page failed too on %s", request.path)
@@ -53,7 +61,15 @@ def _library() -> Library | None:
         return None
 
 
-def _title(code: int | None) -> str:
+def _own_headers(exc: HTTPException) -> list[tuple[str, str]]:
+    """The error's own headers (Retry-After of a 503, Allow of a 405), without werkzeug's Content-Type."""
+    return [(name, value) for name, value in exc.get_headers() if name.lower() != "content-type"]
+
+
+def _title(exc: HTTPException) -> str:
+    code = exc.code
+    if isinstance(exc, SessionsUnreachable):
+        return _("We cannot check your sign-in right now")
     if code == 404:
         return _("Page not found")
     if code == 405:

@@ -32,7 +32,7 @@ from flask_babel import gettext
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 
-from portal.config import Settings
+from portal.config import REDIS_SOCKET_TIMEOUT, Settings
 
 if TYPE_CHECKING:
     from flask.typing import RouteCallable
@@ -54,6 +54,13 @@ LIMITED_ENDPOINTS: dict[str, str] = {
 }
 
 
+def _redis_options(settings: Settings) -> dict[str, Any]:
+    # Float seconds: redis-py takes them, though Flask-Limiter's annotation says str | int.
+    if not settings.cache_url:
+        return {}
+    return {"socket_timeout": REDIS_SOCKET_TIMEOUT, "socket_connect_timeout": REDIS_SOCKET_TIMEOUT}
+
+
 def init_limits(app: Flask, settings: Settings) -> None:
     """Limit LIMITED_ENDPOINTS (after their blueprints are registered) and cap request bodies."""
     app.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
@@ -67,6 +74,7 @@ def init_limits(app: Flask, settings: Settings) -> None:
         key_func=get_remote_address,
         app=app,
         storage_uri=settings.cache_url or "memory://",
+        storage_options=_redis_options(settings),
         strategy="moving-window",
         headers_enabled=True,  # Retry-After and X-RateLimit-* on limited answers
         swallow_errors=True,
