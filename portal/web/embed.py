@@ -102,6 +102,17 @@ def _answer(library: Library, page: str, status: int = 200) -> Response:
     return response
 
 
+def framed_error(library: Library, code: int, title: str) -> Response:
+    """An error of an embed answer, in the frame and framed by the library's sites alone.
+
+    Under the portal's own policy (frame-ancestors 'none') the browser would show the CMS page's
+    visitor an empty frame instead.
+    """
+    embed = embed_of(library, request.endpoint or "embed.page")
+    context: dict[str, Any] = {"code": code, "title": title, "library": library, "embed": embed}
+    return _answer(library, render_template("errors/http_error.html", embed_frame=FRAME, **context), code)
+
+
 # The embedded page's answer to each outcome: the citizen page's, in the frame, but for these.
 _PAGE_TEMPLATES: dict[Outcome, tuple[str, int]] = {
     **PAGES,

@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from portal.auth.sessions import SessionsUnreachable
 from portal.libraries.library import Library
 from portal.libraries.repository import get_library
+from portal.web.embed import framed_error
 from portal.web.security import LAST_RESORT_PAGE
 
 log = logging.getLogger(__name__)
@@ -31,7 +32,10 @@ def init_app(app: Flask) -> None:
         if request.path.startswith("/api/"):
             answer = jsonify(error=exc.name.lower().replace(" ", "_"), message=str(exc.description))
             return answer, exc.code, _own_headers(exc)
-        page = render_template("errors/http_error.html", code=exc.code, title=_title(exc), library=_library())
+        library = _library()
+        if library is not None and request.blueprint == "embed":
+            return framed_error(library, exc.code or 500, _title(exc)), _own_headers(exc)
+        page = render_template("errors/http_error.html", code=exc.code, title=_title(exc), library=library)
         return page, exc.code, _own_headers(exc)
 
     @app.errorhandler(Exception)
@@ -40,8 +44,10 @@ def init_app(app: Flask) -> None:
         if request.path.startswith("/api/"):
             return jsonify(error="internal_error"), 500
         try:
-            title = _title(InternalServerError())
-            return render_template("errors/http_error.html", code=500, title=title, library=_library()), 500
+            title, library = _title(InternalServerError()), _library()
+            if library is not None and request.blueprint == "embed":
+                return framed_error(library, 500, title)
+            return render_template("errors/http_error.html", code=500, title=title, library=library), 500
         except Exception:
             # Whatever broke the page may break its error page too (the database, a template).
             log.exception("the error page failed too on %s", request.path)

@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 
 import httpx
 import pytest
+import redis
 
 from portal import kvstore
 from tests.support.cms_page import PREFIXED_ORIGIN, PREFIXED_SLUG, libraries_with_embedding
@@ -285,3 +286,25 @@ def test_embed_post_from_another_site_is_refused(client: httpx.Client, stack: St
     # From the portal's own pages (the iframe's document is the portal's), it works.
     done = client.post(f"{stack.url}/lyngby/logout", headers={"Origin": stack.url})
     assert done.status_code in (302, 303)
+
+
+@pytest.mark.parametrize("path", ["embed", "embed/summary"])
+def test_an_error_inside_the_frame_is_answered_in_the_frame(
+    client: httpx.Client, stack: Stack, monkeypatch: pytest.MonkeyPatch, path: str
+) -> None:
+    # Under the portal's own policy (frame-ancestors 'none') the CMS page would show an empty frame.
+    http_login(client, stack.url, "demo-anne")
+    cache = kvstore.backend(stack.app)
+
+    def unreachable(*keys: str) -> object:
+        raise redis.ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(cache, "get", unreachable)
+    monkeypatch.setattr(cache, "get_many", unreachable)
+    response = client.get(f"{stack.url}/lyngby/{path}", params={"parent": PARENT})
+    assert response.status_code == 503 and response.headers["Retry-After"] == "30"
+    assert frame_ancestors(response) == f"frame-ancestors {CMS} {LOCAL_CMS}"
+    assert 'class="gp-embedded"' in response.text and "Vi kan ikke tjekke dit login lige nu" in response.text
+    assert f'data-embed-parent-origin="{CMS}"' in response.text  # the frame still reports its height
+    monkeypatch.undo()
+    assert client.get(f"{stack.url}/lyngby/{path}", params={"parent": PARENT}).status_code == 200
