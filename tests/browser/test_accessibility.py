@@ -6,9 +6,11 @@ import json
 from typing import Any
 
 import pytest
+import redis
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page
 
+from portal import kvstore
 from portal.web import citizen
 from portal.web.security import LAST_RESORT_PAGE
 from tests.browser.conftest import sign_in
@@ -98,5 +100,24 @@ def test_the_friendly_500_page(page: Page, stack: Stack, monkeypatch: pytest.Mon
     monkeypatch.setattr(citizen, "library_or_404", broken)
     response = page.goto(f"{stack.url}/lyngby/")
     assert response is not None and response.status == 500
+    found = violations(page)
+    assert found == [], json.dumps(found, indent=1)
+
+
+@pytest.mark.parametrize("path", ["/lyngby/", "/lyngby/embed"])
+def test_the_sign_in_cannot_be_checked_page(
+    page: Page, stack: Stack, monkeypatch: pytest.MonkeyPatch, path: str
+) -> None:
+    """The session store unreachable: the 503 page, on its own and inside the library's frame."""
+    sign_in(page, stack, "Anne Andersen")
+    cache = kvstore.backend(stack.app)
+
+    def unreachable(*keys: str) -> object:
+        raise redis.ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(cache, "get", unreachable)
+    monkeypatch.setattr(cache, "get_many", unreachable)
+    response = page.goto(stack.url + path)
+    assert response is not None and response.status == 503
     found = violations(page)
     assert found == [], json.dumps(found, indent=1)
