@@ -39,6 +39,7 @@ from portal import clock
 from portal.auth.session_crypto import SessionCipher, UnreadableEntry
 from portal.config import Settings
 from portal.kvstore import STORE_ERRORS, store
+from portal.observability import metrics
 from portal.read_ahead import forget_session, read_with
 from portal.sessionless import sessionless_paths
 
@@ -177,6 +178,7 @@ class ServerSessionInterface(SessionInterface):
             try:
                 stored = self.read(cookie_id)
             except STORE_ERRORS as exc:
+                metrics.record_session_store_error("read")
                 log.warning("session store unreachable, the page answers 503: %s", type(exc).__name__)
                 return UnreachableSession()
             if stored is not None and _now() - stored.at < self.lifetime:
@@ -215,6 +217,7 @@ class ServerSessionInterface(SessionInterface):
             try:
                 self.write(session.session_id, dict(session), now)
             except STORE_ERRORS as exc:
+                metrics.record_session_store_error("write" if changed else "refresh")
                 if changed:
                     # What the request did (a sign-in, say) is not stored: never answer as if it were.
                     session.unsaved = True
@@ -293,6 +296,7 @@ def _delete(session_id: str) -> None:
     try:
         store.delete(key)
     except STORE_ERRORS as exc:
+        metrics.record_session_store_error("delete")
         # A sign-out that left the entry behind must not say it signed out: the id would still work.
         raise SessionsUnreachable() from exc
     forget_session(key)  # what this worker learned of its reads goes with it

@@ -53,6 +53,12 @@ SINGLE_FLIGHT = Counter(
     "Cache misses by single-flight role: led (made the upstream call), waited (used another's), gave_up.",
     ["provider", "role"],
 )
+SESSION_STORE_ERRORS = Counter(
+    "portal_session_store_errors_total",
+    "Session store (Redis) calls that failed, by operation: read and delete answer 503, a failed write too "
+    "unless it only refreshed the expiry.",
+    ["operation"],
+)
 # Multi-process: the highest state any live worker reports (one open breaker is worth knowing).
 BREAKER_STATE = Gauge(
     "portal_breaker_state",
@@ -112,6 +118,11 @@ def record_cache(provider: str, hit: bool) -> None:
 def record_single_flight(provider: str, role: str) -> None:
     """One cache miss: `role` "led" (this request called the upstream), "waited" or "gave_up" (wait too long)."""
     SINGLE_FLIGHT.labels(provider, role).inc()
+
+
+def record_session_store_error(operation: str) -> None:
+    """A session store call failed: `operation` "read", "write", "refresh" or "delete"."""
+    SESSION_STORE_ERRORS.labels(operation).inc()
 
 
 def set_breaker_state(provider: str, state: str) -> None:

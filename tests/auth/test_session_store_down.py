@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import redis
 from flask import Flask
+from prometheus_client import REGISTRY
 
 from portal import clock
 from portal.auth.sessions import KEY_PREFIX, SessionsUnreachable, UnreachableSession
@@ -23,6 +24,10 @@ from tests.auth.helpers import Browser
 from tests.auth.test_sessions import a_whole_second, signed_in
 
 TITLE = "We cannot check your sign-in right now"
+
+
+def store_errors(operation: str) -> float:
+    return REGISTRY.get_sample_value("portal_session_store_errors_total", {"operation": operation}) or 0.0
 
 
 class Outage:
@@ -58,8 +63,10 @@ def test_an_unreadable_store_answers_503_not_signed_out(visitor: Browser, outage
     visitor.login()
     session_id = visitor.session_id()
     outage.failing = {"get", "get_many"}
+    reads = store_errors("read")
     page = visitor.get("/lyngby/")
     assert page.status_code == 503 and TITLE in page.get_data(as_text=True)
+    assert store_errors("read") == reads + 1
     assert page.headers["Retry-After"] == "30"
     assert "Set-Cookie" not in page.headers and visitor.session_id() == session_id
     api = visitor.get("/api/v1/libraries/lyngby/total")
@@ -70,8 +77,10 @@ def test_an_unreadable_store_answers_503_not_signed_out(visitor: Browser, outage
 
 def test_a_sign_in_that_cannot_be_stored_says_so(visitor: Browser, outage: Outage) -> None:
     outage.failing = {"set"}
+    writes = store_errors("write")
     refused = visitor.get("/lyngby/login")
     assert refused.status_code == 503 and TITLE in refused.get_data(as_text=True)
+    assert store_errors("write") == writes + 1  # once: the error answer does not try again
     assert "Set-Cookie" not in refused.headers and visitor.session_id() is None
     outage.failing = set()
     started = visitor.get("/lyngby/login")
@@ -82,8 +91,9 @@ def test_a_sign_out_that_cannot_delete_the_entry_does_not_claim_it(visitor: Brow
     visitor.login()
     session_id = visitor.session_id()
     outage.failing = {"delete"}
+    deletes = store_errors("delete")
     refused = visitor.post("/lyngby/logout")
-    assert refused.status_code == 503
+    assert refused.status_code == 503 and store_errors("delete") == deletes + 1
     assert visitor.session_id() == session_id and visitor.stored(session_id) is not None
     outage.failing = set()
     assert visitor.post("/lyngby/logout").status_code == 302
@@ -97,8 +107,9 @@ def test_a_refresh_that_cannot_be_stored_costs_nothing(visitor: Browser, outage:
         before = visitor.raw_entry()
         frozen.advance(timedelta(seconds=60))
         outage.failing = {"set"}
+        refreshes = store_errors("refresh")
         assert signed_in(visitor)
-        assert visitor.raw_entry() == before
+        assert visitor.raw_entry() == before and store_errors("refresh") == refreshes + 1
         outage.failing = set()
         assert signed_in(visitor)
         assert visitor.raw_entry() != before  # slid now
