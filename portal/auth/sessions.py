@@ -37,11 +37,11 @@ from werkzeug.exceptions import ServiceUnavailable
 
 from portal import clock
 from portal.auth.session_crypto import SessionCipher, UnreadableEntry
+from portal.auth.sessionless import sessionless_paths
 from portal.config import Settings
 from portal.kvstore import STORE_ERRORS, store
 from portal.observability import metrics
 from portal.read_ahead import forget_session, read_with
-from portal.sessionless import sessionless_paths
 
 log = logging.getLogger(__name__)
 

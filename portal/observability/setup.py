@@ -19,13 +19,13 @@ from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import NotFound
 from werkzeug.wsgi import ClosingIterator
 
+from portal.auth.sessionless import sessionless
 from portal.config import Settings
 from portal.observability import metrics
 from portal.observability.logs import configure_logging
 from portal.observability.payment_states import PaymentStates
 from portal.observability.readiness import Readiness, standard_checks
 from portal.observability.request_id import HEADER, accept_or_new, set_request_id
-from portal.sessionless import sessionless
 
 log = structlog.get_logger(__name__)
 

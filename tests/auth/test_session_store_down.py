@@ -17,9 +17,9 @@ from flask import Flask
 from prometheus_client import REGISTRY
 
 from portal import clock
+from portal.auth.sessionless import sessionless, sessionless_paths
 from portal.auth.sessions import KEY_PREFIX, SessionsUnreachable, UnreachableSession
 from portal.kvstore import backend
-from portal.sessionless import sessionless, sessionless_paths
 from tests.auth.helpers import Browser
 from tests.auth.test_sessions import a_whole_second, signed_in
 

@@ -1,6 +1,6 @@
 """Routes that never read the session, marked where they are defined (`@sessionless`).
 
-The session interface (portal.auth.sessions) does not look such a request's session up: a
+The session interface (`sessions.py` beside it) does not look such a request's session up: a
 liveness probe every few seconds costs no store round trip, and it answers while the store is
 down (a probe failing with Redis would have every web process restarted, and a restart fixes
 nothing). A marked view sees an empty session that refuses writes (Flask's NullSession).
