@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from flask import Flask, current_app, g
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import URL, Engine, create_engine, event, make_url, text
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -31,7 +31,7 @@ def make_engine(url: str) -> Engine:
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     # hide_parameters: an SQL error or SQLAlchemy's own logging never writes a bound value (a
     # patron id, a text an editor typed) into the log.
-    engine = create_engine(url, pool_pre_ping=True, hide_parameters=True)
+    engine = create_engine(url, pool_pre_ping=True, hide_parameters=True, connect_args=_connect_args(url))
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
@@ -51,11 +51,30 @@ def make_read_engine(engine: Engine) -> Engine:
     """
     if engine.dialect.name == "sqlite" and engine.url.database in (None, "", ":memory:"):
         return engine
-    reader = create_engine(engine.url, isolation_level="AUTOCOMMIT", pool_reset_on_return=None, hide_parameters=True)
+    reader = create_engine(
+        engine.url,
+        isolation_level="AUTOCOMMIT",
+        pool_reset_on_return=None,
+        hide_parameters=True,
+        connect_args=_connect_args(engine.url),
+    )
     if reader.dialect.name == "sqlite":
         event.listen(reader, "connect", _sqlite_pragmas)
     event.listen(engine, "engine_disposed", lambda _engine: reader.dispose())
     return reader
+
+
+# libpq waits for a connection as long as the network lets it (minutes, for a host that is gone):
+# every worker thread would wait with it. A few seconds, then the page answers 503 (web/errors.py);
+# `?connect_timeout=` in PORTAL_DATABASE_URL sets another.
+POSTGRES_CONNECT_TIMEOUT = 3
+
+
+def _connect_args(url: str | URL) -> dict[str, object]:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql" or "connect_timeout" in parsed.query:
+        return {}
+    return {"connect_timeout": POSTGRES_CONNECT_TIMEOUT}
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]

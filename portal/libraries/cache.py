@@ -228,6 +228,12 @@ class LibraryCache:
         with self._lock:
             self._entries[slug] = entry
 
+    def last_known(self, slug: str) -> Library | None:
+        """The library as last built, whatever has changed since: for an error page while the
+        database cannot be asked (its contact details, its embed policy), never for figures."""
+        entry = self._entries.get(slug)
+        return entry.library if entry is not None else None
+
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()

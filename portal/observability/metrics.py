@@ -59,6 +59,10 @@ SESSION_STORE_ERRORS = Counter(
     "unless it only refreshed the expiry.",
     ["operation"],
 )
+DATABASE_ERRORS = Counter(
+    "portal_database_errors_total",
+    "Requests answered 503 because the database could not be reached (refused, dropped, pool exhausted).",
+)
 # Multi-process: the highest state any live worker reports (one open breaker is worth knowing).
 BREAKER_STATE = Gauge(
     "portal_breaker_state",
@@ -123,6 +127,11 @@ def record_single_flight(provider: str, role: str) -> None:
 def record_session_store_error(operation: str) -> None:
     """A session store call failed: `operation` "read", "write", "refresh" or "delete"."""
     SESSION_STORE_ERRORS.labels(operation).inc()
+
+
+def record_database_error() -> None:
+    """A request met a database it could not reach, and was answered 503."""
+    DATABASE_ERRORS.inc()
 
 
 def set_breaker_state(provider: str, state: str) -> None:

@@ -6,12 +6,16 @@ import logging
 from collections.abc import Callable
 
 from flask import Flask, Response, jsonify, render_template, request
-from flask_babel import gettext
-from werkzeug.exceptions import HTTPException, InternalServerError
+from flask_babel import gettext, lazy_gettext
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
 from portal.auth.sessions import SessionsUnreachable
+from portal.libraries.cache import library_cache
 from portal.libraries.library import Library
 from portal.libraries.repository import get_library
+from portal.observability import metrics
 from portal.web.embed import framed_error
 from portal.web.security import LAST_RESORT_PAGE
 
@@ -19,6 +23,26 @@ log = logging.getLogger(__name__)
 
 # flask_babel ships no type information; its gettext returns the translated str.
 _: Callable[..., str] = gettext
+
+_RETRY_AFTER = 30
+
+
+class DatabaseUnreachable(ServiceUnavailable):
+    """The database could not be reached: nothing is known, so nothing is shown; try again soon."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            description=lazy_gettext("The portal cannot reach its data right now. Please try again in a moment."),
+            retry_after=_RETRY_AFTER,
+        )
+
+
+def is_unreachable(exc: Exception) -> bool:
+    """True when `exc` says the database cannot be reached now (refused, dropped, every connection busy),
+    as against a statement it refused (a constraint, a bug): the one passes, the other is ours to fix."""
+    if isinstance(exc, OperationalError | InterfaceError | PoolTimeout):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
 
 def init_app(app: Flask) -> None:
@@ -32,11 +56,23 @@ def init_app(app: Flask) -> None:
         if request.path.startswith("/api/"):
             answer = jsonify(error=exc.name.lower().replace(" ", "_"), message=str(exc.description))
             return answer, exc.code, _own_headers(exc)
-        library = _library()
+        library = _library(exc)
         if library is not None and request.blueprint == "embed":
             return framed_error(library, exc.code or 500, _title(exc)), _own_headers(exc)
         page = render_template("errors/http_error.html", code=exc.code, title=_title(exc), library=library)
         return page, exc.code, _own_headers(exc)
+
+    def database_error(exc: Exception):  # type: ignore[no-untyped-def]
+        if not is_unreachable(exc):
+            return unexpected(exc)
+        metrics.record_database_error()
+        # A warning, not a traceback per request: in an outage every request says the same.
+        log.warning("database unreachable on %s: %s", request.path, _first_line(exc))
+        return http_error(DatabaseUnreachable())
+
+    # A PostgreSQL restart or failover, a full pool: 503 and Retry-After, as for the session store.
+    app.register_error_handler(DBAPIError, database_error)
+    app.register_error_handler(PoolTimeout, database_error)
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):  # type: ignore[no-untyped-def]
@@ -54,11 +90,17 @@ def init_app(app: Flask) -> None:
             return Response(LAST_RESORT_PAGE, 500, content_type="text/html; charset=utf-8")
 
 
-def _library() -> Library | None:
-    """The library of a /<slug>/… page, so its error page says whom to ask; None when there is none."""
+def _library(exc: HTTPException | None = None) -> Library | None:
+    """The library of a /<slug>/… page, so its error page says whom to ask; None when there is none.
+
+    When the error is the database's, the library as this process last read it: asking the
+    database again would wait for it a second time, and the contact and embed policy rarely change.
+    """
     slug = (request.view_args or {}).get("slug")
     if not isinstance(slug, str):
         return None
+    if isinstance(exc, DatabaseUnreachable):
+        return library_cache().last_known(slug)
     try:
         return get_library(slug)
     except Exception:
@@ -76,6 +118,8 @@ def _title(exc: HTTPException) -> str:
     code = exc.code
     if isinstance(exc, SessionsUnreachable):
         return _("We cannot check your sign-in right now")
+    if isinstance(exc, DatabaseUnreachable):
+        return _("The portal is unavailable right now")
     if code == 404:
         return _("Page not found")
     if code == 405:
@@ -83,3 +127,10 @@ def _title(exc: HTTPException) -> str:
     if code is not None and code < 500:
         return _("The request could not be handled")
     return _("Something went wrong on our side")
+
+
+def _first_line(exc: Exception) -> str:
+    """The driver's own message, first line: what failed, without the statement or its parameters."""
+    orig = getattr(exc, "orig", None) or exc
+    lines = str(orig).strip().splitlines()
+    return f"{type(orig).__name__}: {lines[0][:200] if lines else ''}"
