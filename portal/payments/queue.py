@@ -17,15 +17,23 @@ import logging
 from pathlib import Path
 from urllib.parse import urlparse
 
+import redis
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
 from huey.consumer import Consumer
 
+from portal.config import REDIS_SOCKET_TIMEOUT
 from portal.payments import machine, retention
 from portal.payments.runtime import PaymentRuntime
 
 log = logging.getLogger(__name__)
 
 QUEUE_NAME = "gebyrportal-payments"
+# A worker waits for a task in a blocking read of this many seconds (huey's BRPOP), so its socket
+# must wait longer than that; redis-py's own default waits for ever, and a stalled Redis would then
+# hold the web thread of a checkout or a webhook that enqueues. The reconciler picks up what
+# could not be enqueued.
+QUEUE_BLOCKING_READ = 1
+QUEUE_SOCKET_TIMEOUT = QUEUE_BLOCKING_READ + 1.0
 
 
 def make_huey(queue_url: str) -> Huey:
@@ -36,7 +44,10 @@ def make_huey(queue_url: str) -> Huey:
         path.parent.mkdir(parents=True, exist_ok=True)
         return SqliteHuey(QUEUE_NAME, filename=str(path))
     if parts.scheme in ("redis", "rediss", "unix"):
-        return RedisHuey(QUEUE_NAME, url=queue_url)
+        pool = redis.ConnectionPool.from_url(
+            queue_url, socket_timeout=QUEUE_SOCKET_TIMEOUT, socket_connect_timeout=REDIS_SOCKET_TIMEOUT
+        )
+        return RedisHuey(QUEUE_NAME, connection_pool=pool, read_timeout=QUEUE_BLOCKING_READ)
     if parts.scheme == "memory":
         return MemoryHuey(QUEUE_NAME)
     raise ValueError(f"unsupported queue URL scheme {parts.scheme!r}")
