@@ -25,8 +25,11 @@ import httpx
 
 from benchmarks import request_path
 from benchmarks.cpu import tree_cpu_seconds
+from benchmarks.floor import PAGE_BYTES_VARIABLE as FLOOR_PAGE_BYTES_VARIABLE
+from benchmarks.floor import REDIS_VARIABLE as FLOOR_REDIS_VARIABLE
 from benchmarks.report import OUTPUT_DIR, Row, Series, machine_description, text_table, write_report
 from benchmarks.servers import (
+    FLOOR_APP,
     HELLO_APP,
     PORTAL_APP,
     Gunicorn,
@@ -77,6 +80,8 @@ class Measured:
     rounds: list[tuple[WrkResult, WrkResult]] = field(default_factory=list)
     # Per round, the server CPU seconds per request of those two runs (`benchmarks.cpu`).
     cpu: list[tuple[float, float]] = field(default_factory=list)
+    # Per round, the floor's run (benchmarks/floor.py), between those two.
+    floors: list[WrkResult] = field(default_factory=list)
     times: request_path.SignInTimes | None = None
     fees_calls: int | None = None
     render_ratio: Decimal | None = None
@@ -114,33 +119,44 @@ def measure_portal(
         sims.delay_answers(latency)
         with httpx.Client(timeout=30, trust_env=False) as anne:
             overview = request_path.sign_in(anne, portal.url, "demo-anne")
-            anne.get(overview).raise_for_status()
+            page = anne.get(overview)
+            page.raise_for_status()
             cookie = request_path.cookie_header(anne)
             cookies = {c.name: c.value or "" for c in anne.cookies.jar}
-        # Both workers compile their templates and open their connections before anything is timed.
-        run_wrk(Load(overview, seconds=2, connections=8, headers=(f"Cookie: {cookie}",)))
-        run_wrk(Load(f"{hello.url}/", seconds=2, connections=8))
+        floor_env = {FLOOR_REDIS_VARIABLE: env["PORTAL_CACHE_URL"], FLOOR_PAGE_BYTES_VARIABLE: str(len(page.content))}
+        with gunicorn(FLOOR_APP, tmp / "floor", floor_env) as floor:
+            _measure_throughput(plan, out, hello, floor, portal, overview, cookie)
         print("request path: sign-ins and first views ...", flush=True)
         out.times = request_path.median_times(portal.url, cache, plan.runs)
         out.fees_calls = request_path.fees_calls_of_concurrent_first_views(portal.url, cache, sims.fees_calls)
-        print(
-            f"warm overview and hello-world in turns: wrk, {CONNECTIONS} connections, {plan.rounds} × "
-            f"{plan.load_seconds} s each ...",
-            flush=True,
-        )
-        # In turns, so that a machine slowed down by other work for a while slows both alike.
-        for _ in range(plan.rounds):
-            said_hello, hello_cpu = _counted(hello, Load(f"{hello.url}/", plan.load_seconds, CONNECTIONS))
-            warm, warm_cpu = _counted(
-                portal, Load(overview, plan.load_seconds, CONNECTIONS, headers=(f"Cookie: {cookie}",))
-            )
-            out.rounds.append((said_hello, warm))
-            out.cpu.append((hello_cpu, warm_cpu))
         print(f"render time: {MANY_FEES} fees against {SOME_FEES} ...", flush=True)
         ratio = request_path.render_ratio(portal.url, "bench-many-0", "bench-some-0", plan.render_views)
         out.render_ratio = _ratio(ratio, 1)
         print("static files ...", flush=True)
         out.static = measure_static(overview, cookies)
+
+
+def _measure_throughput(
+    plan: Plan, out: Measured, hello: Gunicorn, floor: Gunicorn, portal: Gunicorn, overview: str, cookie: str
+) -> None:
+    """hello-world, the floor and the warm overview under wrk, in turns, `plan.rounds` times."""
+    warm = Load(overview, plan.load_seconds, CONNECTIONS, headers=(f"Cookie: {cookie}",))
+    # Every worker compiles its templates and opens its connections before anything is timed.
+    run_wrk(Load(overview, seconds=2, connections=8, headers=(f"Cookie: {cookie}",)))
+    run_wrk(Load(f"{hello.url}/", seconds=2, connections=8))
+    run_wrk(Load(f"{floor.url}/", seconds=2, connections=8))
+    print(
+        f"hello-world, the floor and the warm overview in turns: wrk, {CONNECTIONS} connections, {plan.rounds} × "
+        f"{plan.load_seconds} s each ...",
+        flush=True,
+    )
+    # In turns, so that a machine slowed down by other work for a while slows them alike.
+    for _ in range(plan.rounds):
+        said_hello, hello_cpu = _counted(hello, Load(f"{hello.url}/", plan.load_seconds, CONNECTIONS))
+        out.floors.append(run_wrk(Load(f"{floor.url}/", plan.load_seconds, CONNECTIONS)))
+        warm_result, warm_cpu = _counted(portal, warm)
+        out.rounds.append((said_hello, warm_result))
+        out.cpu.append((hello_cpu, warm_cpu))
 
 
 def _counted(server: Gunicorn, load: Load) -> tuple[WrkResult, float]:
@@ -182,12 +198,13 @@ def measure_errors(
 
 
 def rows(m: Measured, latency: float, plan: Plan) -> list[Row]:
-    assert m.rounds and len(m.cpu) == len(m.rounds) and m.times and m.static and m.errors
+    assert m.rounds and len(m.cpu) == len(m.floors) == len(m.rounds) and m.times and m.static and m.errors
     assert m.render_ratio is not None
     first = _ratio(m.times.first_view, latency)
     expired = _ratio(m.times.after_expiry, latency)
     hello, overview = m.median_round
     hello_cpu, warm_cpu = m.cpu[m.median_index]
+    floor = m.floors[m.median_index]
     throughput = _ratio(overview.requests_per_second, hello.requests_per_second)
     spread = f" ({min(m.ratios)}–{max(m.ratios)} over {len(m.rounds)} rounds)" if len(m.rounds) > 1 else ""
     p99 = overview.latency_ms[99].quantize(Decimal("0.1"))
@@ -254,6 +271,21 @@ def rows(m: Measured, latency: float, plan: Plan) -> list[Row]:
         Row(
             "requests/s: warm overview / hello-world",
             f"{overview.requests_per_second:.0f} / {hello.requests_per_second:.0f} (the median round)",
+            "",
+        ),
+        Row(
+            "the floor (one Redis MGET, a page from memory) / hello-world: the most any Redis-session page gets",
+            f"{_ratio(floor.requests_per_second, hello.requests_per_second)} ({floor.requests_per_second:.0f} per s)",
+            "",
+        ),
+        Row(
+            "warm overview / the floor: what the portal's own code costs",
+            f"{_ratio(overview.requests_per_second, floor.requests_per_second)}",
+            "",
+        ),
+        Row(
+            f"p99 at {CONNECTIONS} connections: hello-world / the floor",
+            f"{hello.latency_ms[99].quantize(Decimal('0.1'))} ms / {floor.latency_ms[99].quantize(Decimal('0.1'))} ms",
             "",
         ),
         Row(
@@ -341,6 +373,7 @@ def main() -> int:
     hello, overview = measured.median_round
     series = [
         Series("hello-world", hello.latency_ms),
+        Series("the floor", measured.floors[measured.median_index].latency_ms),
         Series("warm overview", overview.latency_ms),
         Series("cache TTL 1 s, 1 % errors", measured.errors.latency_ms),
     ]

@@ -38,6 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 GUNICORN_CONF = ROOT / "gunicorn.conf.py"
 PORTAL_APP = "portal:create_app()"
 HELLO_APP = "benchmarks.hello:create_app()"
+FLOOR_APP = "benchmarks.floor:create_app()"
 START_LIMIT = 60.0  # seconds a gunicorn process may take to answer; a bound for a broken set-up only
 
 

@@ -25,6 +25,9 @@ ROWS = (
     "portal's own 5xx, 50 connections for 5 s with 1 % upstream errors",
     "server CPU per request: warm overview / hello-world (the median round)",
     "warm views per second per core of server CPU",
+    "the floor (one Redis MGET, a page from memory) / hello-world: the most any Redis-session page gets",
+    "warm overview / the floor: what the portal's own code costs",
+    "p99 at 50 connections: hello-world / the floor",
 )
 
 
@@ -41,4 +44,5 @@ def test_a_quick_run_writes_the_table_and_the_plot(tmp_path: Path) -> None:
         assert f"| {row} |" in text, row
         assert row in done.stdout, row
     assert "upstream latency L**: 50 ms" in text
-    ET.parse(page.with_suffix(".svg"))  # well-formed
+    plot = ET.parse(page.with_suffix(".svg"))  # well-formed
+    assert "the floor" in ET.tostring(plot.getroot(), encoding="unicode")  # its latency curve is drawn
