@@ -440,15 +440,17 @@ def log_disagreements(library: Library, overview: DebtOverview) -> None:
         )
 
 
-def record_disagreements(session: Session, library: Library, overview: DebtOverview) -> None:
+def record_disagreements(session: Callable[[], Session], library: Library, overview: DebtOverview) -> None:
     """Add the page's flag/cut-off disagreements to the library's anonymous tally, best effort.
 
     Called once the page's data is in: nothing is written when FBS and the date agree, else one
     small write. The tally is for editors; a failure to record is logged and never fails the page.
+    `session` is asked for only when there is something to write: a warm view, which almost
+    always agrees, makes no database session at all.
     """
     if not overview.mismatches:
         return
     try:
-        disagreements.record(session, library.slug, overview.mismatches, clock.now())
+        disagreements.record(session(), library.slug, overview.mismatches, clock.now())
     except Exception:
         log.exception("library=%s could not record the cut-off disagreements, page shown anyway", library.slug)

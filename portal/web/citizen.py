@@ -72,5 +72,5 @@ def overview(slug: str):  # type: ignore[no-untyped-def]
         context = overview_context(library, result.debts, as_of=result.as_of)
         return render_template("overview/overview.html", **context, back_to=back_to)
     # After the upstream calls: a new, short transaction for the editors' anonymous tally.
-    record_disagreements(db.session(), library, result.debts.overview)
+    record_disagreements(db.session, library, result.debts.overview)
     return render_overview(library, result.debts, back_to=back_to)

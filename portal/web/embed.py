@@ -155,7 +155,7 @@ def page(slug: str) -> Response:
     if isinstance(result, Refused):
         return _refused_page(library, embed, result)
     if not result.stale:
-        record_disagreements(db.session(), library, result.debts.overview)
+        record_disagreements(db.session, library, result.debts.overview)
     overview = overview_context(library, result.debts, as_of=result.as_of)
     if overview["card_payment"] is not None:
         # The form opens Nexi's page at the top level and carries the way back to the CMS page.

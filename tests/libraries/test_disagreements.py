@@ -209,8 +209,24 @@ class BrokenSession:
 def test_a_failed_tally_is_logged_and_never_raised(caplog: pytest.LogCaptureFixture) -> None:
     overview = merge([fee(1, "2021-02-01", False)], None, CUTOFF, NOON.date())
     assert overview.mismatches
-    record_disagreements(BrokenSession(), LYNGBY, overview)  # type: ignore[arg-type]
+    record_disagreements(BrokenSession, LYNGBY, overview)  # type: ignore[arg-type]
     assert "could not record the cut-off disagreements" in caplog.text
+
+
+def test_a_page_without_disagreements_opens_no_database_session() -> None:
+    opened: list[BrokenSession] = []
+
+    def session() -> BrokenSession:
+        opened.append(BrokenSession())
+        return opened[-1]
+
+    agreeing = merge([fee(1, "2021-02-01", True)], None, CUTOFF, NOON.date())
+    assert not agreeing.mismatches
+    record_disagreements(session, LYNGBY, agreeing)  # type: ignore[arg-type]
+    assert opened == []
+    disagreeing = merge([fee(1, "2021-02-01", False)], None, CUTOFF, NOON.date())
+    record_disagreements(session, LYNGBY, disagreeing)  # type: ignore[arg-type]
+    assert len(opened) == 1  # asked for once there is something to write
 
 
 def test_a_view_repeating_what_this_process_recorded_today_sends_no_sql(seeded: Session) -> None:
