@@ -60,7 +60,7 @@ MANY_FEES, SOME_FEES = 1000, 100
 @dataclass(frozen=True)
 class Plan:
     load_seconds: int  # each wrk throughput run
-    rounds: int  # hello-world and warm overview runs, taken in turns (the machine's speed drifts)
+    rounds: int  # hello-world, floor and warm overview runs, taken in turns (the machine's speed drifts)
     error_seconds: int  # the run with 1 % upstream errors
     runs: int  # sign-ins measured for the request-path rows
     render_views: int  # warm views timed per borrower for the render row
@@ -113,7 +113,7 @@ def _ratio(a: float | Decimal, b: float | Decimal) -> Decimal:
 def measure_portal(
     sims: Simulators, port: int, env: dict[str, str], tmp: Path, latency: float, plan: Plan, out: Measured
 ) -> None:
-    """Every row but the error run's, against one gunicorn portal and, in turns with it, the hello-world."""
+    """Every row but the error run's, against one gunicorn portal and, in turns with it, hello-world and the floor."""
     with gunicorn(HELLO_APP, tmp / "hello") as hello, gunicorn(PORTAL_APP, tmp / "portal", env, port) as portal:
         cache = request_path.redis_cache(env)
         sims.delay_answers(latency)
@@ -327,16 +327,16 @@ def facts(latency: float, plan: Plan, machine: str, started: datetime, quick: bo
         ),
         (
             "runs",
-            f"{'quick (BENCH_QUICK=1)' if quick else 'full'}: wrk {CONNECTIONS} connections; hello-world and the warm "
-            f"overview in turns, {plan.rounds} × {plan.load_seconds} s each (the median round's figures, the range "
-            f"beside them); {plan.error_seconds} s with 1 % upstream errors; medians of {plan.runs} sign-ins",
+            f"{'quick (BENCH_QUICK=1)' if quick else 'full'}: wrk {CONNECTIONS} connections; hello-world, the floor "
+            f"and the warm overview in turns, {plan.rounds} × {plan.load_seconds} s each (the median round's figures, "
+            f"the range beside them); {plan.error_seconds} s with 1 % upstream errors; medians of {plan.runs} sign-ins",
         ),
     ]
 
 
 NOTES = (
-    "Ratios are of medians of several sign-ins (request path) or of wrk's figures (throughput: hello-world and "
-    "the warm overview measured in turns, the round with the median ratio shown, the other rounds' range "
+    "Ratios are of medians of several sign-ins (request path) or of wrk's figures (throughput: hello-world, the "
+    "floor and the warm overview measured in turns, the round with the median ratio shown, the other rounds' range "
     "beside it); the load generator runs on the same machine as the servers. "
     "How each row is measured: [README.md](README.md).",
 )
