@@ -33,7 +33,6 @@ from flask import Flask, Request, Response, session
 from flask.sessions import NullSession, SessionInterface, SessionMixin
 from flask_babel import lazy_gettext
 from werkzeug.datastructures import CallbackDict
-from werkzeug.exceptions import ServiceUnavailable
 
 from portal import clock
 from portal.auth.session_crypto import SessionCipher, UnreadableEntry
@@ -42,6 +41,7 @@ from portal.config import Settings
 from portal.kvstore import STORE_ERRORS, store
 from portal.observability import metrics
 from portal.read_ahead import forget_session, read_with
+from portal.web.unavailable import TryAgainSoon
 
 log = logging.getLogger(__name__)
 
@@ -51,18 +51,13 @@ _ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{43}")
 # An unchanged session is re-stored (to slide its expiry) at most this often, so
 # parallel requests (page + assets) rarely race to overwrite each other's writes.
 _MAX_REFRESH_INTERVAL = 60.0
-# Seconds a browser (or the library's CMS) is told to wait before asking again.
-_RETRY_AFTER = 30
 
 
-class SessionsUnreachable(ServiceUnavailable):
+class SessionsUnreachable(TryAgainSoon):
     """The session store cannot be reached: whether the visitor is signed in is not known."""
 
-    def __init__(self) -> None:
-        super().__init__(
-            description=lazy_gettext("We cannot check your sign-in right now. Please try again in a moment."),
-            retry_after=_RETRY_AFTER,
-        )
+    title = lazy_gettext("We cannot check your sign-in right now")
+    message = lazy_gettext("We cannot check your sign-in right now. Please try again in a moment.")
 
 
 class UnreachableSession(NullSession):

@@ -9,32 +9,27 @@ from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import gettext, lazy_gettext
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
+from werkzeug.exceptions import HTTPException, InternalServerError
 
-from portal.auth.sessions import SessionsUnreachable
 from portal.libraries.cache import library_cache
 from portal.libraries.library import Library
 from portal.libraries.repository import get_library
 from portal.observability import metrics
 from portal.web.embed import framed_error
 from portal.web.security import LAST_RESORT_PAGE
+from portal.web.unavailable import TryAgainSoon
 
 log = logging.getLogger(__name__)
 
 # flask_babel ships no type information; its gettext returns the translated str.
 _: Callable[..., str] = gettext
 
-_RETRY_AFTER = 30
 
+class DatabaseUnreachable(TryAgainSoon):
+    """The database could not be reached: nothing is known, so nothing is shown."""
 
-class DatabaseUnreachable(ServiceUnavailable):
-    """The database could not be reached: nothing is known, so nothing is shown; try again soon."""
-
-    def __init__(self) -> None:
-        super().__init__(
-            description=lazy_gettext("The portal cannot reach its data right now. Please try again in a moment."),
-            retry_after=_RETRY_AFTER,
-        )
+    title = lazy_gettext("The portal is unavailable right now")
+    message = lazy_gettext("The portal cannot reach its data right now. Please try again in a moment.")
 
 
 def is_unreachable(exc: Exception) -> bool:
@@ -116,10 +111,8 @@ def _own_headers(exc: HTTPException) -> list[tuple[str, str]]:
 
 def _title(exc: HTTPException) -> str:
     code = exc.code
-    if isinstance(exc, SessionsUnreachable):
-        return _("We cannot check your sign-in right now")
-    if isinstance(exc, DatabaseUnreachable):
-        return _("The portal is unavailable right now")
+    if isinstance(exc, TryAgainSoon):
+        return str(exc.title)
     if code == 404:
         return _("Page not found")
     if code == 405:
