@@ -1,10 +1,24 @@
-"""Fixtures shared by every test folder: browser launch arguments for Debian's Chromium."""
+"""Fixtures shared by every test folder: browser launch arguments for Debian's Chromium, a fresh redis-server."""
 
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 
 import pytest
+
+from tests.support.redis_server import redis_server
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    """A redis-server of this test's own, stopped afterwards.
+
+    Modules that reuse one server (scope="module") or, like tests/scaleout, empty a shared one
+    define their own `redis_url`.
+    """
+    with redis_server() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -2,19 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 import redis
 
 from benchmarks import floor
-from tests.support.redis_server import redis_server
-
-
-@pytest.fixture
-def redis_url() -> Iterator[str]:
-    with redis_server() as url:
-        yield url
 
 
 def test_the_floor_reads_its_entries_and_answers_the_page(redis_url: str, monkeypatch: pytest.MonkeyPatch) -> None:

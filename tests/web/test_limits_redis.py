@@ -8,10 +8,8 @@ through, so the test proves the limit is the cause.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 import redis
 from flask import Flask
 from flask.testing import FlaskClient
@@ -25,12 +23,6 @@ ALICE, BOB = {"REMOTE_ADDR": "192.0.2.10"}, {"REMOTE_ADDR": "192.0.2.20"}
 # The JSON API answers 401 to a request without a session, before any upstream call and without
 # reading the session store: only the limiter touches Redis.
 TOTAL = "/api/v1/libraries/lyngby/total"
-
-
-@pytest.fixture()
-def redis_url() -> Iterator[str]:
-    with redis_server() as url:
-        yield url
 
 
 def worker(tmp_path: Path, name: str, cache_url: str) -> Flask:

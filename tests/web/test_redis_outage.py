@@ -19,18 +19,12 @@ from portal.kvstore import backend
 from portal.providers.setup import EXTENSION_KEY
 from tests.auth.helpers import COOKIE
 from tests.support.login import http_login
-from tests.support.redis_server import free_port, redis_server, stalled
+from tests.support.redis_server import free_port, stalled
 from tests.support.settings import test_settings
 from tests.support.stack import Stack, start_stack
 
 ANNE_TOTAL = "469,75"  # Anne's FBS total on the demo data, as the overview prints it
 TITLE = "Vi kan ikke tjekke dit login lige nu"
-
-
-@pytest.fixture
-def redis_url() -> Iterator[str]:
-    with redis_server() as url:
-        yield url
 
 
 @pytest.fixture
