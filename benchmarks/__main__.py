@@ -15,7 +15,7 @@ import platform
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from importlib import metadata
@@ -110,6 +110,11 @@ def _ratio(a: float | Decimal, b: float | Decimal) -> Decimal:
     return (Decimal(str(a)) / Decimal(str(b))).quantize(Decimal("0.01"))
 
 
+def _p99(result: WrkResult) -> Decimal:
+    """The run's 99th percentile latency in ms, to a tenth."""
+    return result.latency_ms[99].quantize(Decimal("0.1"))
+
+
 def measure_portal(
     sims: Simulators, port: int, env: dict[str, str], tmp: Path, latency: float, plan: Plan, out: Measured
 ) -> None:
@@ -140,11 +145,12 @@ def _measure_throughput(
     plan: Plan, out: Measured, hello: Gunicorn, floor: Gunicorn, portal: Gunicorn, overview: str, cookie: str
 ) -> None:
     """hello-world, the floor and the warm overview under wrk, in turns, `plan.rounds` times."""
+    said_hello = Load(f"{hello.url}/", plan.load_seconds, CONNECTIONS)
+    floored = Load(f"{floor.url}/", plan.load_seconds, CONNECTIONS)
     warm = Load(overview, plan.load_seconds, CONNECTIONS, headers=(f"Cookie: {cookie}",))
     # Every worker compiles its templates and opens its connections before anything is timed.
-    run_wrk(Load(overview, seconds=2, connections=8, headers=(f"Cookie: {cookie}",)))
-    run_wrk(Load(f"{hello.url}/", seconds=2, connections=8))
-    run_wrk(Load(f"{floor.url}/", seconds=2, connections=8))
+    for load in (warm, said_hello, floored):
+        run_wrk(replace(load, seconds=2, connections=8))
     print(
         f"hello-world, the floor and the warm overview in turns: wrk, {CONNECTIONS} connections, {plan.rounds} × "
         f"{plan.load_seconds} s each ...",
@@ -152,10 +158,10 @@ def _measure_throughput(
     )
     # In turns, so that a machine slowed down by other work for a while slows them alike.
     for _ in range(plan.rounds):
-        said_hello, hello_cpu = _counted(hello, Load(f"{hello.url}/", plan.load_seconds, CONNECTIONS))
-        out.floors.append(run_wrk(Load(f"{floor.url}/", plan.load_seconds, CONNECTIONS)))
+        hello_result, hello_cpu = _counted(hello, said_hello)
+        out.floors.append(run_wrk(floored))
         warm_result, warm_cpu = _counted(portal, warm)
-        out.rounds.append((said_hello, warm_result))
+        out.rounds.append((hello_result, warm_result))
         out.cpu.append((hello_cpu, warm_cpu))
 
 
@@ -207,8 +213,8 @@ def rows(m: Measured, latency: float, plan: Plan) -> list[Row]:
     floor = m.floors[m.median_index]
     throughput = _ratio(overview.requests_per_second, hello.requests_per_second)
     spread = f" ({min(m.ratios)}–{max(m.ratios)} over {len(m.rounds)} rounds)" if len(m.rounds) > 1 else ""
-    p99 = overview.latency_ms[99].quantize(Decimal("0.1"))
-    p99s = sorted(warm.latency_ms[99].quantize(Decimal("0.1")) for _hello, warm in m.rounds)
+    p99 = _p99(overview)
+    p99s = sorted(_p99(warm) for _hello, warm in m.rounds)
     p99_spread = f" ({p99s[0]}–{p99s[-1]} ms)" if len(m.rounds) > 1 else ""
     static = m.static
     cached = "CSS+JS immutable" if static.immutable else "CSS+JS NOT immutable"
@@ -285,7 +291,7 @@ def rows(m: Measured, latency: float, plan: Plan) -> list[Row]:
         ),
         Row(
             f"p99 at {CONNECTIONS} connections: hello-world / the floor",
-            f"{hello.latency_ms[99].quantize(Decimal('0.1'))} ms / {floor.latency_ms[99].quantize(Decimal('0.1'))} ms",
+            f"{_p99(hello)} ms / {_p99(floor)} ms",
             "",
         ),
         Row(
