@@ -7,7 +7,7 @@ with the same request succeeding once the database is back, so the test shows th
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -21,6 +21,7 @@ from tests.support.cms_page import libraries_with_embedding
 from tests.support.portals import portal_settings_for
 
 CMS = "https://www.lyngbybib.dk"
+MakePortal = Callable[[], Flask]
 TITLE = "Portalen er ikke tilgængelig lige nu"
 LYNGBY_PHONE = "45 97 35 00"  # Lyngby's contact block (demo libraries file)
 
@@ -59,7 +60,7 @@ def outage(postgres: str, database_url: str) -> Iterator[Outage]:
 
 
 @pytest.fixture
-def make_portal(database_url: str, apps: list[Flask], tmp_path: Path) -> Iterator[object]:
+def make_portal(database_url: str, apps: list[Flask], tmp_path: Path) -> MakePortal:
     libraries = libraries_with_embedding(tmp_path, [CMS])
 
     def make() -> Flask:
@@ -74,7 +75,7 @@ def make_portal(database_url: str, apps: list[Flask], tmp_path: Path) -> Iterato
         apps.append(app)
         return app
 
-    yield make
+    return make
 
 
 def database_errors() -> float:
@@ -86,7 +87,7 @@ def page(client: FlaskClient, path: str) -> tuple[int, str, dict[str, str]]:
     return answer.status_code, answer.get_data(as_text=True), dict(answer.headers)
 
 
-def test_the_citizen_page_answers_503_while_the_database_is_away(make_portal, outage: Outage) -> None:  # type: ignore[no-untyped-def]
+def test_the_citizen_page_answers_503_while_the_database_is_away(make_portal: MakePortal, outage: Outage) -> None:
     client = make_portal().test_client()
     assert page(client, "/lyngby/")[0] == 200  # read once: this process knows the library
     before = database_errors()
@@ -102,7 +103,7 @@ def test_the_citizen_page_answers_503_while_the_database_is_away(make_portal, ou
     assert status == 200 and TITLE not in body
 
 
-def test_the_embedded_page_answers_503_inside_the_library_frame(make_portal, outage: Outage) -> None:  # type: ignore[no-untyped-def]
+def test_the_embedded_page_answers_503_inside_the_library_frame(make_portal: MakePortal, outage: Outage) -> None:
     client = make_portal().test_client()
     assert page(client, "/lyngby/embed")[0] == 200
     outage.start()
@@ -115,7 +116,7 @@ def test_the_embedded_page_answers_503_inside_the_library_frame(make_portal, out
     assert page(client, "/lyngby/embed")[0] == 200
 
 
-def test_the_api_and_the_library_list_answer_503(make_portal, outage: Outage) -> None:  # type: ignore[no-untyped-def]
+def test_the_api_and_the_library_list_answer_503(make_portal: MakePortal, outage: Outage) -> None:
     client = make_portal().test_client()
     normal_api = client.get("/api/v1/libraries/lyngby/total").status_code
     assert normal_api != 503 and page(client, "/")[0] == 200
@@ -130,7 +131,7 @@ def test_the_api_and_the_library_list_answer_503(make_portal, outage: Outage) ->
     assert page(client, "/")[0] == 200
 
 
-def test_a_process_that_never_read_the_library_still_answers_503(make_portal, outage: Outage) -> None:  # type: ignore[no-untyped-def]
+def test_a_process_that_never_read_the_library_still_answers_503(make_portal: MakePortal, outage: Outage) -> None:
     make_portal()  # loads the libraries into the database
     client = make_portal().test_client()  # a second process: nothing read yet
     outage.start()
