@@ -14,6 +14,7 @@ from portal.config import ConfigError, load_settings
 from portal.devtools.demo_data import CITIZENS
 from portal.observability import metrics
 from tests.observability.conftest import METRICS_TOKEN
+from tests.providers.test_single_flight import wait_for
 from tests.support.login import http_login
 from tests.support.settings import REQUIRED
 from tests.support.stack import Stack
@@ -62,10 +63,14 @@ def test_request_latency_is_labelled_by_url_rule_never_by_path(stack: Stack) -> 
 def test_upstream_calls_and_errors_are_counted_by_provider(stack: Stack) -> None:
     with httpx.Client(timeout=10) as client:
         http_login(client, stack.url, CITIZENS[0].sub)
+        cache = stack.app.extensions["portal.upstreams"].cache
+        # The sign-in's prefetch fetches the fees in the background: still in flight, it would store
+        # them again after they are dropped below, and the view would ask FBS nothing.
+        wait_for(lambda: cache.read_patron("DK-717300", 1001).fees is not None, "the prefetch cached the fees")
         calls = _sample("portal_upstream_request_duration_seconds_count", provider="fbs", outcome="2xx")
         errors = _sample("portal_upstream_errors_total", provider="fbs", kind="5xx")
         stack.fbs_state.fail_next(1, status=500, endpoint="fees")
-        stack.app.extensions["portal.upstreams"].cache.forget_patrons({"DK-717300": 1001})
+        cache.forget_patrons({"DK-717300": 1001})
         client.get(f"{stack.url}/lyngby/")
     assert _sample("portal_upstream_errors_total", provider="fbs", kind="5xx") == errors + 1
     assert _sample("portal_upstream_request_duration_seconds_count", provider="fbs", outcome="2xx") >= calls
