@@ -18,6 +18,7 @@ from portal.auth.sessions import KEY_PREFIX, ServerSessionInterface
 from portal.devtools.idp import IdpClient
 from portal.kvstore import store
 from tests.support.settings import TEST_CLIENT_URL
+from tests.support.waiting import wait_for_background
 
 COOKIE = "gebyrportal_session"
 LANGUAGE_COOKIE = "gebyrportal_lang"
@@ -72,8 +73,10 @@ class Browser:
         return answer.headers["location"]
 
     def login(self, sub: str = "demo-anne", slug: str = "lyngby") -> TestResponse:
-        """A whole login; returns the portal's answer to the callback."""
-        return self.get(self.choose(self.start_login(slug), {"sub": sub}))
+        """A whole login; returns the portal's answer to the callback, once the sign-in's prefetch has ended."""
+        answer = self.get(self.choose(self.start_login(slug), {"sub": sub}))
+        wait_for_background()
+        return answer
 
     # --- the server-side session -------------------------------------------
     def session_id(self) -> str | None:

@@ -7,7 +7,6 @@ fees answer until every other caller is known to be waiting (`SingleFlight.waits
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -31,19 +30,11 @@ from tests.support.live import LiveServer, start_live_server
 from tests.support.redis_server import free_port, redis_server
 from tests.support.settings import test_settings
 from tests.support.stack import FBS_FEES_PATH, Gate
+from tests.support.waiting import wait_for
 
 ANNE = 1001
 VIEWS = 100
 FEES_KEY = f"fbs:{LYNGBY}:{ANNE}:fees"
-
-
-def wait_for(condition: Callable[[], bool], what: str, limit: float = 20.0) -> None:
-    """Wait until `condition()` holds (a bound for a broken test, never a measurement)."""
-    ends = time.monotonic() + limit
-    while not condition():
-        if time.monotonic() > ends:
-            raise AssertionError(f"never happened: {what}")
-        time.sleep(0.005)
 
 
 # -- the mechanism alone ------------------------------------------------------------------

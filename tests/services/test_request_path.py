@@ -26,11 +26,11 @@ from portal.libraries.library import Library
 from portal.providers.upstreams import Upstreams
 from portal.services.debts import Borrower, CitizenDebts, PatronMemo, citizen_debts
 from portal.services.prefetch import start_prefetch
-from tests.providers.test_single_flight import wait_for
 from tests.support.live import LiveServer, start_live_server
 from tests.support.login import http_login
 from tests.support.settings import test_settings
 from tests.support.stack import FBS_FEES_PATH, Gate, start_stack
+from tests.support.waiting import wait_for
 
 ANNE_CPR, ANNE = "0101901111", 1001
 LIBRARY = Library(slug="lyngby", name="Lyngby", agency_id=LYNGBY, cutoff_date=date(2021, 6, 15))
