@@ -43,9 +43,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     # A misspelt or missing template variable is an error, never an empty string on a page about money.
     app.jinja_env.undefined = StrictUndefined
-    from portal.web.converters import SlugConverter
+    from portal.web.converters import RowIdConverter, SlugConverter
 
     app.url_map.converters["slug"] = SlugConverter
+    app.url_map.converters["rowid"] = RowIdConverter
     from portal.web.static_files import init_app as init_static_files
 
     init_static_files(app)  # WhiteNoise first: the security-headers layer (init_web) wraps it too

@@ -20,7 +20,7 @@ def history(slug: str) -> tuple[str, int]:
     return render_history(load_or_404(slug), done=request.args.get("done"))
 
 
-@bp.post("/<slug:slug>/history/<int:number>/restore")
+@bp.post("/<slug:slug>/history/<rowid:number>/restore")
 def restore(slug: str, number: int) -> Response | tuple[str, int]:
     """Publish again what revision `number` published; recorded as a restore in the history."""
     try:

@@ -189,7 +189,7 @@ def schedule(slug: str) -> Page:
     return _done(slug, "scheduled")
 
 
-@bp.post("/<slug:slug>/schedule/<int:schedule_id>/cancel")
+@bp.post("/<slug:slug>/schedule/<rowid:schedule_id>/cancel")
 def cancel_schedule(slug: str, schedule_id: int) -> Page:
     try:
         editing.cancel_scheduled_cutoff(db.session(), slug, schedule_id, signed_in_editor().label, _version())

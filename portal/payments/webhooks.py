@@ -43,7 +43,7 @@ def parse(body: bytes) -> Event | None:
     """The event's id, name and payment id, or None when the body is not a Nexi event."""
     try:
         data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested deeper than Python parses
         return None
     if not isinstance(data, dict) or not isinstance(data.get("data"), dict):
         return None

@@ -103,3 +103,11 @@ def test_a_change_in_force_cannot_be_cancelled(portal: Flask, scheduled: EditorB
         assert response.status_code == 422
         assert "This change is already in force and cannot be cancelled." in page_text(response)
         assert citizen_cutoff(portal) == date(2024, 1, 1)
+
+
+@pytest.mark.parametrize("schedule_id", ["0", str(2**63), "9" * 40])
+def test_a_schedule_id_no_row_can_have_is_not_found(portal: Flask, scheduled: EditorBrowser, schedule_id: str) -> None:
+    # One past SQL's BIGINT used to overflow in the query (a 500) instead of finding nothing.
+    response = scheduled.send(f"/editor/lyngby/schedule/{schedule_id}/cancel", version=state(portal).version)
+    assert response.status_code == 404
+    assert len(state(portal).upcoming) == 1

@@ -498,6 +498,8 @@ def test_the_webhook_route_answers(world: World) -> None:
     path = checkout.WEBHOOK_PATH
     assert client.post(path, data=b"not json").status_code == 400
     assert client.post(path, json={"event": "x"}).status_code == 400
+    # Nested deeper than Python's parser goes (it raises RecursionError, not ValueError): a 400, never a 500.
+    assert client.post(path, data=b'{"data":' * 5000 + b"1" + b"}" * 5000).status_code == 400
     assert client.post(path, json=_event(uuid.uuid4().hex), headers={"Authorization": "x"}).status_code == 200
     assert client.post(path, json=_event(row.nexi_payment_id)).status_code == 401
     assert client.post(path, json=_event(row.nexi_payment_id), headers={"Authorization": "wrong"}).status_code == 401
