@@ -112,6 +112,10 @@ _MESSAGES: dict[str, LazyString] = {
     "kodelinje.giro": _l("The giro number must be 7 or 8 digits."),
     "not_future": _l("The change must start on a later day than today."),
     "duplicate": _l("A change of the cut-off date is already scheduled from that day. Cancel it first."),
+    "after_start": _l(
+        "The new cut-off date must not be after the day the change starts: "
+        "the cut-off date in force is never in the future."
+    ),
     "not_upcoming": _l("This change is already in force and cannot be cancelled. Publish a new cut-off date instead."),
     "no_draft": _l("There is no draft to publish. Save your changes as a draft first."),
     "future": _l("This date is after today. To change the cut-off date on a later day, use “Schedule a change” above."),

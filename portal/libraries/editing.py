@@ -182,10 +182,18 @@ def schedule_cutoff(
     version: str,
     today: date | None = None,
 ) -> EditorState:
-    """From `effective_from` (after today) the cut-off date becomes `cutoff_date`, by itself."""
+    """From `effective_from` (after today) the cut-off date becomes `cutoff_date`, by itself.
+
+    `cutoff_date` may not be after `effective_from`: as on the main form, the date in force is never
+    in the future (claims created after it would be said to be in Mit Betalingsoverblik).
+    """
     today = today or clock.today()
     if effective_from <= today:
         raise ValidationFailed.one("effective_from", "not_future", f"must be after today ({today.isoformat()})")
+    if cutoff_date > effective_from:
+        raise ValidationFailed.one(
+            "cutoff_date", "after_start", f"is after the day it takes effect ({effective_from.isoformat()})"
+        )
     with _change(session, slug, version) as row:
         if any(entry.effective_from == effective_from for entry in row.scheduled):
             raise ValidationFailed.one(

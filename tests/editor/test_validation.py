@@ -179,6 +179,11 @@ def test_a_text_with_a_tag_is_refused_in_danish_and_kept(
             "field-effective-from",
             "The change must start on a later day than today.",
         ),
+        (
+            {"effective_from": "2099-03-01", "scheduled_cutoff_date": "2099-03-02"},
+            "field-scheduled-cutoff-date",
+            "The new cut-off date must not be after the day the change starts",
+        ),
     ],
 )
 def test_refused_schedule(

@@ -73,6 +73,16 @@ def test_a_date_must_be_scheduled_after_today(seeded: Session, effective_from: d
     assert state_of(seeded).upcoming == () and len(history(seeded, "lyngby")) == 1
 
 
+def test_the_new_cut_off_date_is_never_after_the_day_it_takes_effect(seeded: Session) -> None:
+    # Else from that day the date in force would be in the future, which the main form refuses.
+    with pytest.raises(ValidationFailed) as caught:
+        _schedule(seeded, date(2027, 3, 1), cutoff=date(2027, 3, 2))
+    assert caught.value.codes == {"cutoff_date": "after_start"}
+    assert state_of(seeded).upcoming == () and len(history(seeded, "lyngby")) == 1
+    # The day itself is the latest it may be.
+    assert _schedule(seeded, date(2027, 3, 1), cutoff=date(2027, 3, 1)).cutoff_date == date(2027, 3, 1)
+
+
 def test_tomorrow_is_the_earliest_day_and_today_may_be_given(seeded: Session) -> None:
     assert _schedule(seeded, date(2027, 1, 11)).effective_from == date(2027, 1, 11)
     with pytest.raises(ValidationFailed):
