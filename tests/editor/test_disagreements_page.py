@@ -55,9 +55,9 @@ def fee(fee_id: int, created: date, payable: bool) -> Fee:
     return Fee(fee_id, FeeType.FEE, "Gebyr (for sent)", Decimal("30"), created, None, payable)
 
 
-def record(app: Flask, slug: str, *fees: Fee, cutoff: date = LYNGBY_CUTOFF) -> None:
+def record(app: Flask, slug: str, *fees: Fee, cutoff: date = LYNGBY_CUTOFF, seen: datetime = SEEN) -> None:
     with app.app_context():
-        disagreements.record(db.session(), slug, fee_mismatches(fees, cutoff), SEEN)
+        disagreements.record(db.session(), slug, fee_mismatches(fees, cutoff), seen)
 
 
 def main_form(page: str, slug: str = "lyngby") -> dict[str, str]:
@@ -94,13 +94,26 @@ def test_the_message_names_the_month_and_the_date_in_both_languages(
     english = page_text(lone.get("/editor/lyngby/?lang=en"))
     assert "FBS has handed over fees created as early as February 2021; your cut-off date is 15 June 2021." in english
     assert "FBS still takes payment here for fees created as late as March 2023" in english
-    assert "most recently on 20 November 2026" in english
+    assert "Seen on citizens' pages on 1 day, 20 November 2026." in english
     assert "Draft 1 February 2021 as the cut-off date" in english
     danish = page_text(lone.get("/editor/lyngby/?lang=da"))
     assert (
         "FBS har overdraget gebyrer oprettet helt tilbage i februar 2021; din skæringsdato er 15. juni 2021." in danish
     )
     assert "marts 2023" in danish and "Lav en kladde med 1. februar 2021 som skæringsdato" in danish
+    assert "Set på borgernes sider på 1 dag, den 20. november 2026." in danish
+
+
+def test_the_days_seen_are_counted_in_the_plural_from_two(
+    tallied: Flask, browser_for: Callable[..., EditorBrowser]
+) -> None:
+    record(tallied, "lyngby", fee(1, date(2021, 2, 1), False), seen=datetime(2026, 11, 22, 9, 0, tzinfo=clock.TIMEZONE))
+    lone = browser_for(LONE)
+    english = page_text(lone.get("/editor/lyngby/?lang=en"))
+    assert "Seen on citizens' pages on 2 different days, most recently on 22 November 2026." in english
+    assert "Seen on citizens' pages on 1 day, 20 November 2026." in english  # the late fee: still one day
+    danish = page_text(lone.get("/editor/lyngby/?lang=da"))
+    assert "Set på borgernes sider på 2 forskellige dage, senest den 22. november 2026." in danish
 
 
 def test_the_button_drafts_the_suggested_date_and_keeps_the_rest_of_the_draft(
