@@ -6,6 +6,7 @@ string); only the Danish one is kept, and it is kept complete.
 
 from __future__ import annotations
 
+from babel.messages.catalog import Message
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
@@ -13,7 +14,7 @@ from portal.config import PROJECT_ROOT
 
 TRANSLATIONS = PROJECT_ROOT / "translations"
 CATALOGUE = TRANSLATIONS / "da" / "LC_MESSAGES" / "messages.po"
-KEYWORDS = {"_": None, "gettext": None, "_l": None, "lazy_gettext": None}
+KEYWORDS = {"_": None, "gettext": None, "_l": None, "lazy_gettext": None, "ngettext": (1, 2)}
 
 
 def source_msgids() -> set[str]:
@@ -32,7 +33,20 @@ def danish() -> dict[str, str]:
     with CATALOGUE.open("rb") as f:
         catalogue = read_po(f, locale="da")
     assert not [m.id for m in catalogue if m.id and m.fuzzy], "fuzzy entries are not shown: translate them"
-    return {str(m.id): str(m.string) for m in catalogue if m.id}
+    return {_msgid(m): _translation(m) for m in catalogue if m.id}
+
+
+def _msgid(message: Message) -> str:
+    """A plural entry by its singular, as the extraction names it."""
+    return str(message.id[0] if message.pluralizable else message.id)
+
+
+def _translation(message: Message) -> str:
+    """The Danish text; empty unless every plural form is translated."""
+    forms = message.string
+    if isinstance(forms, str) or forms is None:
+        return forms or ""
+    return str(forms[0]) if all(forms) else ""
 
 
 def test_every_text_has_a_danish_translation() -> None:
