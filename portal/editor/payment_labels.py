@@ -44,6 +44,21 @@ FBS_ANSWERS: dict[str, LazyString] = {
 }
 
 
+# Who wrote a history line (`store.Change.source`, `store.note`).
+SOURCES: dict[str, LazyString] = {
+    "citizen": _l("The citizen"),
+    "return": _l("The citizen, back from the checkout"),
+    "webhook": _l("Nexi (notification)"),
+    "worker": _l("The portal (payment step)"),
+    "reconciler": _l("The portal (routine check)"),
+    "staff": _l("Staff"),
+}
+
+
+def source_label(source: str) -> str:
+    return str(SOURCES.get(source, source))
+
+
 def state_label(state: str) -> str:
     return str(STATES.get(state, state))
 

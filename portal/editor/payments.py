@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 from portal.editor.blueprint import bp
 from portal.editor.guard import signed_in_editor
 from portal.editor.pages import load_or_404
-from portal.editor.payment_labels import fbs_answer_label, outcome_label, state_label
+from portal.editor.payment_labels import fbs_answer_label, outcome_label, source_label, state_label
 from portal.libraries.editing import EditorState
 from portal.payments import review
 from portal.payments.setup import runtime
@@ -26,7 +26,12 @@ FILTER_STATES = tuple(state for state in State if state is not State.NEEDS_REVIE
 
 @bp.context_processor
 def payment_helpers() -> dict[str, object]:
-    return {"state_label": state_label, "outcome_label": outcome_label, "fbs_answer_label": fbs_answer_label}
+    return {
+        "state_label": state_label,
+        "outcome_label": outcome_label,
+        "fbs_answer_label": fbs_answer_label,
+        "source_label": source_label,
+    }
 
 
 @bp.get("/<slug:slug>/betalinger/")

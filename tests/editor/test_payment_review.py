@@ -54,7 +54,7 @@ def answered_by_fbs(app: Flask, order_id: str) -> list[int]:
             "release_ore": 2600,
             "attempts": 6,
         }
-        change = store.Change(fields, None, "FBS answered", "test")
+        change = store.Change(fields, None, "FBS answered", "worker")
         assert store.transition(session, order_id, State.NEEDS_REVIEW, State.NEEDS_REVIEW, change)
     return fee_ids
 
@@ -130,6 +130,10 @@ def test_the_report_tells_staff_what_happened_and_what_to_do(
     assert "Find the payment in the Nexi portal" in text and "Mark the order resolved below" in text
     # The whole history, oldest first.
     assert text.index("Created → Needs review") < text.index("FBS answered")
+    # Who wrote each line, in words; the portal's own notes are technical and marked as English.
+    assert "The portal (payment step) Needs review → Needs review FBS answered" in text
+    assert '<span lang="en">FBS answered</span>' in response.get_data(as_text=True)
+    assert "test Created → Needs review" in text  # a source without a label is shown as it is
     assert 'name="note"' in response.get_data(as_text=True)
 
 
@@ -228,3 +232,5 @@ def test_the_pages_are_in_danish(portal: Flask, browser_for: Callable[..., Edito
     assert "Kortbetalinger" in listing and "Venter på gennemgang" in listing
     report = page_text(lone.get(f"/editor/lyngby/betalinger/{order_id}"))
     assert "Hvad skal du gøre" in report and "Skal gennemgås" in report
+    answered_by_fbs(portal, order_id)
+    assert "Portalen (betalingstrin)" in page_text(lone.get(f"/editor/lyngby/betalinger/{order_id}"))
