@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from portal.domain.digits import ascii_digits
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = PROJECT_ROOT / "instance"
 DEFAULT_EDITOR_LIBRARIES_CLAIM = "gebyrportal_libraries"
@@ -208,7 +210,7 @@ def _number(
 
 def _proxies(env: Mapping[str, str]) -> int:
     raw = env.get("PORTAL_TRUSTED_PROXIES", "").strip() or "0"
-    if not raw.isascii() or not raw.isdigit() or int(raw) > 5:
+    if not ascii_digits(raw) or int(raw) > 5:
         raise ConfigError(f"PORTAL_TRUSTED_PROXIES: expected the number of proxies in front (0-5), got {raw!r}")
     return int(raw)
 
@@ -321,7 +323,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
 def _stale_minutes(env: Mapping[str, str]) -> int:
     """PORTAL_STALE_MINUTES: 0 turns stale-if-error off, so unlike `_number` it may be 0."""
     raw = env.get("PORTAL_STALE_MINUTES", "").strip() or "15"
-    if not raw.isascii() or not raw.isdigit() or int(raw) > 24 * 60:
+    if not ascii_digits(raw) or int(raw) > 24 * 60:
         raise ConfigError(f"PORTAL_STALE_MINUTES: expected a whole number of minutes (0-1440; 0: off), got {raw!r}")
     return int(raw)
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from portal.domain.digits import ascii_digits
+
 # [0-9], not \d: \d also matches other scripts' digits, which FBS would not know.
 _CPR = re.compile(r"([0-9]{6})-?([0-9]{4})")
 
@@ -25,6 +27,6 @@ def require_cpr(value: object) -> str:
     Providers check before sending one anywhere; the message leaves the value out, since a
     malformed CPR number is still personal data.
     """
-    if not (isinstance(value, str) and len(value) == 10 and value.isascii() and value.isdigit()):
+    if not (isinstance(value, str) and len(value) == 10 and ascii_digits(value)):
         raise ValueError("cpr must be a string of 10 digits")
     return value

@@ -16,6 +16,7 @@ from sqlalchemy import CursorResult, Table, select, update
 from sqlalchemy.orm import Session
 
 from portal import clock
+from portal.domain.digits import ascii_digits
 from portal.libraries.edit_input import (
     ValidationFailed,
     check_card_payment_terms,
@@ -250,7 +251,8 @@ def _claim(session: Session, slug: str, version: str) -> LibraryRow:
     write lock serialises changes the same way.
     """
     counter, _, _ = version.partition("-")
-    expected = int(counter) if counter.isdigit() else -1
+    # At most 18 digits: a longer number would overflow SQL's BIGINT in the query (a 500, not a conflict).
+    expected = int(counter) if ascii_digits(counter, most=18) else -1
     table = cast(Table, LibraryRow.__table__)
     bump = update(table).where(table.c.slug == slug, table.c.version == expected).values(version=table.c.version + 1)
     # A Core UPDATE answers with a cursor result, which knows how many rows it changed.

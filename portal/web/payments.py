@@ -17,6 +17,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from portal import db
 from portal.auth import citizen_session
 from portal.domain import money
+from portal.domain.digits import ascii_digits
 from portal.domain.overview import DebtOverview, DebtRow
 from portal.domain.payment import NotPayable
 from portal.libraries.library import Library
@@ -166,7 +167,7 @@ def _way_back(library: Library, order_id: str) -> str | None:
 def _chosen_fees() -> list[int]:
     chosen = []
     for raw in request.form.getlist("fee"):
-        if not raw.isdigit() or len(raw) > 12:
+        if not ascii_digits(raw, most=12):
             abort(400)
         chosen.append(int(raw))
     return chosen

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime
 
+import pytest
 from flask import Flask
 
 from portal import clock
@@ -47,6 +48,19 @@ def test_publishing_a_stale_draft_is_refused(portal: Flask, browser_for: Callabl
     assert response.status_code == 409 and CONFLICT in response.get_data(as_text=True)
     assert fingerprint(portal) == before  # nothing published
     assert state(portal).published.text("intro", "en") != "Second"
+
+
+@pytest.mark.parametrize("version", ["", "x-1", "²-1", "9" * 40 + "-1"])
+def test_a_version_no_library_can_have_is_a_conflict(
+    portal: Flask, browser_for: Callable[..., EditorBrowser], version: str
+) -> None:
+    # "²" int() refuses and 40 digits overflow SQL's BIGINT: both were a 500.
+    lone = browser_for(LONE)
+    assert lone.send("/editor/lyngby/", loaded_form(lone)).status_code == 303
+    before = fingerprint(portal)
+    response = lone.send("/editor/lyngby/publish", version=version)
+    assert response.status_code == 409 and CONFLICT in response.get_data(as_text=True)
+    assert fingerprint(portal) == before
 
 
 def test_discarding_and_scheduling_with_a_stale_version_are_refused(
