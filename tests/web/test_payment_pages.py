@@ -168,6 +168,33 @@ def test_recent_finished_orders_link_to_their_receipt(world: World) -> None:
     assert set(checkboxes(html)) == {502, 503, 504}
 
 
+def test_with_nothing_left_to_pay_here_the_receipt_stays_in_reach(world: World) -> None:
+    order_id = paid_order(world)  # everything Anne could pay here
+    client, _token = sign_in(world)
+    html = page(client, "/lyngby/")
+    assert 'id="payable-here"' not in html  # nothing to pay here any more …
+    assert '<h2 id="card-payments">Kortbetalinger</h2>' in html  # … but the payment and its receipt are listed
+    recent = re.search(r"<div class=\"card-payment-recent\" data-recent-orders>(.*?)</div>", html, re.S)
+    assert recent and f'href="{order_path(order_id)}"' in recent[1]
+
+
+def test_an_unfinished_payment_stays_in_reach_when_fbs_lists_its_fees_as_paid(world: World) -> None:
+    live = world.start()
+    for fee_id in PAYABLE:  # FBS registered them; the card is not charged yet
+        paid_at_counter(world, fee_id)
+    client, _token = sign_in(world)
+    html = page(client, "/lyngby/")
+    assert 'id="payable-here"' not in html
+    assert f'data-live-orders><li><a href="{order_path(live.order_id)}"' in html
+
+
+def test_without_any_card_payment_there_is_no_card_payments_section(world: World) -> None:
+    for fee_id in PAYABLE:
+        paid_at_counter(world, fee_id)
+    client, _token = sign_in(world)
+    assert 'id="card-payments"' not in page(client, "/lyngby/")
+
+
 # -- starting a payment -------------------------------------------------------------------------
 
 
