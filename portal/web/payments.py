@@ -32,6 +32,7 @@ from portal.providers.fbs_adapter import FbsTokenRejected
 from portal.services.debts import adapter_token
 from portal.web.embed_params import parent_url
 from portal.web.libraries import library_or_404
+from portal.web.urls import language_links_keep
 
 log = logging.getLogger(__name__)
 bp = Blueprint("payments", __name__)
@@ -81,6 +82,7 @@ def start(slug: str) -> Page:
 
 
 @bp.get("/<slug:slug>/betaling/<order_id>/")
+@language_links_keep("paymentid")  # back from the hosted page: the same page in the other language
 def order(slug: str, order_id: str) -> Page:
     """The order: "received, being registered" until done, then the outcome and the receipt."""
     library, row = _owned(slug, order_id)

@@ -3,20 +3,37 @@
 Absolute URLs (the OIDC redirect_uri, post-logout and, later, payment return addresses) are the
 configured public base URL plus the route's path, never the request's Host header, which
 anyone can set. A page's links to itself in another language carry only the route's own values,
-`lang` and, when the page shows one, its checked way back to the library's website: other query
-parameters (`?endpoint=…`, `?_external=1`) never reach `url_for`.
+`lang`, when the page shows one, its checked way back to the library's website, and the query
+parameters its view names with `@language_links_keep` (what the page shows depends on them): other
+query parameters (`?endpoint=…`, `?_external=1`) never reach `url_for`.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import current_app, request, url_for
 
 from portal.config import Settings
 from portal.i18n import LANGUAGES
 
-__all__ = ["language_url", "public_url"]
+__all__ = ["language_links_keep", "language_url", "public_url"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+_KEPT = "_language_links_keep"
+# A kept value longer than this is dropped: no query parameter the portal reads is longer.
+_MAX_KEPT_LENGTH = 128
+
+
+def language_links_keep(*names: str) -> Callable[[F], F]:
+    """Mark a view whose page depends on the query parameters `names`: its language links keep them."""
+
+    def mark(view: F) -> F:
+        setattr(view, _KEPT, frozenset(names))
+        return view
+
+    return mark
 
 
 def public_url(endpoint: str, **values: Any) -> str:
@@ -39,7 +56,17 @@ def language_url(code: str, return_to: str | None = None) -> str:
         return f"?lang={code}"
     # Only the route's own values (the path), typed by its converters, and the language (which
     # replaces a `lang` in the path: the editor's preview of each language is its own route).
-    values = {**(request.view_args or {}), "lang": code}
+    values = {**_kept_query(), **(request.view_args or {}), "lang": code}
     if return_to:
         values["return_to"] = return_to
     return url_for(request.endpoint, **values)
+
+
+def _kept_query() -> dict[str, str]:
+    view = current_app.view_functions.get(request.endpoint or "")
+    names: frozenset[str] = getattr(view, _KEPT, frozenset())
+    return {
+        name: value
+        for name in names
+        if (value := request.args.get(name)) is not None and len(value) <= _MAX_KEPT_LENGTH
+    }

@@ -353,6 +353,22 @@ def test_back_from_the_payment_window_received_and_being_registered(world: World
     assert status.headers["Cache-Control"] == "no-store"
 
 
+def test_the_language_switch_on_the_return_page_keeps_the_return(world: World) -> None:
+    started = world.start()
+    world.nexi.hold_webhooks()
+    world.pay_at_nexi(started.order_id)
+    payment_id = world.order(started.order_id).nexi_payment_id
+    client, _token = sign_in(world)
+    path = order_path(started.order_id)
+    html = page(client, f"{path}?paymentid={payment_id}&endpoint=citizen.index&x=1")
+    # The page's own query parameter is kept; any other is not.
+    assert f'href="{path}?paymentid={payment_id}&amp;lang=en"' in html
+    english = page(client, f"{path}?paymentid={payment_id}&lang=en")
+    assert "The payment is received and is being registered" in english and "Go to the payment window" not in english
+    # Without the return, the switch adds nothing.
+    assert f'href="{path}?lang=en"' in page(client, path)
+
+
 def test_paid_shows_the_printable_receipt(world: World) -> None:
     order_id = paid_order(world)
     client, _token = sign_in(world)
