@@ -64,3 +64,12 @@ def test_the_catalogue_holds_no_stale_entries() -> None:
 def test_danish_is_the_only_catalogue() -> None:
     catalogues = sorted(path.relative_to(TRANSLATIONS).parts[0] for path in TRANSLATIONS.glob("*/LC_MESSAGES/*.po"))
     assert catalogues == ["da"]
+
+
+def test_each_text_is_in_the_catalogue_once() -> None:
+    # The catalogue reader keeps the last of two entries silently: the other translation is dead text.
+    raw = CATALOGUE.read_text(encoding="utf-8")
+    entries = raw.count("\nmsgid ")  # each entry's first line, the header's included
+    with CATALOGUE.open("rb") as f:
+        catalogue = read_po(f, locale="da")
+    assert entries - 1 == len(catalogue)

@@ -57,7 +57,9 @@ def start(slug: str) -> Page:
     patron_id = citizen_session.remembered_patron(library.agency_id)
     if citizen_session.current_citizen() is None or not isinstance(patron_id, int):
         return redirect(url_for("citizen.overview", slug=slug), 303)
-    _check_csrf()
+    if not _csrf_ok():
+        # Most often a page from before a new sign-in (in another tab): a way back, not a dead end.
+        return _refused(library, "stale_form", 400)
     chosen = _chosen_fees()
     if not chosen:
         return _refused(library, "none_chosen", 400)
@@ -175,11 +177,12 @@ def _chosen_fees() -> list[int]:
     return chosen
 
 
-def _check_csrf() -> None:
+def _csrf_ok() -> bool:
     sent = request.form.get("csrf_token", "")
-    if not hmac.compare_digest(sent.encode(), citizen_session.csrf_token().encode()):
-        log.warning("payment form refused: %s CSRF token", "wrong" if sent else "no")
-        abort(400)
+    if hmac.compare_digest(sent.encode(), citizen_session.csrf_token().encode()):
+        return True
+    log.warning("payment form refused: %s CSRF token", "wrong" if sent else "no")
+    return False
 
 
 def _refused(library: Library, reason: str, status: int, order_id: str | None = None) -> tuple[str, int]:

@@ -203,6 +203,9 @@ def test_a_post_without_the_right_csrf_token_is_refused(world: World, sent: str 
     client, token = sign_in(world)
     refused = pay(client, sent)
     assert refused.status_code == 400
+    # Most often a page from before a new sign-in: it says so, and leads back to the overview.
+    text = refused.get_data(as_text=True)
+    assert "Siden, du betalte fra, var forældet" in text and 'href="/lyngby/">Tilbage til dine' in text
     assert order_count(world) == 0 and world.nexi.created_requests == []
     # The very same request with the session's token goes through.
     accepted = pay(client, token)
