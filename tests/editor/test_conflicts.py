@@ -29,11 +29,16 @@ def test_the_second_save_gets_a_conflict_and_keeps_its_typing(
     assert CONFLICT in page and 'role="alert"' in page
     assert "Adas tekst" in page  # her typing is still in the form
     assert draft(portal).texts["da"]["intro"] == "Lones tekst"  # Lone's draft is intact
+    # The form holds Ada's typing, not Lone's draft: no button to publish or discard a draft she has not seen.
+    assert 'action="/editor/lyngby/publish"' not in page and 'action="/editor/lyngby/discard"' not in page
+    assert "To publish or discard the draft, first save your changes or open the latest version." in page
     # Ada's form now carries the new version: saving again is her informed choice.
     assert f'name="version" value="{state(portal).version}"' in page
     again = {**adas, "text.da.intro": "Adas tekst", "version": state(portal).version}
     assert ada.send("/editor/lyngby/", again).status_code == 303
     assert draft(portal).texts["da"]["intro"] == "Adas tekst"
+    # Once she opens the latest version, the draft's buttons are back.
+    assert 'action="/editor/lyngby/publish"' in ada.get("/editor/lyngby/").get_data(as_text=True)
 
 
 def test_publishing_a_stale_draft_is_refused(portal: Flask, browser_for: Callable[..., EditorBrowser]) -> None:
