@@ -6,6 +6,7 @@ The portal runs its production code path against the Adgangsplatformen simulator
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterator
 from dataclasses import replace
@@ -20,6 +21,7 @@ from portal.auth.single_logout import token_hash
 from portal.kvstore import store
 from tests.auth.helpers import COOKIE, LANGUAGE_COOKIE
 from tests.support.stack import AP_CLIENT_ID, Stack, start_stack
+from tests.support.waiting import wait_for_background
 
 ANNE, EVA, DENNIS = "ap-anne-5f3a", "ap-eva-9c21", "ap-dennis-77e0"
 
@@ -72,8 +74,10 @@ def callback(browser: httpx.Client, stack: Stack, user: str | None, slug: str = 
 
 
 def sign_in(browser: httpx.Client, stack: Stack, user: str, slug: str = "lyngby") -> httpx.Response:
-    """A whole sign-in; the portal's answer to the callback (not followed)."""
-    return browser.get(callback(browser, stack, user, slug))
+    """A whole sign-in; the portal's answer to the callback (not followed), once its prefetch has ended."""
+    answer = browser.get(callback(browser, stack, user, slug))
+    wait_for_background()
+    return answer
 
 
 def stored(stack: Stack, browser: httpx.Client) -> dict[str, Any] | None:
@@ -213,6 +217,18 @@ def test_signed_out_page_offers_both_profiles(browser: httpx.Client, stack: Stac
     assert 'href="/lyngby/login?profile=adgangsplatformen"' in page
     assert "without a Danish CPR number" in page
     assert "profile=adgangsplatformen" not in browser.get(f"{stack.url}/rodovre/").text
+
+
+def test_the_embedded_page_offers_both_profiles_too(browser: httpx.Client, stack: Stack) -> None:
+    # Children and card-only borrowers sign in from the library's website as well as on the portal.
+    page = browser.get(f"{stack.url}/lyngby/embed").text
+    links = re.findall(r'<a [^>]*href="([^"]*)" target="_top" data-embed-sign-in>\s*([^<]*)</a>', page)
+    assert [(html.unescape(href), text.strip()) for href, text in links] == [
+        ("/lyngby/login?profile=mitid", "Sign in with MitID"),
+        ("/lyngby/login?profile=adgangsplatformen", "Sign in with library card and PIN"),
+    ]
+    rodovre = browser.get(f"{stack.url}/rodovre/embed").text  # MitID only: one button, as before
+    assert "profile=adgangsplatformen" not in rodovre and rodovre.count("data-embed-sign-in") == 1
 
 
 def single_logout(stack: Stack, token: str | None = None, client: httpx.Client | None = None) -> httpx.Response:
