@@ -87,6 +87,10 @@ _MESSAGES: dict[str, LazyString] = {
         "A blank line starts a new paragraph, **two asterisks** make bold, [text](https://…) is a link "
         "and a line starting with - is a list item."
     ),
+    "link": _l(
+        "Write each link's address in full, starting with https:// (or mailto: for an e-mail address), "
+        "for example [our opening hours](https://www.example.dk/opening-hours)."
+    ),
     "characters": _l(
         "This field contains characters that cannot be saved (control characters or broken text). "
         "Remove them and try again."

@@ -64,6 +64,12 @@ _REFUSED_IN_ONE_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\ufffd\ud800-\udfff]")
 # `a < b` or `<3` are no tags: the name must follow `<` or `</` directly and the tag must close.
 _HTML_TAG = re.compile(r"</?([A-Za-z][A-Za-z0-9]*)(?:\s[^<>]*)?/?>")
 
+# The address of a Markdown link, `[words](address)`. Only https:// and mailto: addresses reach
+# citizens as links: the renderer drops `javascript:` and relative ones silently, and an http://
+# link would leave the portal's https pages for an unencrypted one. Refused, with the form to use.
+_LINK_ADDRESS = re.compile(r"\]\(\s*<?([^\s)>]*)")
+_LINK_SCHEMES = ("https://", "mailto:")
+
 
 class RuleError(ValueError):
     """A value breaks a rule. `code` is machine-readable, e.g. "date" or "kodelinje.check_digit"."""
@@ -216,6 +222,9 @@ def check_text(text: str) -> None:
         check_template(text)
     except TextTemplateError as exc:
         raise RuleError("placeholder", str(exc)) from None
+    for address in _LINK_ADDRESS.findall(text):
+        if not address.lower().startswith(_LINK_SCHEMES):
+            raise RuleError("link", f"the link address {address!r} does not start with https:// or mailto:")
     tag = _HTML_TAG.search(text)
     if tag:
         raise RuleError(

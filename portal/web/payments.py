@@ -92,11 +92,17 @@ def order(slug: str, order_id: str) -> Page:
     came_back = "paymentid" in request.args
     if came_back:
         checkout.returned(runtime(), row)
+    return _order_page(library, row, came_back=came_back)
+
+
+def _order_page(library: Library, row: PaymentOrderRow, *, came_back: bool, stale: bool = False) -> Page:
     # The refresh link and the script's reload keep the query, so "came back" stays true.
-    refresh_url = url_for("payments.order", slug=slug, order_id=order_id)
+    refresh_url = url_for("payments.order", slug=library.slug, order_id=row.order_id)
     if came_back:
-        refresh_url = url_for("payments.order", slug=slug, order_id=order_id, paymentid=request.args["paymentid"])
-    return _page(
+        refresh_url = url_for(
+            "payments.order", slug=library.slug, order_id=row.order_id, paymentid=request.args["paymentid"]
+        )
+    page = _page(
         "payment/order.html",
         library,
         order=row,
@@ -106,8 +112,26 @@ def order(slug: str, order_id: str) -> Page:
         finished=row.state in FINISHED,
         came_back=came_back,
         refresh_url=refresh_url,
-        way_back=_way_back(library, order_id),
+        way_back=_way_back(library, row.order_id),
+        csrf_token=citizen_session.csrf_token(),
+        stale=stale,
     )
+    return (page, 400) if stale else page
+
+
+@bp.post("/<slug:slug>/betaling/<order_id>/annuller")
+def cancel(slug: str, order_id: str) -> Page:
+    """The order page's "Cancel the payment": for a payment window closed without pressing cancel there.
+
+    As Nexi's cancelUrl: the checkout ends once the gateway shows nothing reserved (money already
+    reserved in another window is still registered and charged, never lost), and its fees are
+    payable again at once rather than when the checkout expires.
+    """
+    library, row = _owned(slug, order_id)
+    if not _csrf_ok():  # a page from before a new sign-in: shown afresh, nothing cancelled
+        return _order_page(library, row, came_back=False, stale=True)
+    checkout.cancel_requested(runtime(), row)
+    return redirect(url_for("payments.order", slug=slug, order_id=order_id), 303)
 
 
 @bp.get("/<slug:slug>/betaling/<order_id>/annuller")

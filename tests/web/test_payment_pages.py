@@ -433,6 +433,44 @@ def test_cancelled_by_the_citizen_charges_nothing_and_the_fees_are_payable_again
     assert set(checkboxes(page(client, "/lyngby/"))) == set(PAYABLE)
 
 
+def test_a_payment_window_closed_without_cancelling_can_be_cancelled_on_the_order_page(world: World) -> None:
+    client, token = sign_in(world)
+    pay(client, token, (501, 502))
+    (row,) = checkout.live_orders(world.rt, world.library, world.owner())
+    html = page(client, order_path(row.order_id))
+    assert "Betalingen er ikke afsluttet endnu" in html
+    action = f'action="{order_path(row.order_id)}annuller"'
+    assert action in html and f'name="csrf_token" value="{token}"' in html
+    # Without the session's token nothing is cancelled, and the page says so.
+    refused = client.post(order_path(row.order_id) + "annuller", data={"csrf_token": "stale"})
+    assert refused.status_code == 400 and "Intet blev annulleret" in refused.get_data(as_text=True)
+    assert not world.order(row.order_id).cancel_requested
+    # The same request with the token: the checkout ends and the fees are payable again.
+    cancelled = client.post(order_path(row.order_id) + "annuller", data={"csrf_token": token})
+    assert cancelled.status_code == 303 and cancelled.headers["Location"] == order_path(row.order_id)
+    assert world.order(row.order_id).cancel_requested
+    assert action not in page(client, order_path(row.order_id))  # being cancelled: no second button
+    assert world.advance(row.order_id) is State.ABANDONED
+    assert set(checkboxes(page(client, "/lyngby/"))) == set(PAYABLE)
+
+
+def test_money_reserved_before_the_cancel_is_still_registered_and_charged(world: World) -> None:
+    client, token = sign_in(world)
+    pay(client, token, (501,))
+    (row,) = checkout.live_orders(world.rt, world.library, world.owner())
+    world.nexi.hold_webhooks()
+    world.pay_at_nexi(row.order_id)  # paid in the other window, then "cancel" pressed here
+    client.post(order_path(row.order_id) + "annuller", data={"csrf_token": token})
+    assert world.advance(row.order_id) is State.COMPLETED
+
+
+def test_another_citizens_order_cannot_be_cancelled(world: World) -> None:
+    started = world.start((501,))
+    bent, token = sign_in(world, BENT)
+    assert bent.post(order_path(started.order_id) + "annuller", data={"csrf_token": token}).status_code == 404
+    assert not world.order(started.order_id).cancel_requested
+
+
 def test_an_expired_checkout_says_nothing_was_charged(world: World) -> None:
     started = world.start((501,))
     move(world, started.order_id, State.CHECKOUT_OPEN, State.ABANDONED, outcome="checkout_expired")
