@@ -160,12 +160,13 @@ def load_report(session: Session, library_slug: str, order_id: str) -> OrderRepo
 
 def resolve(session: Session, library_slug: str, order_id: str, by: str, note: str) -> OrderReport:
     """Mark a NEEDS_REVIEW order resolved with staff's note of what they did; raises ResolveRefused."""
-    text = check_note(note)
     row = _order_of(session, library_slug, order_id)
     if row is None:
         raise OrderNotFound(order_id)
     if row.state != State.NEEDS_REVIEW:
+        # Before the note: an order no longer waiting shows no note field to put a message next to.
         raise NotInReview(State(row.state), row.resolved_by)
+    text = check_note(note)
     change = store.Change(
         {"resolved_by": by[:_RESOLVED_BY_LENGTH], "resolution_note": text},
         None,

@@ -175,12 +175,14 @@ def test_a_second_resolve_is_a_conflict_and_changes_nothing(
     assert order_state(portal, order_id) == before
 
 
+# An empty note too: the page has no note field any more to put that message next to.
+@pytest.mark.parametrize("note", ["Trukket", "", "x" * (review.MAX_NOTE_LENGTH + 1)])
 def test_an_order_that_is_not_waiting_cannot_be_resolved(
-    portal: Flask, browser_for: Callable[..., EditorBrowser]
+    portal: Flask, browser_for: Callable[..., EditorBrowser], note: str
 ) -> None:
     order_id = make_order(portal, to=State.RESERVED)
     before = order_state(portal, order_id)
-    response = browser_for(LONE).send(resolve_path(order_id), {"note": "Trukket"})
+    response = browser_for(LONE).send(resolve_path(order_id), {"note": note})
     assert response.status_code == 409
     assert "Its state is: Reserved on the card." in page_text(response)
     assert order_state(portal, order_id) == before
