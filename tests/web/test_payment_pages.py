@@ -122,8 +122,14 @@ def test_the_form_lists_exactly_the_payable_fees_with_their_sum(world: World) ->
     assert checkboxes(html) == {501: 3000, 502: 24950, 503: 1525, 504: 2000}
     # All chosen by default; the server's sum is the total of them all.
     assert html.count('name="fee"') == 4 and html.count(" checked>") == 4
+    assert "Alle gebyrer er valgt." in html
     assert card_total(html) == f"314,75{NBSP}kr."
     assert 'data-total-ore="31475"' in html
+    # Each label: FBS's own (Danish) reason, marked so, the day it was created and the amount.
+    assert (
+        '<label class="form-label" for="pay-fee-501"><span lang="da">Gebyr (for sent)</span>, '
+        f'<time datetime="2021-03-02">02.03.2021</time>: <span class="nowrap">30,00{NBSP}kr.</span></label>'
+    ) in html
     assert f'href="{TERMS_URL}"' in html
     assert html.count("data-card-submit") == 1 and "Betal med kort</button>" in html
     assert f'name="csrf_token" value="{token}"' in html
@@ -138,6 +144,7 @@ def test_fees_in_a_live_payment_are_shown_but_not_selectable(world: World) -> No
     html = page(client, "/lyngby/")
     assert checkboxes(html) == {503: 1525, 504: 2000}
     assert card_total(html) == f"35,25{NBSP}kr."
+    assert "Alle gebyrer, der ikke allerede er i en betaling, er valgt." in html  # not "all the fees"
     for fee_id in (501, 502):
         held = re.search(rf'<li class="card-payment-held" data-held-fee-id="{fee_id}">(.*?)</li>', html, re.S)
         assert held and "I en betaling, der er ved at blive behandlet" in held[1]
