@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
+from urllib.parse import quote
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, jsonify, redirect, render_template, request
 from flask_babel import gettext, lazy_gettext
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -15,11 +17,13 @@ from portal.libraries.cache import library_cache
 from portal.libraries.library import Library
 from portal.libraries.repository import get_library
 from portal.observability import metrics
+from portal.web.converters import SlugConverter
 from portal.web.embed import framed_error
 from portal.web.security import LAST_RESORT_PAGE
 from portal.web.unavailable import TryAgainSoon
 
 log = logging.getLogger(__name__)
+_SLUG = re.compile(SlugConverter.regex)
 
 # flask_babel ships no type information; its gettext returns the translated str.
 _: Callable[..., str] = gettext
@@ -51,6 +55,8 @@ def init_app(app: Flask) -> None:
         if request.path.startswith("/api/"):
             answer = jsonify(error=exc.name.lower().replace(" ", "_"), message=str(exc.description))
             return answer, exc.code, _own_headers(exc)
+        if exc.code == 404 and (moved := _lowercase_library_path()) is not None:
+            return redirect(moved, 308)
         library = _library(exc)
         if library is not None and request.blueprint == "embed":
             return framed_error(library, exc.code or 500, _title(exc)), _own_headers(exc)
@@ -83,6 +89,19 @@ def init_app(app: Flask) -> None:
             # Whatever broke the page may break its error page too (the database, a template).
             log.exception("the error page failed too on %s", request.path)
             return Response(LAST_RESORT_PAGE, 500, content_type="text/html; charset=utf-8")
+
+
+def _lowercase_library_path() -> str | None:
+    """/Lyngby/… as /lyngby/… (with its query) when that is a library: slugs are lower case, addresses
+    typed or printed in a leaflet often are not. None for anything else, which stays a 404."""
+    if request.method not in ("GET", "HEAD"):
+        return None
+    first, slash, rest = request.path.removeprefix("/").partition("/")
+    lowered = first.lower()
+    if lowered == first or not slash or not _SLUG.fullmatch(lowered) or get_library(lowered) is None:
+        return None
+    query = request.query_string.decode("ascii", "replace")
+    return f"{request.script_root}/{quote(lowered)}/{quote(rest)}" + (f"?{query}" if query else "")
 
 
 def _library(exc: HTTPException | None = None) -> Library | None:

@@ -60,10 +60,28 @@ def test_english_formats_amounts_and_dates(client: httpx.Client, stack: Stack) -
     assert "DKK\xa0469.75" in client.get(f"{stack.url}/lyngby/").text
 
 
-@pytest.mark.parametrize("path", ["/favicon.ico", "/Lyngby/", "/-x-/"])
+@pytest.mark.parametrize("path", ["/favicon.ico", "/Atlantis/", "/LYNGBYX/", "/-x-/", "/L%C3%B8ngby/"])
 def test_what_cannot_be_a_slug_is_a_plain_404(client: httpx.Client, stack: Stack, path: str) -> None:
     response = client.get(stack.url + path)
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("path", "moved"),
+    [
+        ("/Lyngby/", "/lyngby/"),
+        ("/LYNGBY/?lang=en", "/lyngby/?lang=en"),
+        ("/Lyngby/embed/summary", "/lyngby/embed/summary"),
+    ],
+)
+def test_a_librarys_address_in_capitals_leads_to_the_library(
+    client: httpx.Client, stack: Stack, path: str, moved: str
+) -> None:
+    # Typed from a leaflet or a letter: the library's page, not "page not found".
+    response = client.get(stack.url + path)
+    assert response.status_code == 308 and response.headers["location"] == moved
+    assert client.get(stack.url + moved).status_code == 200
+    assert client.post(stack.url + "/Lyngby/logout").status_code == 404  # a form post is never redirected
 
 
 def test_an_implausible_fbs_amount_shows_no_figures(client: httpx.Client, stack: Stack) -> None:
