@@ -10,9 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from flask import abort, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from portal import clock, db
+from portal.editor import csrf
 from portal.editor.blueprint import bp
 from portal.editor.display import CUTOFF_DRAFTED, DONE_MESSAGES, SUGGESTION_REFUSED, edit_done_messages, when
 from portal.editor.forms import (
@@ -106,6 +108,24 @@ def save(slug: str) -> Page:
         # The editor's typing is kept on the page; the form now carries the new version.
         return render_edit(load_or_404(slug), values, conflict=conflict, kept_input=True, status=409)
     return _done(slug, "saved")
+
+
+def _form_of_an_old_sign_in() -> Page:
+    """The main form sent with a stale token from the editor's own page: shown again as typed, unsaved.
+
+    With the version it was loaded at, so saving it again still meets any change made meanwhile.
+    """
+    slug = str((request.view_args or {})["slug"])
+    message = _(
+        "The form was from before you signed in again. Nothing was saved; your changes are still in the "
+        "form below. Save them again."
+    )
+    return render_edit(
+        load_or_404(slug), submitted(request.form), kept_input=True, problem=message, version=_version(), status=400
+    )
+
+
+csrf.show_again_when_refused("editor.save", _form_of_an_old_sign_in)
 
 
 @bp.post("/<slug:slug>/suggested-cutoff")

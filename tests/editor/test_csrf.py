@@ -14,7 +14,7 @@ from portal import clock, db
 from portal.domain.fees import Fee, FeeType
 from portal.domain.overview import fee_mismatches
 from portal.libraries import disagreements
-from tests.editor.helpers import LONE, RASMUS, EditorBrowser, fingerprint, make_order
+from tests.editor.helpers import LONE, RASMUS, EditorBrowser, fingerprint, loaded_form, make_order
 from tests.editor.test_authorization import POSTS, Post
 
 
@@ -80,3 +80,48 @@ def test_the_token_is_per_sign_in_and_never_in_a_cookie(
     # The only cookie is the session's random id; the token lives server-side with the editor.
     assert first.session_id() is not None and first.csrf_token() not in str(first.session_id())
     assert first.portal.get_cookie("csrf_token") is None
+
+
+# -- a form from before a new sign-in, sent from the editor's own page ------------------------------
+
+SAME_ORIGIN = {"Sec-Fetch-Site": "same-origin"}
+TYPED = "Tekst skrevet før det nye log ind"
+
+
+def _stale_save(lone: EditorBrowser, headers: dict[str, str]) -> tuple[dict[str, str], str]:
+    form = {**loaded_form(lone), "text.da.extra_info": TYPED, "csrf_token": "x" * 43}
+    response = lone.portal.post("/editor/lyngby/", data=form, headers=headers)
+    assert response.status_code == 400
+    return form, response.get_data(as_text=True)
+
+
+def test_the_main_form_with_an_old_token_from_the_editors_own_page_is_shown_again_as_typed(
+    portal: Flask, browser_for: Callable[..., EditorBrowser]
+) -> None:
+    lone = browser_for(LONE)
+    before = fingerprint(portal)
+    form, page = _stale_save(lone, SAME_ORIGIN)
+    assert fingerprint(portal) == before  # nothing saved …
+    assert "The form was from before you signed in again. Nothing was saved" in page
+    assert TYPED in page  # … and nothing lost: the typing is back in the form,
+    assert f'name="csrf_token" value="{lone.csrf_token()}"' in page  # with this sign-in's token
+    assert f'name="version" value="{form["version"]}"' in page  # and the version it was loaded at
+    assert lone.send("/editor/lyngby/", {**form, "csrf_token": lone.csrf_token()}).status_code == 303
+    assert fingerprint(portal) != before
+
+
+@pytest.mark.parametrize("headers", [{}, {"Sec-Fetch-Site": "cross-site"}, {"Sec-Fetch-Site": "same-site"}])
+def test_a_form_from_anywhere_else_never_gets_its_values_shown(
+    portal: Flask, browser_for: Callable[..., EditorBrowser], headers: dict[str, str]
+) -> None:
+    # Showing a forged form's values would invite the editor to save them.
+    _form, page = _stale_save(browser_for(LONE), headers)
+    assert "The form could not be accepted" in page and TYPED not in page
+
+
+def test_only_the_main_form_is_shown_again(portal: Flask, browser_for: Callable[..., EditorBrowser]) -> None:
+    lone = browser_for(LONE)
+    response = lone.portal.post(
+        "/editor/lyngby/discard", data={"version": fingerprint(portal)[0], "csrf_token": "x"}, headers=SAME_ORIGIN
+    )
+    assert response.status_code == 400 and "The form could not be accepted" in response.get_data(as_text=True)
