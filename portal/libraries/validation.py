@@ -68,7 +68,6 @@ _HTML_TAG = re.compile(r"</?([A-Za-z][A-Za-z0-9]*)(?:\s[^<>]*)?/?>")
 # citizens as links: the renderer drops `javascript:` and relative ones silently, and an http://
 # link would leave the portal's https pages for an unencrypted one. Refused, with the form to use.
 _LINK_ADDRESS = re.compile(r"\]\(\s*<?([^\s)>]*)")
-_LINK_SCHEMES = ("https://", "mailto:")
 
 
 class RuleError(ValueError):
@@ -214,6 +213,16 @@ def check_contact_text(text: str) -> str:
     return text
 
 
+def _check_link_address(address: str) -> None:
+    """A text's link: mailto:, or an address the URL fields would take (https://; http:// on loopback)."""
+    if address.lower().startswith("mailto:"):
+        return
+    try:
+        check_payment_overview_url(address)
+    except RuleError:
+        raise RuleError("link", f"the link address {address!r} does not start with https:// or mailto:") from None
+
+
 def check_text(text: str) -> None:
     """A library text may use only known placeholders and must not be absurdly long."""
     if len(text) > MAX_TEXT:
@@ -223,8 +232,7 @@ def check_text(text: str) -> None:
     except TextTemplateError as exc:
         raise RuleError("placeholder", str(exc)) from None
     for address in _LINK_ADDRESS.findall(text):
-        if not address.lower().startswith(_LINK_SCHEMES):
-            raise RuleError("link", f"the link address {address!r} does not start with https:// or mailto:")
+        _check_link_address(address)
     tag = _HTML_TAG.search(text)
     if tag:
         raise RuleError(

@@ -230,3 +230,36 @@ def test_a_stored_draft_with_such_characters_is_refused_at_publish_and_kept(
     published = editing_support.state_of(new_session())
     assert published.draft is None
     assert form_values(published.published)[field] == good
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Se [prislisten](https://www.lyngbybib.dk/gebyrer).",
+        "Skriv til [os](mailto:bibliotek@ltk.dk)",
+        "Læs mere: [her](<https://www.lyngbybib.dk/side%20med%20mellemrum>)",  # as the defaults write links
+        "[udvikling](http://127.0.0.1:5007/cms)",  # loopback, as the URL fields allow for development
+        "Pris (kr.) og [link] uden adresse",
+    ],
+)
+def test_text_links_the_page_shows_as_links_are_taken(text: str) -> None:
+    check_text(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[x](javascript:alert(1))",
+        "[x](JavaScript:alert(1))",
+        "[her](/lyngby/)",
+        "[os](tel:45973500)",
+        "[os](http://www.ltk.dk/)",
+        "[os](https://user:pw@www.ltk.dk/)",
+        "[os]( <ftp://x.dk/>)",
+        "Først [godt](https://ltk.dk/) og så [skidt](data:text/html,x)",
+    ],
+)
+def test_text_links_the_page_would_drop_or_that_leave_https_are_refused(text: str) -> None:
+    with pytest.raises(RuleError) as refused:
+        check_text(text)
+    assert refused.value.code == "link"
