@@ -395,6 +395,18 @@ def test_paid_shows_the_printable_receipt(world: World) -> None:
     assert status == {"state": "completed", "finished": True}
 
 
+def test_a_payment_made_without_a_card_is_not_called_a_card_payment(world: World) -> None:
+    started = world.start((501,))
+    world.pay_at_nexi(started.order_id, "MobilePay")
+    world.nexi.wait_for_webhooks_sent()
+    assert world.advance(started.order_id) is State.COMPLETED
+    client, _token = sign_in(world)
+    html = page(client, order_path(started.order_id))
+    assert "<h1>Betaling</h1>" in html and "<title>Betaling GP-" in html
+    card = page(client, order_path(paid_order(world, (502,))))
+    assert "<h1>Betaling med kort</h1>" in card and "<title>Betaling med kort GP-" in card
+
+
 def test_partly_paid_names_the_fees_not_charged(world: World) -> None:
     started = world.start()
     paid_at_counter(world, 501)  # between the click and FBS's registration
