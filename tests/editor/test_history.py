@@ -89,6 +89,24 @@ def test_schedules_appear_in_the_history(portal: Flask, browser_for: Callable[..
     assert "Scheduled cut-off date from 1 March 2027 (not set) 1 January 2024" in text
 
 
+def test_restoring_a_schedules_version_says_the_schedule_stays(
+    portal: Flask, browser_for: Callable[..., EditorBrowser]
+) -> None:
+    lone = browser_for(LONE)
+    with clock.frozen(datetime(2027, 2, 1, 10, 0)):
+        scheduled = lone.send(
+            "/editor/lyngby/schedule",
+            {"effective_from": "2027-03-01", "scheduled_cutoff_date": "2024-01-01"},
+            version=state(portal).version,
+        )
+        assert scheduled.status_code == 303
+        publish_via_web(lone, portal, **{"text.en.intro": "Later wording"})
+        page = lone.get("/editor/lyngby/history").get_data(as_text=True)
+    schedule_entry = revision(page, 2)
+    assert "Scheduled changes stay as they are now." in schedule_entry
+    assert "Scheduled changes stay" not in revision(page, 1)  # a plain version: nothing to explain
+
+
 # 2**63 is one past SQL's BIGINT: it used to overflow in the query and answer 500.
 @pytest.mark.parametrize("number", ["99", "0", str(2**63), "9" * 40])
 def test_unknown_version_cannot_be_restored(
