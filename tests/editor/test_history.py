@@ -126,3 +126,11 @@ def test_the_card_payment_fields_have_history_labels(portal: Flask, browser_for:
     publish_via_web(lone, portal, payment_terms_url="https://www.ltk.dk/betingelser")
     text = page_text(lone.get("/editor/lyngby/history"))
     assert "Address of the terms for card payment (not set) https://www.ltk.dk/betingelser" in text
+
+
+def test_the_editor_pages_footer_speaks_to_editors(portal: Flask, browser_for: Callable[..., EditorBrowser]) -> None:
+    page = browser_for(LONE).get("/editor/lyngby/history").get_data(as_text=True)
+    footer = page[page.index("<footer") :]
+    assert "Gebyrportal's editor area" in footer and "shows your debts" not in footer
+    citizen = portal.test_client().get("/lyngby/?lang=en").get_data(as_text=True)
+    assert "shows your debts to the library" in citizen[citizen.index("<footer") :]
