@@ -7,7 +7,8 @@ Every change carries the `version` its page was loaded with; a stale one gets a 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 
 from flask import abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -32,7 +33,7 @@ from portal.editor.forms import (
 from portal.editor.guard import request_editor, signed_in_editor
 from portal.editor.text_defaults import defaults_for, possible_defaults, render_preview, without_defaults
 from portal.libraries import disagreements, editing
-from portal.libraries.defaults import LANGUAGES, default_text
+from portal.libraries.defaults import LANGUAGES, TEXT_KEYS, default_text
 from portal.libraries.editing import EditConflict, EditorState, ValidationFailed
 from portal.libraries.repository import list_libraries
 from portal.payments.setup import runtime as payments_runtime
@@ -238,6 +239,8 @@ def render_edit(
     """The library's form. After a conflict it carries the new version, so saving again is a choice."""
     card_payment = payments_runtime().offers_card_payment(state.published)
     done_messages = edit_done_messages(state.draft.cutoff_date if state.draft else None)
+    # Text fields are filled in with these where the library has no wording of its own.
+    default_of = defaults_for(state.draft or state.published, card_payment=card_payment)
     page = render_template(
         "editor/edit.html",
         state=state,
@@ -255,8 +258,8 @@ def render_edit(
         # The defaults shown beside empty fields are the ones citizens get: they promise card payment
         # only where the library takes it.
         card_payment=card_payment,
-        # Text fields are filled in with these where the library has no wording of its own.
-        default_of=defaults_for(state.draft or state.published, card_payment=card_payment),
+        default_of=default_of,
+        code_line_missing=_code_line_promised_but_missing(values, default_of),
         text_preview=lambda key, language, text: render_preview(key, language, text, state.current_cutoff),
         future_cutoff=future_cutoff,
         # What FBS's flags said about the cut-off date on citizens' pages (anonymous tally).
@@ -267,6 +270,21 @@ def render_edit(
 
 def _current_values(state: EditorState) -> dict[str, str]:
     return editing.form_values(state.draft or state.published)
+
+
+# What the default texts say of the code line (Danish and English): that it is shown below.
+_PROMISES_A_CODE_LINE = re.compile(r"kodelinjen?\s+(?:står\s+)?nedenfor|code line (?:is shown )?below", re.IGNORECASE)
+
+
+def _code_line_promised_but_missing(values: Mapping[str, str], default_of: Callable[[str, str], str]) -> bool:
+    """The texts as the form shows them (the library's own, else the default) say the code line is
+    below, but the library has none: citizens would look for it in vain."""
+    if values.get("kodelinje", "").strip():
+        return False
+    shown = (
+        values.get(f"text.{language}.{key}") or default_of(key, language) for key in TEXT_KEYS for language in LANGUAGES
+    )
+    return any(_PROMISES_A_CODE_LINE.search(text) for text in shown)
 
 
 def _conflict_page(slug: str, conflict: EditConflict) -> tuple[str, int]:

@@ -145,3 +145,26 @@ def test_the_history_shows_every_date_in_the_long_format(
     text = html.unescape(page_text(lone.get("/editor/lyngby/history")))
     assert f"Scheduled cut-off date from {day.day} {day.strftime('%B')} {day.year}" in text
     assert day.isoformat() not in text and "2024-01-01" not in text
+
+
+CODE_LINE_WARNING = "The texts mention a code line that is not there"
+
+
+def test_an_emptied_code_line_warns_while_the_texts_still_promise_it(
+    portal: Flask, browser_for: Callable[..., EditorBrowser]
+) -> None:
+    lone = browser_for(LONE)
+    assert CODE_LINE_WARNING not in page_text(lone.get("/editor/lyngby/?lang=en"))  # Lyngby has one
+    form = {**loaded_form(lone), "kodelinje": ""}
+    assert lone.send("/editor/lyngby/", form).status_code == 303
+    # The default texts, filled in on the form, say "the code line below".
+    assert CODE_LINE_WARNING in page_text(lone.get("/editor/lyngby/?lang=en"))
+    # Texts that no longer say so: no warning.
+    own = {
+        name: "Betal ved skranken."
+        if name.startswith("text.") and name.endswith(("intro", "payable_here_text"))
+        else value
+        for name, value in loaded_form(lone).items()
+    }
+    assert lone.send("/editor/lyngby/", own).status_code == 303
+    assert CODE_LINE_WARNING not in page_text(lone.get("/editor/lyngby/?lang=en"))
