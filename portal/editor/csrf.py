@@ -36,12 +36,12 @@ def check_csrf(editor: Editor) -> None:
     if not hmac.compare_digest(sent.encode(), editor.csrf_token.encode()):
         log.warning("editor form refused: %s CSRF token on %s", "wrong" if sent else "no", request.path)
         page = _SHOWN_AGAIN.get(request.endpoint or "")
-        if page is not None and _from_own_pages():
+        if page is not None and from_own_pages():
             abort(make_response(page()))
         abort(make_response(render_template("editor/form_refused.html"), 400))
 
 
-def _from_own_pages() -> bool:
+def from_own_pages() -> bool:
     """The browser says the form was sent from the portal's own pages (Fetch Metadata).
 
     Then a stale token means a page from before a new sign-in, and what the form holds is the

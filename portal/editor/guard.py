@@ -1,7 +1,8 @@
 """The one guard of the editor area, run before every one of its views.
 
 1. Only an editor signed in with the organisation's IdP gets past (a citizen's MitID login
-   counts for nothing here). Signed out: GET → the sign-in, POST → 401.
+   counts for nothing here). Signed out: GET → the sign-in, POST → 401 (the library form's
+   typing kept for after the sign-in, portal.editor.unsent).
 2. A route with a library (`<slug:slug>`) answers 404 unless the editor may edit that library
    — the same answer as for a library that does not exist, so a foreign library's existence
    is not revealed. Enforced here, not by hiding links: a new route cannot forget it.
@@ -14,12 +15,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Response, abort, current_app, g, redirect, render_template, request, url_for
 from werkzeug.exceptions import NotFound as HttpNotFound
 from werkzeug.wrappers import Response as BaseResponse
 
+from portal.editor import unsent
 from portal.editor.blueprint import bp
-from portal.editor.csrf import FIELD, check_csrf
+from portal.editor.csrf import FIELD, check_csrf, from_own_pages
 from portal.editor.headers import CSP_EXTENSION, set_editor_headers
 from portal.editor.identity import Editor, current_editor
 from portal.libraries.editing import NotFound
@@ -29,6 +33,8 @@ PUBLIC_ENDPOINTS = frozenset({"editor.index", "editor.login", "editor.callback"}
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # A route whose rule starts with this is a payments route (portal.editor.payments): payments claim.
 PAYMENTS_RULE_PREFIX = "/editor/<slug:slug>/betalinger/"
+# The form whose typing is kept when it arrives after the sign-in ended: the library's texts and date.
+KEPT_ENDPOINT = "editor.save"
 
 
 @bp.before_request
@@ -76,7 +82,15 @@ def _sign_in_required() -> BaseResponse | tuple[str, int]:
     if request.method in _SAFE_METHODS:
         # Back to this page after signing in; only the path (portal.editor.signin checks it again).
         return redirect(url_for("editor.login", next=request.path))
-    return render_template("editor/sign_in_required.html"), 401
+    slug = str((request.view_args or {}).get("slug", ""))
+    # The library form, from the portal's own page: its typing waits for the sign-in (unsent).
+    kept = request.endpoint == KEPT_ENDPOINT and bool(slug) and from_own_pages()
+    if kept:
+        unsent.keep(slug, request.form)
+    next_path = url_for("editor.edit", slug=slug) if kept else None
+    hours = unsent.KEPT_FOR // timedelta(hours=1)
+    page = render_template("editor/sign_in_required.html", kept=kept, kept_hours=hours, next_path=next_path)
+    return page, 401
 
 
 @bp.errorhandler(NotFound)

@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from portal import clock, db
-from portal.editor import csrf
+from portal.editor import csrf, unsent
 from portal.editor.blueprint import bp
 from portal.editor.display import CUTOFF_DRAFTED, DONE_MESSAGES, SUGGESTION_REFUSED, edit_done_messages, when
 from portal.editor.forms import (
@@ -80,6 +80,14 @@ def load_or_404(slug: str) -> EditorState:
 @bp.get("/<slug:slug>/")
 def edit(slug: str) -> Page:
     state = load_or_404(slug)
+    kept = unsent.take(slug)
+    if kept is not None:
+        # Sent after the sign-in had ended (portal.editor.guard): the editor's typing, still unsaved.
+        message = _(
+            "You sent this form after your sign-in had ended. Nothing was saved; your changes are in the "
+            "form below. Check them, then save."
+        )
+        return render_edit(state, kept.fields, kept_input=True, problem=message, version=kept.version)
     library = state.draft or state.published
     return render_edit(state, editing.form_values(library), done=request.args.get("done"))
 

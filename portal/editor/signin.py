@@ -9,7 +9,7 @@ from flask import redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
 from portal.auth.failures import MESSAGES, LoginRefused, Refusal
-from portal.editor import oidc
+from portal.editor import oidc, unsent
 from portal.editor.blueprint import bp
 from portal.editor.guard import signed_in_editor
 from portal.editor.identity import current_editor, end_editor_session, start_editor_session
@@ -74,6 +74,7 @@ def callback() -> Response | tuple[str, int]:
 def logout() -> Response:
     """Sign the editor out here and at the IdP; a citizen signed in in this browser stays."""
     editor = signed_in_editor()
+    unsent.forget()  # a shared computer's next editor never gets this one's unsent typing
     end_editor_session()
     idp_logout = oidc.logout_url(editor, public_url("editor.index"))
     return redirect(idp_logout or url_for("editor.index"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import date
 
@@ -131,6 +132,8 @@ def test_form_refused_without_its_token(lone: Page, editor_stack: Stack) -> None
 
 def test_sign_in_required_after_signing_out_elsewhere(lone: Page, editor_stack: Stack) -> None:
     lone.goto(f"{editor_stack.url}/editor/lyngby/")
+    typed = lone.locator("textarea[name='text.da.extra_info']")
+    typed.fill("Skrevet mens login udløb")
     # Signed out meanwhile (another tab's "Log ud"), sent with the browser's cookies, no navigation.
     token = lone.locator("input[name=csrf_token]").first.input_value()
     signed_out = lone.context.request.post(
@@ -139,6 +142,14 @@ def test_sign_in_required_after_signing_out_elsewhere(lone: Page, editor_stack: 
     assert signed_out.status == 302
     follow(lone, lone.get_by_role("button", name="Gem kladde"))
     expect(lone.get_by_role("alert").first).to_contain_text("Intet er gemt: du er ikke logget ind som redaktør")
+    expect(lone.get_by_role("alert").first).to_contain_text("Dine ændringer bevares i denne browser")
+    assert_no_violations(lone)
+    # Signed in again, straight back to the form, with what was typed (not saved).
+    follow(lone, lone.get_by_role("link", name="Log ind som redaktør"))
+    follow(lone, lone.get_by_role("button", name=re.compile("^Log ind som Lone Lyngby")))
+    expect(lone).to_have_url(f"{editor_stack.url}/editor/lyngby/")
+    expect(lone.get_by_role("alert").first).to_contain_text("Du sendte formularen, efter dit login var udløbet")
+    expect(typed).to_have_value("Skrevet mens login udløb")
     assert_no_violations(lone)
 
 
