@@ -8,7 +8,7 @@ Every change carries the `version` its page was loaded with; a stale one gets a 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 from flask import abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -267,7 +267,7 @@ def render_edit(
         # only where the library takes it.
         card_payment=card_payment,
         default_of=default_of,
-        code_line_missing=_code_line_promised_but_missing(values, default_of),
+        code_line_missing=_code_line_promised_but_missing(state, values),
         text_preview=lambda key, language, text: render_preview(key, language, text, state.current_cutoff),
         future_cutoff=future_cutoff,
         # What FBS's flags said about the cut-off date on citizens' pages (anonymous tally).
@@ -284,15 +284,15 @@ def _current_values(state: EditorState) -> dict[str, str]:
 _PROMISES_A_CODE_LINE = re.compile(r"kodelinjen?\s+(?:står\s+)?nedenfor|code line (?:is shown )?below", re.IGNORECASE)
 
 
-def _code_line_promised_but_missing(values: Mapping[str, str], default_of: Callable[[str, str], str]) -> bool:
-    """The texts as the form shows them (the library's own, else the default) say the code line is
-    below, but the library has none: citizens would look for it in vain."""
+def _code_line_promised_but_missing(state: EditorState, values: Mapping[str, str]) -> bool:
+    """The library's own texts in the form say the code line is below, but the form has none:
+    citizens would look for it in vain. A text left at its default does not count: without a code
+    line the defaults leave the bank way out (portal.libraries.defaults)."""
     if values.get("kodelinje", "").strip():
         return False
-    shown = (
-        values.get(f"text.{language}.{key}") or default_of(key, language) for key in TEXT_KEYS for language in LANGUAGES
-    )
-    return any(_PROMISES_A_CODE_LINE.search(text) for text in shown)
+    own = without_defaults(values, possible_defaults([state.draft or state.published, state.published], values))
+    texts = (own.get(f"text.{language}.{key}", "") for key in TEXT_KEYS for language in LANGUAGES)
+    return any(_PROMISES_A_CODE_LINE.search(text) for text in texts)
 
 
 def _conflict_page(slug: str, conflict: EditConflict) -> tuple[str, int]:

@@ -28,20 +28,27 @@ def text_name(language: str, key: str) -> str:
 
 def defaults_for(library: Library, *, card_payment: bool) -> DefaultOf:
     """(key, language) -> the default wording citizens of `library` get where it has no own text."""
-    return defaults_with(library.text_links(), card_payment=card_payment)
+    return defaults_with(library.text_links(), card_payment=card_payment, code_line=library.has_code_line)
 
 
-def defaults_with(links: Mapping[str, str | None], *, card_payment: bool) -> DefaultOf:
-    """(key, language) -> the default wording with these links and card payment (or not)."""
-    return lambda key, language: default_text(key, language, card_payment=card_payment, links=links)
+def defaults_with(links: Mapping[str, str | None], *, card_payment: bool, code_line: bool) -> DefaultOf:
+    """(key, language) -> the default wording with these links, card payment (or not), a code line (or not)."""
+    return lambda key, language: default_text(
+        key, language, card_payment=card_payment, code_line=code_line, links=links
+    )
 
 
 def possible_defaults(libraries: list[Library], values: Mapping[str, str]) -> list[DefaultOf]:
-    """Every default wording a form could have shown: with or without card payment, the libraries'
-    links or the links just typed into `values` (the same form may change them)."""
+    """Every default wording a form could have shown: with or without card payment and a code line,
+    the libraries' links or the links just typed into `values` (the same form may change them)."""
     link_sets: list[Mapping[str, str | None]] = [library.text_links() for library in libraries]
     link_sets.append({name: values.get(name) or None for name in LINK_NAMES})
-    return [defaults_with(links, card_payment=card) for links in link_sets for card in (False, True)]
+    return [
+        defaults_with(links, card_payment=card, code_line=code_line)
+        for links in link_sets
+        for card in (False, True)
+        for code_line in (True, False)
+    ]
 
 
 def _same_text(a: str, b: str) -> bool:

@@ -3,8 +3,9 @@
 Adapted from Lyngby-Taarbæk Bibliotekerne's payment page. That page promises card payment "direkte her
 på siden"; a default may promise it only where the library takes card payment here, so the texts that
 name the ways to pay come in two wordings (`CARD_PAYMENT_TEXTS` replaces them where card payment is
-offered; `default_text(..., card_payment=True)`). The kodelinje and Mit Betalingsoverblik ways stand
-in both. Links to the library's own pages ("Læs mere", its fee rates) are added only where the library
+offered; `default_text(..., card_payment=True)`). The Mit Betalingsoverblik way stands in both, and
+the kodelinje way wherever the library has a code line (`default_text(..., code_line=False)` leaves it
+out). Links to the library's own pages ("Læs mere", its fee rates) are added only where the library
 set their URLs (`LINK_TEXTS`), so a default never names another library's website. A library's own
 wording is never changed. Texts are Markdown
 (portal.libraries.texts); `{cutoff_date}` is replaced by the library's current cut-off date,
@@ -154,6 +155,42 @@ _EN_CARD: dict[str, str] = {
 # A replace() that found nothing would silently leave the card-less wording in place.
 assert all(_DA_CARD[key] != _DA[key] and _EN_CARD[key] != _EN[key] for key in (INTRO, PAYABLE_HERE_TEXT))
 
+# Where the library has no code line, the bank way to pay its FBS debts does not exist (a payment slip
+# needs the code line): the texts naming the ways to pay leave it out, so no default points citizens to
+# a code line "below" that is not there. In order: the bank clause goes, then the card wording's list of
+# three becomes a list of two.
+_WITHOUT_CODE_LINE: Mapping[str, tuple[tuple[str, str], ...]] = MappingProxyType(
+    {
+        "da": (
+            (" eller i (net)banken med indbetalingskort – kodelinjen står nedenfor", ""),
+            (" eller i (net)banken med indbetalingskort og kodelinjen nedenfor", ""),
+            ("direkte her på siden, med MobilePay", "direkte her på siden eller med MobilePay"),
+        ),
+        "en": (
+            (" or in your (online) bank with a payment slip – the code line is shown below", ""),
+            (" or in your (online) bank with a payment slip and the code line below", ""),
+            ("right here on this page, with MobilePay", "right here on this page or with MobilePay"),
+        ),
+    }
+)
+# The keys whose wording names the bank way for the debts still in the library system.
+CODE_LINE_KEYS: frozenset[str] = frozenset({INTRO, PAYABLE_HERE_TEXT})
+
+
+def _without_code_line(text: str, language: str) -> str:
+    for old, new in _WITHOUT_CODE_LINE[language]:
+        text = text.replace(old, new)
+    return text
+
+
+# Each replacement above finds its text in the wordings it is for: none silently leaves the bank way in.
+assert all(
+    _without_code_line(texts[key], language) != texts[key]
+    for language, wordings in (("da", (_DA, _DA_CARD)), ("en", (_EN, _EN_CARD)))
+    for texts in wordings
+    for key in CODE_LINE_KEYS
+)
+
 # The links the defaults may carry (seed 000's "Læs mere" article; the fee rates page dpl-react
 # links to): the library's URL field -> (the text that ends with it, the link's own words).
 # The link's words say where it goes, so it reads well out of context (screen readers' link lists).
@@ -192,12 +229,18 @@ CARD_PAYMENT_TEXTS: Mapping[str, Mapping[str, str]] = MappingProxyType(
 
 
 def default_text(
-    key: str, language: str, *, card_payment: bool = False, links: Mapping[str, str | None] | None = None
+    key: str,
+    language: str,
+    *,
+    card_payment: bool = False,
+    code_line: bool = True,
+    links: Mapping[str, str | None] | None = None,
 ) -> str:
     """The default wording of `key` in `language`; KeyError/ValueError for unknown ones.
 
     `card_payment`: the library takes card payment on the page (`PaymentRuntime.offers_card_payment`);
-    only then may a default offer it. `links`: the library's own `LINK_NAMES` URLs
+    only then may a default offer it. `code_line`: the library has a kodelinje; without one no
+    default names the bank way to pay what is still in the library system. `links`: the library's own `LINK_NAMES` URLs
     (`Library.text_links()`); a default names a link only when its URL is set, so no library's
     page points to another library's website or to an empty link.
     """
@@ -209,6 +252,8 @@ def default_text(
         text = CARD_PAYMENT_TEXTS[language][key]
     else:
         text = DEFAULT_TEXTS[language][key]
+    if not code_line and key in CODE_LINE_KEYS:
+        text = _without_code_line(text, language)
     for link, (link_key, sentence) in LINK_TEXTS[language].items():
         url = (links or {}).get(link)
         if link_key == key and url:

@@ -69,8 +69,14 @@ class Library:
 
     def text(self, key: str, language: str) -> str:
         """The library's own wording of `key` in `language`, else the default."""
-        fallback = default_text(key, language, links=self.text_links())  # also rejects unknown keys and languages
+        # default_text also rejects unknown keys and languages.
+        fallback = default_text(key, language, code_line=self.has_code_line, links=self.text_links())
         return self.texts.get(language, {}).get(key, fallback)
+
+    @property
+    def has_code_line(self) -> bool:
+        """Whether citizens are shown a kodelinje to pay the debts still in FBS in their bank."""
+        return bool(self.kodelinje)
 
     @property
     def has_library_contact(self) -> bool:

@@ -37,13 +37,15 @@ def page_texts(library: Library, language: str, *, card_payment: bool) -> dict[s
     """Every text key in `language`: the library's own wording, else the default that fits.
 
     `card_payment`: the library takes card payment on the page. Only then may a default promise
-    it; a wording the library wrote itself is shown as written either way.
+    it, and only a library with a code line gets defaults that point to it; a wording the library
+    wrote itself is shown as written either way.
     """
     own = library.explicit_texts(language)
+    code_line, links = library.has_code_line, library.text_links()
     return {
         key: own[key]
         if key in own
-        else default_text(key, language, card_payment=card_payment, links=library.text_links())
+        else default_text(key, language, card_payment=card_payment, code_line=code_line, links=links)
         for key in TEXT_KEYS
     }
 

@@ -150,21 +150,31 @@ def test_the_history_shows_every_date_in_the_long_format(
 CODE_LINE_WARNING = "The texts mention a code line that is not there"
 
 
-def test_an_emptied_code_line_warns_while_the_texts_still_promise_it(
+def test_an_emptied_code_line_warns_while_the_librarys_own_texts_still_promise_it(
     portal: Flask, browser_for: Callable[..., EditorBrowser]
 ) -> None:
     lone = browser_for(LONE)
-    assert CODE_LINE_WARNING not in page_text(lone.get("/editor/lyngby/?lang=en"))  # Lyngby has one
-    form = {**loaded_form(lone), "kodelinje": ""}
-    assert lone.send("/editor/lyngby/", form).status_code == 303
-    # The default texts, filled in on the form, say "the code line below".
-    assert CODE_LINE_WARNING in page_text(lone.get("/editor/lyngby/?lang=en"))
-    # Texts that no longer say so: no warning.
-    own = {
-        name: "Betal ved skranken."
-        if name.startswith("text.") and name.endswith(("intro", "payable_here_text"))
-        else value
-        for name, value in loaded_form(lone).items()
-    }
+    promise = "Betal i banken med kodelinjen nedenfor."
+    own = {**loaded_form(lone), "text.da.payable_here_text": promise}
     assert lone.send("/editor/lyngby/", own).status_code == 303
+    assert CODE_LINE_WARNING not in page_text(lone.get("/editor/lyngby/?lang=en"))  # Lyngby has one
+    assert lone.send("/editor/lyngby/", {**loaded_form(lone), "kodelinje": ""}).status_code == 303
+    # The library's own text says "the code line below": the page would show none.
+    assert CODE_LINE_WARNING in page_text(lone.get("/editor/lyngby/?lang=en"))
+    # Back to the default wording, which leaves the bank way out without a code line: no warning.
+    assert lone.send("/editor/lyngby/", {**loaded_form(lone), "text.da.payable_here_text": ""}).status_code == 303
+    assert CODE_LINE_WARNING not in page_text(lone.get("/editor/lyngby/?lang=en"))
+
+
+def test_the_defaults_left_in_the_form_follow_an_emptied_code_line(
+    portal: Flask, browser_for: Callable[..., EditorBrowser]
+) -> None:
+    lone = browser_for(LONE)
+    form = loaded_form(lone)
+    assert "kodelinjen står nedenfor" in form["text.da.intro"]  # the default, filled in
+    # Saved with the code line emptied and the filled-in defaults untouched: they are stored as no text …
+    assert lone.send("/editor/lyngby/", {**form, "kodelinje": ""}).status_code == 303
+    assert draft(portal).explicit_texts("da").get("intro") is None
+    # … so the form, and citizens, now get the defaults without the bank way.
+    assert "kodelinjen står nedenfor" not in loaded_form(lone)["text.da.intro"]
     assert CODE_LINE_WARNING not in page_text(lone.get("/editor/lyngby/?lang=en"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import re
 from dataclasses import replace
 from datetime import date
 
@@ -12,9 +13,11 @@ from portal.libraries import defaults
 from portal.libraries.library import Library
 from portal.libraries.texts import check_template, find_placeholders, render_text
 
+LYNGBY_CODE_LINE = "+73< +86836084<"
 
-def _library(texts: dict[str, dict[str, str]] | None = None) -> Library:
-    return Library("lyngby", "Lyngby", "DK-717300", date(2021, 6, 15), texts=texts or {})
+
+def _library(texts: dict[str, dict[str, str]] | None = None, kodelinje: str | None = LYNGBY_CODE_LINE) -> Library:
+    return Library("lyngby", "Lyngby", "DK-717300", date(2021, 6, 15), texts=texts or {}, kodelinje=kodelinje)
 
 
 @pytest.mark.parametrize("language", defaults.LANGUAGES)
@@ -207,3 +210,62 @@ def test_a_link_cannot_break_out_of_its_markdown_or_fill_a_placeholder() -> None
 def test_the_rendered_link_points_to_the_library(language: str) -> None:
     text = defaults.default_text(defaults.EXTRA_INFO, language, links=LINKS)
     assert f'href="{LINKS["fee_rates_url"]}"' in str(render_text(text, {"cutoff_date": "x"}))
+
+
+# -- the defaults follow whether the library has a code line ---------------------------------------
+
+# What the defaults say of the bank way to pay what is still in FBS: a payment slip with the code line below.
+BANK_WAY = {"da": "kodelinje(n)? (står )?nedenfor", "en": "code line (is shown )?below"}
+
+
+@pytest.mark.parametrize("card_payment", [False, True])
+@pytest.mark.parametrize("language", defaults.LANGUAGES)
+def test_without_a_code_line_no_default_points_to_one_below(language: str, card_payment: bool) -> None:
+    def everything(code_line: bool) -> str:
+        return " ".join(
+            defaults.default_text(key, language, card_payment=card_payment, code_line=code_line)
+            for key in defaults.TEXT_KEYS
+        )
+
+    assert re.search(BANK_WAY[language], everything(code_line=True))
+    assert not re.search(BANK_WAY[language], everything(code_line=False))
+    # The other ways stay: MobilePay at the machines, card payment where offered, Mit Betalingsoverblik.
+    assert MOBILEPAY[language] in everything(code_line=False)
+    assert (CARD_PROMISES[language] in everything(code_line=False)) is card_payment
+    assert "Mit Betalingsoverblik" in everything(code_line=False)
+
+
+@pytest.mark.parametrize("language", defaults.LANGUAGES)
+def test_only_the_texts_naming_the_ways_to_pay_change_without_a_code_line(language: str) -> None:
+    changed = {
+        key
+        for key in defaults.TEXT_KEYS
+        if defaults.default_text(key, language, code_line=False) != defaults.default_text(key, language)
+    }
+    assert changed == {defaults.INTRO, defaults.PAYABLE_HERE_TEXT}
+
+
+@pytest.mark.parametrize(
+    "card_payment, expected",
+    [
+        (False, "De kan betales med MobilePay på bibliotekets udlånsautomater."),
+        (
+            True,
+            "De kan betales med betalingskort direkte her på siden eller med MobilePay på bibliotekets "
+            "udlånsautomater.",
+        ),
+    ],
+)
+def test_the_ways_without_a_code_line_still_read_as_one_sentence(card_payment: bool, expected: str) -> None:
+    text = defaults.default_text(defaults.PAYABLE_HERE_TEXT, "da", card_payment=card_payment, code_line=False)
+    assert text.endswith(expected)
+
+
+def test_a_library_without_a_code_line_gets_the_defaults_without_it() -> None:
+    with_one, without = _library(), _library(kodelinje=None)
+    assert with_one.has_code_line and not without.has_code_line
+    assert re.search(BANK_WAY["da"], with_one.text(defaults.INTRO, "da"))
+    assert not re.search(BANK_WAY["da"], without.text(defaults.INTRO, "da"))
+    # Its own wording is never changed.
+    own = _library({"da": {defaults.INTRO: "Betal med kodelinjen nedenfor."}}, kodelinje=None)
+    assert own.text(defaults.INTRO, "da") == "Betal med kodelinjen nedenfor."

@@ -86,3 +86,6 @@ def test_without_a_kodelinje_the_banner_points_to_the_library(stack: Stack) -> N
     html = blocked_page(stack, "da", kodelinje=None)
     assert "Kontakt biblioteket for at betale de 314,75\xa0kr., der stadig ligger i bibliotekssystemet." in html
     assert "kodelinjen nedenfor" not in html.split("alert-warning")[1].split("</div>")[0]
+    # Nor do the default texts point to a code line below (with one they do, see above).
+    assert "kodelinjen står nedenfor" not in html and "kodelinjen nedenfor" not in html
+    assert "Du kan betale dem med MobilePay på bibliotekets udlånsautomater." in html
