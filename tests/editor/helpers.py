@@ -35,6 +35,10 @@ PATRON = 4711
 REVIEW_REASON = "FBS retries used up"
 ANNE = "demo-anne"
 
+# Fetch Metadata of a form sent from the portal's own page, and of forms sent from anywhere else.
+SAME_ORIGIN = {"Sec-Fetch-Site": "same-origin"}
+NOT_OWN_PAGES = [{}, {"Sec-Fetch-Site": "cross-site"}, {"Sec-Fetch-Site": "same-site"}]
+
 
 def idp_clients() -> list[IdpClient]:
     """The portal under test at the dev IdP: its citizens' client and its editor client."""

@@ -14,7 +14,16 @@ from portal import clock, db
 from portal.domain.fees import Fee, FeeType
 from portal.domain.overview import fee_mismatches
 from portal.libraries import disagreements
-from tests.editor.helpers import LONE, RASMUS, EditorBrowser, fingerprint, loaded_form, make_order
+from tests.editor.helpers import (
+    LONE,
+    NOT_OWN_PAGES,
+    RASMUS,
+    SAME_ORIGIN,
+    EditorBrowser,
+    fingerprint,
+    loaded_form,
+    make_order,
+)
 from tests.editor.test_authorization import POSTS, Post
 
 
@@ -84,7 +93,6 @@ def test_the_token_is_per_sign_in_and_never_in_a_cookie(
 
 # -- a form from before a new sign-in, sent from the editor's own page ------------------------------
 
-SAME_ORIGIN = {"Sec-Fetch-Site": "same-origin"}
 TYPED = "Tekst skrevet før det nye log ind"
 
 
@@ -110,7 +118,7 @@ def test_the_main_form_with_an_old_token_from_the_editors_own_page_is_shown_agai
     assert fingerprint(portal) != before
 
 
-@pytest.mark.parametrize("headers", [{}, {"Sec-Fetch-Site": "cross-site"}, {"Sec-Fetch-Site": "same-site"}])
+@pytest.mark.parametrize("headers", NOT_OWN_PAGES)
 def test_a_form_from_anywhere_else_never_gets_its_values_shown(
     portal: Flask, browser_for: Callable[..., EditorBrowser], headers: dict[str, str]
 ) -> None:

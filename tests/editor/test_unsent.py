@@ -10,9 +10,8 @@ from flask import Flask
 
 from portal import clock
 from portal.editor.unsent import KEPT_FOR, SESSION_KEY
-from tests.editor.helpers import ADA, LONE, EditorBrowser, fingerprint, loaded_form
+from tests.editor.helpers import ADA, LONE, NOT_OWN_PAGES, SAME_ORIGIN, EditorBrowser, fingerprint, loaded_form
 
-SAME_ORIGIN = {"Sec-Fetch-Site": "same-origin"}
 TYPED = "Tekst skrevet mens login udløb"
 KEPT = "Your changes are kept in this browser for 2 hours"
 NOT_KEPT = "Sign in again, then make the change once more."
@@ -65,7 +64,7 @@ def test_the_typing_is_back_in_the_form_after_signing_in_again(
     assert fingerprint(portal) != before
 
 
-@pytest.mark.parametrize("headers", [{}, {"Sec-Fetch-Site": "cross-site"}, {"Sec-Fetch-Site": "same-site"}])
+@pytest.mark.parametrize("headers", NOT_OWN_PAGES)
 def test_a_form_from_anywhere_else_is_not_kept(
     portal: Flask, browser_for: Callable[..., EditorBrowser], headers: dict[str, str]
 ) -> None:

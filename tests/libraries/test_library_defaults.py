@@ -113,12 +113,17 @@ def test_where_card_payment_is_offered_the_ways_to_pay_include_it(key: str, lang
     assert ("kodelinjen" if language == "da" else "code line") in text
 
 
+@pytest.mark.parametrize(
+    "variant", [{"card_payment": True}, {"code_line": False}], ids=["card payment", "no code line"]
+)
 @pytest.mark.parametrize("language", defaults.LANGUAGES)
-def test_only_the_texts_naming_the_ways_to_pay_change_with_card_payment(language: str) -> None:
+def test_only_the_texts_naming_the_ways_to_pay_change_with_card_payment_or_no_code_line(
+    language: str, variant: dict[str, bool]
+) -> None:
     changed = {
         key
         for key in defaults.TEXT_KEYS
-        if defaults.default_text(key, language, card_payment=True) != defaults.default_text(key, language)
+        if defaults.default_text(key, language, **variant) != defaults.default_text(key, language)
     }
     assert changed == {defaults.INTRO, defaults.PAYABLE_HERE_TEXT}
     assert (
@@ -233,16 +238,6 @@ def test_without_a_code_line_no_default_points_to_one_below(language: str, card_
     assert MOBILEPAY[language] in everything(code_line=False)
     assert (CARD_PROMISES[language] in everything(code_line=False)) is card_payment
     assert "Mit Betalingsoverblik" in everything(code_line=False)
-
-
-@pytest.mark.parametrize("language", defaults.LANGUAGES)
-def test_only_the_texts_naming_the_ways_to_pay_change_without_a_code_line(language: str) -> None:
-    changed = {
-        key
-        for key in defaults.TEXT_KEYS
-        if defaults.default_text(key, language, code_line=False) != defaults.default_text(key, language)
-    }
-    assert changed == {defaults.INTRO, defaults.PAYABLE_HERE_TEXT}
 
 
 @pytest.mark.parametrize(
