@@ -114,16 +114,17 @@ def test_where_card_payment_is_offered_the_ways_to_pay_include_it(key: str, lang
 
 
 @pytest.mark.parametrize(
-    "variant", [{"card_payment": True}, {"code_line": False}], ids=["card payment", "no code line"]
+    "card_payment, code_line", [(True, True), (False, False)], ids=["card payment", "no code line"]
 )
 @pytest.mark.parametrize("language", defaults.LANGUAGES)
 def test_only_the_texts_naming_the_ways_to_pay_change_with_card_payment_or_no_code_line(
-    language: str, variant: dict[str, bool]
+    language: str, card_payment: bool, code_line: bool
 ) -> None:
     changed = {
         key
         for key in defaults.TEXT_KEYS
-        if defaults.default_text(key, language, **variant) != defaults.default_text(key, language)
+        if defaults.default_text(key, language, card_payment=card_payment, code_line=code_line)
+        != defaults.default_text(key, language)
     }
     assert changed == {defaults.INTRO, defaults.PAYABLE_HERE_TEXT}
     assert (
