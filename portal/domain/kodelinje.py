@@ -17,6 +17,11 @@ card  payment id                              account
 15    1-16 digits                              giro number
 ====  ======================================  =========================================
 
+A +71 or +75 line may leave the payment id out (``+71< +86021447<``): then each borrower pays with
+their own, made from their borrower number with its check digit (`Kodelinje.for_patron`), so the
+bank matches the payment to the borrower by itself — a payment id written into the library's line
+would be the same for every borrower.
+
 Errors carry a machine-readable ``code`` (see ``ERROR_CODES``) so the web layer can translate
 them; the English message is for logs and the CLI.
 """
@@ -136,9 +141,26 @@ class Kodelinje:
         return f"+{self.card_type}< {self.payment_id or ''}+{self.account}<"
 
     @property
+    def has_check_digit(self) -> bool:
+        """A card (+71, +75) whose payment id ends in a check digit: one the portal can make per borrower."""
+        return _CARD_RULES[self.card_type].check_digit
+
+    @property
+    def per_borrower(self) -> bool:
+        """A +71/+75 line without a payment id: each borrower gets their own (`for_patron`)."""
+        return self.payment_id is None and self.has_check_digit
+
+    @property
     def needs_message(self) -> bool:
         """True when the bank cannot match a payment by itself: the payer must write a message."""
-        return self.payment_id is None
+        return self.payment_id is None and not self.per_borrower
+
+    def for_patron(self, patron_id: int) -> Kodelinje:
+        """The line borrower `patron_id` pays with: theirs where the payment id is per borrower, else this one.
+
+        KodelinjeError (`payment_id`) when the borrower number is longer than the card's payment id.
+        """
+        return with_payment_id(self, str(patron_id)) if self.per_borrower else self
 
     @property
     def account_kind(self) -> Account:
@@ -220,6 +242,8 @@ def _validate_payment_id(card_type: str, rule: _CardRule, payment_id: str | None
             raise KodelinjeError("payment_id", f"card type +{card_type} has no payment id, got {payment_id!r}")
         return
     if payment_id is None:
+        if rule.check_digit:
+            return  # each borrower's own, made from their borrower number (Kodelinje.for_patron)
         raise KodelinjeError("payment_id", f"card type +{card_type} needs a payment id")
     if not _DIGITS.fullmatch(payment_id) or not (rule.min_id_length <= len(payment_id) <= rule.max_id_length):
         length = (

@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from portal import clock, db
+from portal.domain.kodelinje import KodelinjeError, parse_kodelinje
 from portal.editor import csrf, unsent
 from portal.editor.blueprint import bp
 from portal.editor.display import CUTOFF_DRAFTED, DONE_MESSAGES, SUGGESTION_REFUSED, edit_done_messages, when
@@ -268,6 +269,7 @@ def render_edit(
         card_payment=card_payment,
         default_of=default_of,
         code_line_missing=_code_line_promised_but_missing(state, values),
+        shared_payment_id=_shared_payment_id(values.get("kodelinje", "")),
         text_preview=lambda key, language, text: render_preview(key, language, text, state.current_cutoff),
         future_cutoff=future_cutoff,
         # What FBS's flags said about the cut-off date on citizens' pages (anonymous tally).
@@ -293,6 +295,15 @@ def _code_line_promised_but_missing(state: EditorState, values: Mapping[str, str
     own = without_defaults(values, possible_defaults([state.draft or state.published, state.published], values))
     texts = (own.get(f"text.{language}.{key}", "") for key in TEXT_KEYS for language in LANGUAGES)
     return any(_PROMISES_A_CODE_LINE.search(text) for text in texts)
+
+
+def _shared_payment_id(text: str) -> str | None:
+    """The payment id of a +71/+75 line that carries one: every borrower would pay with it."""
+    try:
+        line = parse_kodelinje(text)
+    except KodelinjeError:
+        return None  # empty, or refused at its field
+    return line.payment_id if line.has_check_digit and line.payment_id else None
 
 
 def _conflict_page(slug: str, conflict: EditConflict) -> tuple[str, int]:

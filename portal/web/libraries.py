@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from functools import lru_cache
 
 from flask import abort
 from markupsafe import Markup
 
-from portal.domain.kodelinje import Kodelinje, parse_kodelinje
+from portal.domain.fees import Patron
+from portal.domain.kodelinje import Kodelinje, KodelinjeError, parse_kodelinje
 from portal.i18n import long_date
 from portal.libraries.defaults import (
     HANDED_OVER_TITLE,
@@ -19,6 +21,8 @@ from portal.libraries.defaults import (
 from portal.libraries.library import Library
 from portal.libraries.repository import get_library
 from portal.libraries.texts import render_plain, render_text
+
+log = logging.getLogger(__name__)
 
 
 def library_or_404(slug: str) -> Library:
@@ -57,6 +61,22 @@ def rendered_texts(library: Library, language: str, *, card_payment: bool = Fals
         key: (render_plain if key in PLAIN_KEYS else render_text)(text, values)
         for key, text in page_texts(library, language, card_payment=card_payment).items()
     }
+
+
+def borrower_kodelinje(library: Library, patron: Patron) -> Kodelinje | None:
+    """The code line `patron` pays with: the library's, with their own payment id where its +71/+75
+    line leaves the id to each borrower. None without a code line, or when the borrower number is
+    longer than the card's payment id: better no line than one the bank matches to someone else."""
+    line = library_kodelinje(library)
+    if line is None:
+        return None
+    try:
+        return line.for_patron(patron.patron_id)
+    except KodelinjeError:
+        log.warning(
+            "library=%s: a borrower number too long for a +%s payment id, no code line", library.slug, line.card_type
+        )
+        return None
 
 
 def library_kodelinje(library: Library) -> Kodelinje | None:

@@ -15,7 +15,7 @@ from portal.auth import citizen_session
 from portal.i18n import current_language
 from portal.libraries.library import Library
 from portal.services.debts import CitizenDebts
-from portal.web.libraries import library_kodelinje, rendered_texts
+from portal.web.libraries import borrower_kodelinje, rendered_texts
 from portal.web.page_cache import Owner, PageKey, digest, rendered_pages
 from portal.web.payments import card_payment_context, card_payment_offered
 
@@ -51,7 +51,7 @@ def overview_context(
         "texts": page_texts(library, current_language(), card_payment=card_offered),
         # Stale figures promise no card payment: the blocked alert then names the other ways.
         "card_payment_offered": card_offered and as_of is None,
-        "kodelinje": library_kodelinje(library),
+        "kodelinje": borrower_kodelinje(library, debts.patron),
         "card_payment": None if preview or as_of is not None else card_payment_context(library, debts.overview),
         # Shown as of this moment (local time), or None: the figures are FBS's answer of now.
         "stale_as_of": clock.local(as_of) if as_of is not None else None,
@@ -124,7 +124,8 @@ def render_signed_out(library: Library, template: str, *, back_to: str | None = 
 
 
 # Context values the key covers otherwise: the frozen `Library` is in the key itself (compared by
-# every field), and texts and code line follow from it, the language and the card flag; of the
+# every field), and texts and code line follow from it, the language, the card flag and the patron
+# (the code line's payment id may be the borrower's own, see `borrower_kodelinje`); of the
 # citizen only what the page shows counts (never their CPR number or tokens).
 _KEYED_APART = frozenset({"library", "texts", "kodelinje", "citizen"})
 # Context values that follow from the debts' source (the versions of the cache entries they were

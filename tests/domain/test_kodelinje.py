@@ -163,7 +163,6 @@ def test_unsupported_card_type(text: str) -> None:
     [
         "+73< 1+86836084<",  # +73 carries no payment id
         "+01< 1+1234567<",
-        "+71< +85799665<",  # +71 needs one
         "+71< 00000067097535+85799665<",  # 14 digits
         "+71< 0000000067097535+85799665<",  # 16 digits
         "+75< 000000000000018+85799665<",  # 15 digits
@@ -202,7 +201,7 @@ def test_errors_are_value_errors_with_known_codes_and_a_message() -> None:
     samples = [
         "nonsense",
         "+72< +86836084<",
-        "+71< +85799665<",
+        "+71< 12345+85799665<",
         "+71< 000000067097536+85799665<",
         "+73< +76836084<",
         "+01< +1<",
@@ -296,3 +295,44 @@ def test_bank_fields_put_together_give_the_line_back(data: str) -> None:
     values = {field.name: field.value for field in line.bank_fields()}
     rebuilt = f"{values['card_type']}< {values.get('payment_id', '')}+{values['creditor_number']}<"
     assert rebuilt == line.text
+
+
+# -- +71/+75 without a payment id: each borrower's own ---------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["+71< +86021447<", "+75< +86021447<"])
+def test_a_71_or_75_line_without_a_payment_id_is_per_borrower(text: str) -> None:
+    line = parse_kodelinje(text)
+    assert line.per_borrower and not line.needs_message
+    assert line.text == text
+
+
+def test_each_borrower_gets_their_own_payment_id_with_its_check_digit() -> None:
+    line = parse_kodelinje("+71< +85799665<")
+    # The public example: data 6709753, padded to 14 digits, check digit 5.
+    assert line.for_patron(6709753).text == "+71< 000000067097535+85799665<"
+    assert line.for_patron(1).payment_id == "000000000000018"
+    assert line.for_patron(1) != line.for_patron(2)
+    assert not line.for_patron(1).per_borrower and not line.for_patron(1).needs_message
+    assert parse_kodelinje("+75< +85799665<").for_patron(1002).payment_id == "0000000000010025"
+
+
+@pytest.mark.parametrize("text", ["+73< +86836084<", "+71< 000000067097535+85799665<", "+04< 12+1234567<"])
+def test_a_line_with_its_own_payment_id_or_none_is_the_same_for_every_borrower(text: str) -> None:
+    line = parse_kodelinje(text)
+    assert not line.per_borrower
+    assert line.for_patron(1) == line.for_patron(2) == line
+
+
+def test_a_borrower_number_longer_than_the_payment_id_is_refused() -> None:
+    line = parse_kodelinje("+71< +85799665<")
+    assert line.for_patron(10**14 - 1).payment_id is not None  # 14 digits fit
+    with pytest.raises(KodelinjeError) as refused:
+        line.for_patron(10**14)
+    assert refused.value.code == "payment_id"
+
+
+@pytest.mark.parametrize("text", ["+73< +86836084<", "+01< +1234567<"])
+def test_a_card_without_payment_ids_still_needs_the_message(text: str) -> None:
+    line = parse_kodelinje(text)
+    assert line.needs_message and not line.per_borrower

@@ -178,3 +178,20 @@ def test_the_defaults_left_in_the_form_follow_an_emptied_code_line(
     # … so the form, and citizens, now get the defaults without the bank way.
     assert "kodelinjen står nedenfor" not in loaded_form(lone)["text.da.intro"]
     assert CODE_LINE_WARNING not in page_text(lone.get("/editor/lyngby/?lang=en"))
+
+
+SHARED_ID_WARNING = "Every borrower would pay with the same payment id"
+
+
+def test_a_payment_id_every_borrower_would_share_is_warned_about(
+    portal: Flask, browser_for: Callable[..., EditorBrowser]
+) -> None:
+    lone = browser_for(LONE)
+    assert SHARED_ID_WARNING not in page_text(lone.get("/editor/lyngby/?lang=en"))  # +73: a message instead
+    fixed = "+71< 000000002000016+86021447<"
+    assert lone.send("/editor/lyngby/", {**loaded_form(lone), "kodelinje": fixed}).status_code == 303
+    page = page_text(lone.get("/editor/lyngby/?lang=en"))
+    assert SHARED_ID_WARNING in page and "With the payment id 000000002000016 in the code line" in page
+    # Left out: each borrower's own, nothing to warn about.
+    assert lone.send("/editor/lyngby/", {**loaded_form(lone), "kodelinje": "+71< +86021447<"}).status_code == 303
+    assert SHARED_ID_WARNING not in page_text(lone.get("/editor/lyngby/?lang=en"))

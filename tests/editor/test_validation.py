@@ -102,8 +102,10 @@ def test_refused_field(
 
 def test_the_good_code_lines_pass(portal: Flask, browser_for: Callable[..., EditorBrowser]) -> None:
     lone = browser_for(LONE)
-    for line in (GOOD_71, "+73< +86836084<", "  +73<+86836084<  "):
+    for line in (GOOD_71, "+71<+86021447<", "+73< +86836084<", "  +73<+86836084<  "):
         assert lone.send("/editor/lyngby/", form_of(portal, kodelinje=line)).status_code == 303
+        if "+71<+" in line:  # no payment id: each borrower's own
+            assert draft(portal).kodelinje == "+71< +86021447<"
     assert draft(portal).kodelinje == "+73< +86836084<"  # stored in its canonical spelling
 
 

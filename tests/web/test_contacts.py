@@ -13,10 +13,12 @@ import httpx
 import pytest
 from flask import render_template
 
+from portal.domain.fees import Patron
 from portal.libraries.fields import CONTACT_FIELDS, with_fields
 from portal.libraries.library import Library
 from portal.libraries.repository import get_library
-from portal.services.preview_debts import preview_debts
+from portal.services.preview_debts import EXAMPLE_PATRON_ID, preview_debts
+from portal.web.libraries import borrower_kodelinje
 from portal.web.overview_page import render_overview
 from tests.support.login import http_login
 from tests.support.stack import Stack
@@ -132,11 +134,32 @@ def test_the_code_line_is_shown_as_the_fields_a_net_bank_asks_for(stack: Stack) 
     assert re.search(r'<script src="/static/build/site\.[0-9a-f]{12}\.js"', html)
 
 
-def test_a_71_line_shows_its_payment_id_and_needs_no_message(stack: Stack) -> None:
-    html = overview(stack, library_of(stack, "rodovre"), "?lang=en")
+def test_a_71_line_shows_the_borrowers_own_payment_id_and_needs_no_message(stack: Stack) -> None:
+    rodovre = library_of(stack, "rodovre")
+    assert rodovre.kodelinje == "+71< +86021447<"  # no payment id: each borrower's own
+    html = overview(stack, rodovre, "?lang=en")
     assert re.findall(r'data-bank-field="([a-z_]+)"', html) == ["card_type", "payment_id", "creditor_number"]
-    assert 'id="kodelinje-payment_id">000000002000016<' in html
+    # The example borrower 1001: 00000000001001 and its Luhn check digit 7 (weights 2,1,… from the right).
+    assert EXAMPLE_PATRON_ID == 1001
+    assert 'id="kodelinje-payment_id">000000000010017<' in html
     assert "Card type" in html and "Creditor number" in html
+
+
+def test_two_borrowers_of_a_per_borrower_line_pay_with_different_payment_ids(stack: Stack) -> None:
+    rodovre = library_of(stack, "rodovre")
+    first, second = (borrower_kodelinje(rodovre, Patron(patron_id)) for patron_id in (1001, 1002))
+    assert first is not None and second is not None
+    assert (first.payment_id, second.payment_id) == ("000000000010017", "000000000010025")
+    # A line with an id of its own, or none to give (+73), is everybody's.
+    lyngby = library_of(stack, "lyngby")
+    assert borrower_kodelinje(lyngby, Patron(1001)) == borrower_kodelinje(lyngby, Patron(1002)) is not None
+
+
+def test_a_borrower_number_too_long_for_the_payment_id_gets_no_code_line(stack: Stack) -> None:
+    # Cut to fit, it would be another borrower's id: better no line at all.
+    rodovre = library_of(stack, "rodovre")
+    assert borrower_kodelinje(rodovre, Patron(10**14 - 1)) is not None
+    assert borrower_kodelinje(rodovre, Patron(10**14)) is None
 
 
 def test_the_signed_in_page_has_contacts_and_no_inline_script(client: httpx.Client, stack: Stack) -> None:
