@@ -248,8 +248,10 @@ def render_edit(
     """The library's form. After a conflict it carries the new version, so saving again is a choice."""
     card_payment = payments_runtime().offers_card_payment(state.published)
     done_messages = edit_done_messages(state.draft.cutoff_date if state.draft else None)
-    # Text fields are filled in with these where the library has no wording of its own.
-    default_of = defaults_for(state.draft or state.published, card_payment=card_payment)
+    # Text fields are filled in with these where the library has no wording of its own: those that
+    # go with the code line in the form (a form shown again may have just emptied or filled it in).
+    code_line = bool(values.get("kodelinje", "").strip())
+    default_of = defaults_for(state.draft or state.published, card_payment=card_payment, code_line=code_line)
     page = render_template(
         "editor/edit.html",
         state=state,

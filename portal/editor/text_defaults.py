@@ -26,9 +26,13 @@ def text_name(language: str, key: str) -> str:
     return f"text.{language}.{key}"
 
 
-def defaults_for(library: Library, *, card_payment: bool) -> DefaultOf:
-    """(key, language) -> the default wording citizens of `library` get where it has no own text."""
-    return defaults_with(library.text_links(), card_payment=card_payment, code_line=library.has_code_line)
+def defaults_for(library: Library, *, card_payment: bool, code_line: bool | None = None) -> DefaultOf:
+    """(key, language) -> the default wording citizens of `library` get where it has no own text.
+
+    `code_line`: whether it will have a code line, where the form says otherwise than the library
+    (None: as the library has)."""
+    has_code_line = library.has_code_line if code_line is None else code_line
+    return defaults_with(library.text_links(), card_payment=card_payment, code_line=has_code_line)
 
 
 def defaults_with(links: Mapping[str, str | None], *, card_payment: bool, code_line: bool) -> DefaultOf:

@@ -195,3 +195,20 @@ def test_a_payment_id_every_borrower_would_share_is_warned_about(
     # Left out: each borrower's own, nothing to warn about.
     assert lone.send("/editor/lyngby/", {**loaded_form(lone), "kodelinje": "+71< +86021447<"}).status_code == 303
     assert SHARED_ID_WARNING not in page_text(lone.get("/editor/lyngby/?lang=en"))
+
+
+def test_a_form_shown_again_fills_in_the_defaults_of_its_own_code_line(
+    portal: Flask, browser_for: Callable[..., EditorBrowser]
+) -> None:
+    lone = browser_for(LONE)
+    form = {**loaded_form(lone), "text.da.intro": "", "kodelinje": ""}
+    # Refused for another field: the form comes back with the code line still emptied …
+    response = lone.send("/editor/lyngby/", {**form, "cutoff_date": "not a date"})
+    assert response.status_code == 422
+    shown = response.get_data(as_text=True)
+    # … and the intro filled in with the default that fits a page without one.
+    assert "kodelinjen står nedenfor" not in shown
+    assert "Du kan betale dem med MobilePay på bibliotekets udlånsautomater." in shown
+    # With the code line kept, the default that names it.
+    response = lone.send("/editor/lyngby/", {**form, "kodelinje": "+73< +86836084<", "cutoff_date": "not a date"})
+    assert response.status_code == 422 and "kodelinjen står nedenfor" in response.get_data(as_text=True)
