@@ -168,3 +168,9 @@ def test_the_signed_in_page_has_contacts_and_no_inline_script(client: httpx.Clie
     assert re.search(r"<script(?![^>]*\bsrc=)", html) is None
     script = client.get(f"{stack.url}/static/js/kodelinje.js")
     assert script.status_code == 200 and "clipboard" in script.text
+
+
+@pytest.mark.parametrize("query, label", [("", "Kodelinje"), ("?lang=en", "Code line")])
+def test_the_code_line_is_labelled_as_the_start_of_a_sentence(stack: Stack, query: str, label: str) -> None:
+    html = overview(stack, library_of(stack, "lyngby"), query)
+    assert f'<p>{label}: <span class="kodelinje" data-kodelinje>+73&lt; +86836084&lt;</span></p>' in html
