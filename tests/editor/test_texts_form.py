@@ -150,20 +150,22 @@ def test_the_history_shows_every_date_in_the_long_format(
 CODE_LINE_WARNING = "The texts mention a code line that is not there"
 
 
+def _saved_then_shown(lone: EditorBrowser, **changes: str) -> str:
+    """The form as loaded with `changes`, saved; then the form page's text (in English)."""
+    assert lone.send("/editor/lyngby/", {**loaded_form(lone), **changes}).status_code == 303
+    return page_text(lone.get("/editor/lyngby/?lang=en"))
+
+
 def test_an_emptied_code_line_warns_while_the_librarys_own_texts_still_promise_it(
     portal: Flask, browser_for: Callable[..., EditorBrowser]
 ) -> None:
     lone = browser_for(LONE)
-    promise = "Betal i banken med kodelinjen nedenfor."
-    own = {**loaded_form(lone), "text.da.payable_here_text": promise}
-    assert lone.send("/editor/lyngby/", own).status_code == 303
-    assert CODE_LINE_WARNING not in page_text(lone.get("/editor/lyngby/?lang=en"))  # Lyngby has one
-    assert lone.send("/editor/lyngby/", {**loaded_form(lone), "kodelinje": ""}).status_code == 303
+    promise = {"text.da.payable_here_text": "Betal i banken med kodelinjen nedenfor."}
+    assert CODE_LINE_WARNING not in _saved_then_shown(lone, **promise)  # Lyngby has one
     # The library's own text says "the code line below": the page would show none.
-    assert CODE_LINE_WARNING in page_text(lone.get("/editor/lyngby/?lang=en"))
+    assert CODE_LINE_WARNING in _saved_then_shown(lone, kodelinje="")
     # Back to the default wording, which leaves the bank way out without a code line: no warning.
-    assert lone.send("/editor/lyngby/", {**loaded_form(lone), "text.da.payable_here_text": ""}).status_code == 303
-    assert CODE_LINE_WARNING not in page_text(lone.get("/editor/lyngby/?lang=en"))
+    assert CODE_LINE_WARNING not in _saved_then_shown(lone, **{"text.da.payable_here_text": ""})
 
 
 def test_the_defaults_left_in_the_form_follow_an_emptied_code_line(
@@ -188,13 +190,10 @@ def test_a_payment_id_every_borrower_would_share_is_warned_about(
 ) -> None:
     lone = browser_for(LONE)
     assert SHARED_ID_WARNING not in page_text(lone.get("/editor/lyngby/?lang=en"))  # +73: a message instead
-    fixed = "+71< 000000002000016+86021447<"
-    assert lone.send("/editor/lyngby/", {**loaded_form(lone), "kodelinje": fixed}).status_code == 303
-    page = page_text(lone.get("/editor/lyngby/?lang=en"))
+    page = _saved_then_shown(lone, kodelinje="+71< 000000002000016+86021447<")
     assert SHARED_ID_WARNING in page and "With the payment id 000000002000016 in the code line" in page
     # Left out: each borrower's own, nothing to warn about.
-    assert lone.send("/editor/lyngby/", {**loaded_form(lone), "kodelinje": "+71< +86021447<"}).status_code == 303
-    assert SHARED_ID_WARNING not in page_text(lone.get("/editor/lyngby/?lang=en"))
+    assert SHARED_ID_WARNING not in _saved_then_shown(lone, kodelinje="+71< +86021447<")
 
 
 def test_a_form_shown_again_fills_in_the_defaults_of_its_own_code_line(
