@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 from portal.editor.blueprint import bp
 from portal.editor.guard import signed_in_editor
 from portal.editor.pages import load_or_404
-from portal.editor.payment_labels import fbs_answer_label, outcome_label, source_label, state_label
+from portal.editor.payment_labels import fbs_answer_label, outcome_label, review_label, source_label, state_label
 from portal.libraries.editing import EditorState
 from portal.payments import review
 from portal.payments.setup import runtime
@@ -31,6 +31,7 @@ def payment_helpers() -> dict[str, object]:
         "outcome_label": outcome_label,
         "fbs_answer_label": fbs_answer_label,
         "source_label": source_label,
+        "review_label": review_label,
     }
 
 

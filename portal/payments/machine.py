@@ -29,8 +29,9 @@ from portal.domain import money
 from portal.domain.fees import Fee
 from portal.domain.payment import Reservation, reservation_problems, settle
 from portal.libraries.library import Library
-from portal.payments import store
+from portal.payments import reasons, store
 from portal.payments.models import PaymentOrderRow
+from portal.payments.reasons import Code, Reason
 from portal.payments.runtime import OrderFbs, PaymentRuntime, PaymentsUnavailable
 from portal.payments.states import ACTIVE, Outcome, State
 from portal.providers.errors import UpstreamError
@@ -81,33 +82,36 @@ class _Step:
         """Move on, with the next step due at once."""
         return self.move(to, note, due=clock.now(), **fields)
 
-    def review(self, why: str) -> bool:
-        return self.move(State.NEEDS_REVIEW, why, review_reason=why)
+    def review(self, why: Reason) -> bool:
+        return self.move(State.NEEDS_REVIEW, why.english(), **store.review_fields(why))
 
-    def retry(self, why: str) -> bool:
+    def retry(self, why: Reason) -> bool:
         """Stay in the state and try again later; after the last delay, review."""
         attempt = self.row.attempts + 1
         if self.state is State.CHECKOUT_OPEN:
             return self._retry_checkout(why, attempt)
         if attempt > len(RETRY_DELAYS):
-            return self.review(f"{why} (gave up after {attempt} attempts)")
+            return self.review(reasons.gave_up(why, attempt))
         due = clock.now() + RETRY_DELAYS[attempt - 1]
         return self.move(
             self.state,
-            f"{why}; attempt {attempt} failed, next at {due.isoformat(timespec='seconds')}",
+            f"{why.english()}; attempt {attempt} failed, next at {due.isoformat(timespec='seconds')}",
             due=due,
             attempts=attempt,
         )
 
-    def _retry_checkout(self, why: str, attempt: int) -> bool:
+    def _retry_checkout(self, why: Reason, attempt: int) -> bool:
         # An open checkout keeps its poll schedule through errors (polls and failures share the
         # count); only when the gateway could not be asked for a day after the checkout ended do
         # staff have to find out whether money is held.
         if clock.now() >= self.row.created_at + CHECKOUT_LIFETIME + GATEWAY_PATIENCE:
-            return self.review(f"{why} (the gateway could not be asked since the checkout ended)")
+            return self.review(reasons.gateway_silent(why))
         due = clock.now() + POLL_DELAYS[min(attempt, len(POLL_DELAYS)) - 1]
         return self.move(
-            self.state, f"{why}; will look again at {due.isoformat(timespec='seconds')}", due=due, attempts=attempt
+            self.state,
+            f"{why.english()}; will look again at {due.isoformat(timespec='seconds')}",
+            due=due,
+            attempts=attempt,
         )
 
 
@@ -140,24 +144,20 @@ def _run_step(rt: PaymentRuntime, session: Session, row: PaymentOrderRow, source
     library = rt.library(session, row.library_slug)
     session.commit()
     if library is None:
-        store.transition(
-            session,
-            row.order_id,
-            State(row.state),
-            State.NEEDS_REVIEW,
-            store.Change({"review_reason": "library removed"}, None, "the library is no longer served", source),
-        )
+        fields = store.review_fields(Reason(Code.LIBRARY_REMOVED))
+        change = store.Change(fields, None, "the library is no longer served", source)
+        store.transition(session, row.order_id, State(row.state), State.NEEDS_REVIEW, change)
         return
     step = _Step(rt, session, row, library, source)
     try:
         _STEPS[step.state](step)
     except PaymentsUnavailable:
-        step.retry("card payment is no longer configured for the library")
+        step.retry(Reason(Code.PAYMENTS_UNCONFIGURED))
     except UpstreamError as exc:
-        step.retry(f"{exc.provider} failed: {exc.message}")
+        step.retry(reasons.upstream_failed(exc.provider, exc.message))
     except Exception:  # a bug must not lose the order: it stays where it was, retried, then reviewed
         log.exception("payment order=%s: step %s failed unexpectedly", row.order_id, row.state)
-        step.retry("unexpected error in the portal (see the log)")
+        step.retry(Reason(Code.UNEXPECTED_ERROR))
 
 
 # -- the steps ---------------------------------------------------------------------------------
@@ -193,7 +193,7 @@ def _checkout_open(step: _Step) -> None:
         if payment.charged_ore:
             # Charged at the gateway (by staff) before FBS was asked: releasing the rest and ending
             # the order would hide money taken for fees FBS does not know are paid.
-            step.review(f"{payment.charged_ore} øre was charged at the gateway before FBS was asked")
+            step.review(Reason(Code.CHARGED_BEFORE_FBS, {"charged_ore": payment.charged_ore}))
             return
         reservation = Reservation(held - payment.charged_ore, payment.currency, payment.reference)
         problems = reservation_problems(store.snapshot_of(row), reservation)
@@ -246,9 +246,7 @@ def _reserved(step: _Step) -> None:
                 outcome=Outcome.AMOUNT_MISMATCH.value,
             )
         else:
-            step.review(
-                f"the reservation changed at the gateway before FBS was asked: {held} of {row.total_ore} øre held"
-            )
+            step.review(Reason(Code.RESERVATION_CHANGED, {"held_ore": held, "total_ore": row.total_ore}))
         return
     fbs = _order_fbs(step)
     if fbs is None:
@@ -259,11 +257,7 @@ def _reserved(step: _Step) -> None:
         confirmations = fbs.register_payment(row.patron_id, row.order_id, unchanged) if unchanged else {}
     except FbsTokenRejected as exc:
         # No retry can help: the token will not come back to life, and the citizen is gone.
-        step.review(
-            "the borrower's Adgangsplatformen token expired before FBS registered the payment "
-            f"(DBC's adapter: {exc.message}); nothing is registered or charged, the reservation is held: "
-            "register the fees in FBS and charge, or release the reservation"
-        )
+        step.review(Reason(Code.TOKEN_EXPIRED, {"message": exc.message}))
         return
     settlement = settle(snapshot, confirmations)
     answers = {
@@ -304,10 +298,7 @@ def _order_fbs(step: _Step) -> OrderFbs | None:
         return step.rt.order_fbs(step.library, None)
     token = step.rt.order_tokens.open(sealed)
     if token is None:
-        step.review(
-            "the borrower's Adgangsplatformen token can no longer be decrypted (PORTAL_SECRET_KEY changed "
-            "without the old key in PORTAL_SECRET_KEY_FALLBACKS); nothing is registered or charged"
-        )
+        step.review(Reason(Code.TOKEN_UNREADABLE))
         return None
     return step.rt.order_fbs(step.library, token)
 
@@ -337,15 +328,17 @@ def _registered(step: _Step) -> None:
     except (NexiAlreadyCharged, NexiOverCharge) as exc:
         payment = nexi.retrieve(row.nexi_payment_id)
         if payment.charged_ore != row.charge_ore:
-            step.review(
-                f"the gateway refused the charge ({exc.message}) and shows {payment.charged_ore} øre charged, "
-                f"not {row.charge_ore}"
-            )
+            facts: dict[str, str | int] = {
+                "message": exc.message,
+                "charged_ore": payment.charged_ore,
+                "charge_ore": row.charge_ore,
+            }
+            step.review(Reason(Code.CHARGE_DIFFERS, facts))
             return
         charge_id = None  # charged already (by an earlier attempt or by staff): exactly our amount
     except (NexiRequestRefused, NexiPaymentNotFound) as exc:
         # FBS has the fees as paid; the card was not charged. Staff must charge or reopen the fees.
-        step.review(f"FBS registered the fees but the charge was refused: {exc.message}")
+        step.review(Reason(Code.CHARGE_REFUSED, {"message": exc.message}))
         return
     note = f"charged {row.charge_ore} øre"
     if row.release_ore:
@@ -372,7 +365,7 @@ def _release(step: _Step, amount_ore: int, outcome: Outcome, to: State) -> None:
         except NexiReservationExpired:
             pass  # an expired reservation holds nothing any more
         except (NexiRequestRefused, NexiPaymentNotFound) as exc:
-            step.review(f"releasing {amount_ore} øre was refused: {exc.message}")
+            step.review(Reason(Code.RELEASE_REFUSED, {"amount_ore": amount_ore, "message": exc.message}))
             return
     step.move(to, f"released {amount_ore} øre", outcome=outcome.value)
 

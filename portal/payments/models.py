@@ -55,6 +55,8 @@ class PaymentOrderRow(Base):
     lease_owner: Mapped[str | None] = mapped_column(String(40))
     lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
     review_reason: Mapped[str | None] = mapped_column(Text)
+    # The same reason as a code with its facts (portal.payments.reasons), worded for staff at display.
+    review: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     resolved_by: Mapped[str | None] = mapped_column(String(300))
     resolution_note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -19,8 +19,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal.payments import store
+from portal.payments import reasons, store
 from portal.payments.models import PaymentEventRow, PaymentOrderRow
+from portal.payments.reasons import Reason
 from portal.payments.states import State
 
 MAX_NOTE_LENGTH = 2000  # enough for what was done and where; the note is shown on the report
@@ -71,7 +72,8 @@ class OrderSummary:
     total_ore: int
     fee_count: int
     attempts: int
-    review_reason: str | None
+    review_reason: str | None  # the English sentence; all an order from before reason codes has
+    review: Reason | None  # the same, as a code the pages word for staff
     created_at: datetime
     updated_at: datetime
 
@@ -117,7 +119,8 @@ class OrderReport:
     charge_ore: int | None
     release_ore: int | None
     attempts: int
-    review_reason: str | None
+    review_reason: str | None  # the English sentence; all an order from before reason codes has
+    review: Reason | None  # the same, as a code the pages word for staff
     # Shown so staff can find the patron in FBS; store.transition clears it once the order is done.
     patron_id: int | None
     resolved_by: str | None
@@ -219,6 +222,7 @@ def _summary(row: PaymentOrderRow) -> OrderSummary:
         fee_count=len(row.lines),
         attempts=row.attempts,
         review_reason=row.review_reason,
+        review=reasons.from_stored(row.review),
         created_at=row.created_at,
         updated_at=row.updated_at,
     )
@@ -244,6 +248,7 @@ def _report(row: PaymentOrderRow, events: Sequence[PaymentEventRow]) -> OrderRep
         release_ore=row.release_ore,
         attempts=row.attempts,
         review_reason=row.review_reason,
+        review=reasons.from_stored(row.review),
         patron_id=row.patron_id,
         resolved_by=row.resolved_by,
         resolution_note=row.resolution_note,

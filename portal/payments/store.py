@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from portal import clock
 from portal.domain.payment import OrderLine, OrderSnapshot
 from portal.payments.models import PaymentEventRow, PaymentOrderFeeRow, PaymentOrderRow, PaymentWebhookRow
+from portal.payments.reasons import Reason
 from portal.payments.states import FINISHED, HOLDS_FEES, State
 
 LEASE = timedelta(minutes=2)  # longer than any one step's upstream calls can take
@@ -46,6 +47,11 @@ class Change:
     next_attempt_at: datetime | None
     note: str
     source: str
+
+
+def review_fields(why: Reason) -> dict[str, Any]:
+    """The columns a move to review writes: the reason's code for the pages, its sentence for the rest."""
+    return {"review_reason": why.english(), "review": why.stored()}
 
 
 def owner_of(secret: str, agency_id: str, patron_id: int) -> str:

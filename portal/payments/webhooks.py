@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from portal.payments import store
+from portal.payments.reasons import Code, Reason
 from portal.payments.runtime import PaymentRuntime
 from portal.payments.states import State
 
@@ -75,8 +76,8 @@ def receive(rt: PaymentRuntime, authorization: str | None, body: bytes) -> Answe
             return Answer.ACCEPTED  # a re-post of an event already in the inbox
         if event.name == CANCEL_CREATED and state is State.REGISTERED:
             # Released at the gateway after FBS registered the fees: only staff can sort that out.
-            why = "the reservation was cancelled at the gateway after FBS registered the fees"
-            change = store.Change({"review_reason": why}, None, why, "webhook")
+            why = Reason(Code.CANCELLED_AFTER_REGISTERED)
+            change = store.Change(store.review_fields(why), None, why.english(), "webhook")
             store.transition(session, order_id, State.REGISTERED, State.NEEDS_REVIEW, change)
     rt.enqueue(order_id)
     return Answer.ACCEPTED

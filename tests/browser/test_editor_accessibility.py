@@ -13,6 +13,7 @@ from playwright.sync_api import Page, expect
 
 from portal import db
 from portal.libraries import editing
+from portal.payments import reasons
 from portal.payments.states import State
 from tests.browser.test_accessibility import violations
 from tests.browser.test_editor_journey import editor_sign_in, follow
@@ -178,10 +179,12 @@ def test_the_page_offered_instead_of_a_framed_sign_in(page: Page, editor_stack: 
 
 
 def test_payment_pages_with_a_refused_and_an_accepted_resolve(lone: Page, editor_stack: Stack) -> None:
-    waiting = make_order(editor_stack.app)
+    # A reason with Nexi's own words in it: the Danish sentence around an English part.
+    waiting = make_order(editor_stack.app, reason=reasons.gave_up(reasons.upstream_failed("nexi", "HTTP 503"), 7))
     make_order(editor_stack.app, to=State.COMPLETED)
     lone.goto(f"{editor_stack.url}/editor/lyngby/betalinger/")
     expect(lone.locator("[data-orders=needs-review]")).to_contain_text(waiting)
+    expect(lone.locator("[data-orders=needs-review] [lang=en]")).to_have_text("HTTP 503")
     assert_no_violations(lone)
     lone.goto(f"{editor_stack.url}/editor/lyngby/betalinger/{waiting}")
     assert_no_violations(lone)

@@ -18,8 +18,9 @@ from portal.domain.payment import OrderLine, OrderSnapshot, new_order_id
 from portal.libraries import editing
 from portal.libraries.editing import EditorState
 from portal.libraries.library import Library
-from portal.payments import store
+from portal.payments import reasons, store
 from portal.payments.models import PaymentOrderRow
+from portal.payments.reasons import Code, Reason
 from portal.payments.setup import runtime
 from portal.payments.states import State
 from tests.auth.helpers import CLIENT_ID, CLIENT_SECRET, PORTAL_URL, Browser
@@ -32,7 +33,11 @@ EDITOR_CALLBACK = f"{PORTAL_URL}/editor/callback"
 LONE, RASMUS, ADA, NIELS = "editor-lone", "editor-rasmus", "editor-ada", "editor-niels"
 BENTE = "editor-bente"  # payment staff of Lyngby who edits nothing
 PATRON = 4711
-REVIEW_REASON = "FBS retries used up"
+# Why make_order's orders wait, and how the English page words it.
+REVIEW = reasons.gave_up(Reason(Code.PAYMENTS_UNCONFIGURED), 7)
+REVIEW_REASON = (
+    "The portal gave up after 7 attempts. The last one failed: Card payment is no longer set up for the library."
+)
 ANNE = "demo-anne"
 
 # Fetch Metadata of a form sent from the portal's own page, and of forms sent from anywhere else.
@@ -143,11 +148,19 @@ def loaded_form(browser: EditorBrowser, slug: str = "lyngby") -> dict[str, str]:
 _fee_ids = itertools.count(9000)
 
 
-def make_order(app: Flask, slug: str = "lyngby", *, to: State | None = State.NEEDS_REVIEW, fees: int = 2) -> str:
+def make_order(
+    app: Flask,
+    slug: str = "lyngby",
+    *,
+    to: State | None = State.NEEDS_REVIEW,
+    fees: int = 2,
+    reason: Reason | str = REVIEW,
+) -> str:
     """A payment order of the library, written through the store and moved straight to `to`.
 
     No gateway or FBS: the review pages only read what the store holds. Fee ids never repeat,
-    so orders never hold each other's fees.
+    so orders never hold each other's fees. A `reason` given as text is an order from before
+    reason codes: only its English sentence is stored.
     """
     lines = tuple(OrderLine(next(_fee_ids), f"Gebyr {n + 1}", 2500 + 100 * n) for n in range(fees))
     order = OrderSnapshot(new_order_id(), lines)
@@ -166,10 +179,14 @@ def make_order(app: Flask, slug: str = "lyngby", *, to: State | None = State.NEE
                 source="test",
             )
             if to is not None and to is not State.CREATED:
-                fields = {"review_reason": REVIEW_REASON} if to is State.NEEDS_REVIEW else {}
+                fields = _review_fields(reason) if to is State.NEEDS_REVIEW else {}
                 change = store.Change(fields, None, f"test: to {to.value}", "test")
                 assert store.transition(session, order.order_id, State.CREATED, to, change)
     return order.order_id
+
+
+def _review_fields(reason: Reason | str) -> dict[str, object]:
+    return {"review_reason": reason} if isinstance(reason, str) else store.review_fields(reason)
 
 
 def order_state(app: Flask, order_id: str) -> tuple[str, str | None, str | None, int]:

@@ -7,15 +7,20 @@ Who may open which page at all is the matrix's job (test_authorization); this is
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from flask import Flask
+from werkzeug.test import TestResponse
 
 from portal.devtools.demo import DEMO_LIBRARIES_FILE
 from portal.devtools.idp import DevIdp
-from portal.payments import review, store
+from portal.editor.payment_labels import REVIEW_REASONS, review_label
+from portal.payments import reasons, review, store
+from portal.payments.reasons import Code, Reason
 from portal.payments.setup import runtime
 from portal.payments.states import State
 from tests.editor.helpers import (
@@ -30,6 +35,7 @@ from tests.editor.helpers import (
     page_text,
 )
 from tests.editor.test_authorization import PREFIXED_LIBRARY
+from tests.payments.test_reasons import SAMPLES
 
 NEXI_PAYMENT_ID = "0260000062c3c8d3f0e2b0f5a9a0c8e1"
 
@@ -236,3 +242,66 @@ def test_the_pages_are_in_danish(portal: Flask, browser_for: Callable[..., Edito
     assert "Hvad skal du gøre" in report and "Skal gennemgås" in report
     answered_by_fbs(portal, order_id)
     assert "Portalen (betalingstrin)" in page_text(lone.get(f"/editor/lyngby/betalinger/{order_id}"))
+
+
+def _reason_cell(response: TestResponse) -> str:
+    """The report's reason cell, as HTML."""
+    page = response.get_data(as_text=True)
+    cell = page[page.index("<td data-reason>") :]
+    return cell[: cell.index("</td>")]
+
+
+def test_the_reason_is_worded_in_the_pages_language_with_the_upstreams_message_as_it_came(
+    portal: Flask, browser_for: Callable[..., EditorBrowser]
+) -> None:
+    facts: dict[str, str | int] = {"message": "<b>1001</b> over", "charged_ore": 1000, "charge_ore": 2500}
+    order_id = make_order(portal, reason=Reason(Code.CHARGE_DIFFERS, facts))
+    lone = browser_for(LONE)
+
+    danish = _reason_cell(lone.get(f"/editor/lyngby/betalinger/{order_id}?lang=da"))
+    assert html.unescape(" ".join(re.sub(r"<[^>]+>", "", danish).split())) == (
+        "Nexi viser 10,00 kr. trukket i stedet for 25,00 kr. og afviste at trække beløbet (<b>1001</b> over)."
+    )
+    # Only Nexi's own words are marked English, and they are text, never markup.
+    assert danish.count('lang="en"') == 1 and '<span lang="en">&lt;b&gt;1001&lt;/b&gt; over</span>' in danish
+    english = _reason_cell(lone.get(f"/editor/lyngby/betalinger/{order_id}?lang=en"))
+    assert "Nexi shows DKK 10.00 charged instead of DKK 25.00" in html.unescape(english).replace("\xa0", " ")
+    listing = page_text(lone.get("/editor/lyngby/betalinger/?lang=da"))
+    assert "Nexi viser 10,00" in listing
+
+
+def test_a_reason_that_wraps_the_last_failure_words_both(
+    portal: Flask, browser_for: Callable[..., EditorBrowser]
+) -> None:
+    order_id = make_order(portal, reason=reasons.gave_up(reasons.upstream_failed("fbs", "HTTP 503"), 7))
+    cell = _reason_cell(browser_for(LONE).get(f"/editor/lyngby/betalinger/{order_id}?lang=da"))
+    assert " ".join(re.sub(r"<[^>]+>", "", cell).split()) == (
+        "Portalen opgav efter 7 forsøg. Det sidste mislykkedes: FBS svarede ikke som forventet: HTTP 503"
+    )
+
+
+def test_an_order_from_before_reason_codes_shows_its_english_sentence_marked_english(
+    portal: Flask, browser_for: Callable[..., EditorBrowser]
+) -> None:
+    order_id = make_order(portal, reason="FBS retries used up")
+    lone = browser_for(LONE)
+    assert _reason_cell(lone.get(f"/editor/lyngby/betalinger/{order_id}?lang=da")) == (
+        '<td data-reason><span lang="en">FBS retries used up</span>'
+    )
+    listing = lone.get("/editor/lyngby/betalinger/?lang=da").get_data(as_text=True)
+    assert '<span lang="en">FBS retries used up</span>' in listing
+
+
+def _worded(app: Flask, language: str) -> dict[Code, str]:
+    with app.test_request_context(f"/editor/?lang={language}"):
+        return {code: str(review_label(reason, reason.english())) for code, reason in SAMPLES.items()}
+
+
+def test_every_reason_has_a_wording_in_each_language(portal: Flask) -> None:
+    assert set(REVIEW_REASONS) == set(Code)
+    danish, english = _worded(portal, "da"), _worded(portal, "en")
+    for code in Code:
+        for worded in (danish[code], english[code]):
+            assert "%(" not in worded and "{" not in worded and ".." not in worded, worded
+        assert danish[code] != english[code], code  # translated
+        assert 'lang="en"' not in english[code].replace('<span lang="en">', ""), code

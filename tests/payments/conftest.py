@@ -25,8 +25,9 @@ from portal.devtools import demo_data, nexi_sim
 from portal.devtools.demo import DEMO_LIBRARIES_FILE
 from portal.devtools.demo_data import LYNGBY
 from portal.devtools.fbs_sim import SimState, create_fbs_sim_app
-from portal.payments import checkout, machine, store
+from portal.payments import checkout, machine, reasons, store
 from portal.payments.models import PaymentOrderRow, PaymentWebhookRow
+from portal.payments.reasons import Reason
 from portal.payments.runtime import PaymentRuntime
 from portal.payments.setup import RUNTIME_KEY
 from portal.payments.states import State
@@ -78,6 +79,14 @@ class World:
             row = store.get_order(session, order_id)
         assert row is not None
         return row
+
+    def review(self, order_id: str) -> Reason:
+        """Why the order waits for staff, read back as the pages read it; its English sentence stored too."""
+        row = self.order(order_id)
+        reason = reasons.from_stored(row.review)
+        assert reason is not None, row.review
+        assert row.review_reason == reason.english()
+        return reason
 
     def payment(self, order_id: str) -> nexi_sim.Payment:
         payment_id = self.order(order_id).nexi_payment_id

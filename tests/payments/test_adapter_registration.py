@@ -20,6 +20,7 @@ from portal.devtools.fbs_sim.userinfo_stub import UserinfoStub, start_userinfo_s
 from portal.payments import checkout
 from portal.payments.models import PaymentOrderRow
 from portal.payments.order_token import OrderTokenCipher
+from portal.payments.reasons import Code, Reason
 from portal.payments.runtime import PaymentRuntime
 from portal.payments.setup import RUNTIME_KEY
 from portal.payments.states import State
@@ -131,6 +132,8 @@ def test_a_token_expired_before_registration_sends_the_order_to_review(world: Ad
     assert world.advance(started.order_id) is State.NEEDS_REVIEW
     row = world.order(started.order_id)
     assert row.review_reason is not None and "token expired before FBS registered" in row.review_reason
+    reason = world.review(started.order_id)
+    assert reason.code is Code.TOKEN_EXPIRED and set(reason.params) == {"message"}
     assert world.registrations(started.order_id) == [] and world.charges(started.order_id) == 0
     assert world.open_reservation_ore(started.order_id) == total_ore()  # staff decide
     assert row.fbs_token is None
@@ -149,6 +152,7 @@ def test_an_unreadable_token_sends_the_order_to_review(world: AdapterWorld) -> N
     assert world.advance(started.order_id) is State.NEEDS_REVIEW
     reason = world.order(started.order_id).review_reason
     assert reason is not None and "can no longer be decrypted" in reason
+    assert world.review(started.order_id) == Reason(Code.TOKEN_UNREADABLE)
     assert world.registrations(started.order_id) == []
 
 

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from portal import clock
 from portal.payments.machine import CHECKOUT_LIFETIME, GATEWAY_PATIENCE, POLL_DELAYS
+from portal.payments.reasons import Code
 from portal.payments.states import Outcome, State
 from tests.payments.conftest import World
 
@@ -39,6 +40,10 @@ def test_a_gateway_unreachable_a_day_after_the_checkout_ended_sends_it_to_staff(
         assert world.advance(order_id) is State.CHECKOUT_OPEN
         frozen.advance(POLL_DELAYS[-1])
         assert world.advance(order_id) is State.NEEDS_REVIEW
+    reason = world.review(order_id)
+    assert reason.code is Code.GATEWAY_SILENT
+    assert reason.cause is not None and reason.cause.code is Code.UPSTREAM_FAILED
+    assert reason.cause.params["provider"] == "nexi"
     assert world.open_reservation_ore(order_id) == 0
     assert world.registrations(order_id) == []
 

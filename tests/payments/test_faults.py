@@ -47,9 +47,12 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import delete
 
 from portal import clock
+from portal.libraries.models import LibraryRow
 from portal.payments import checkout, machine, retention, store
+from portal.payments.reasons import Code, Reason
 from portal.payments.states import Outcome, State
 from portal.providers.errors import UpstreamTimeout
 from portal.providers.fbs import FbsClient
@@ -587,6 +590,10 @@ def test_10_fbs_retries_used_up(world: World, frozen: clock.FrozenClock) -> None
         assert machine.reconcile(world.rt) == 1
     assert world.fbs.call_count(FBS_PAY) == len(machine.RETRY_DELAYS) + 1
     assert_untouched_review(world, order_id)
+    reason = world.review(order_id)
+    assert reason.code is Code.GAVE_UP and reason.params == {"attempts": len(machine.RETRY_DELAYS) + 1}
+    assert reason.cause is not None and reason.cause.code is Code.UPSTREAM_FAILED
+    assert reason.cause.params["provider"] == "fbs"
     assert world.registrations(order_id) == []
     frozen.advance(timedelta(days=2))
     assert machine.reconcile(world.rt) == 0  # review is for staff: no more attempts
@@ -603,6 +610,7 @@ def test_12_charge_refused(world: World, refusal: str) -> None:
     assert world.advance(order_id) is State.NEEDS_REVIEW
     assert world.registrations(order_id) == sorted(PAYABLE)  # FBS has them paid: staff must decide
     assert_untouched_review(world, order_id)
+    assert world.review(order_id).code is Code.CHARGE_REFUSED
     assert world.nexi.call_count("charge") == 1
     assert world.nexi.call_count("cancel") == 0
 
@@ -638,6 +646,9 @@ def test_13_staff_charged_another_amount(world: World, frozen: clock.FrozenClock
     frozen.advance(machine.RETRY_DELAYS[0])
     assert machine.reconcile(world.rt) == 1  # 1001 over-charge; GET shows 1000, not ours
     assert world.state(order_id) is State.NEEDS_REVIEW
+    reason = world.review(order_id)
+    assert reason.code is Code.CHARGE_DIFFERS
+    assert (reason.params["charged_ore"], reason.params["charge_ore"]) == (1000, world.order(order_id).charge_ore)
     assert world.charges(order_id) == 1
     assert world.charged_ore(order_id) == 1000
     assert world.registrations(order_id) == sorted(PAYABLE)
@@ -655,6 +666,13 @@ def test_13_staff_charged_before_fbs(world: World, frozen: clock.FrozenClock, am
     assert nexi_api(world, "POST", f"/v1/payments/{payment_id}/charges", {"amount": amount}).status_code == 201
     frozen.advance(machine.RETRY_DELAYS[0])
     assert world.advance(order_id) is State.NEEDS_REVIEW
+    # Seen by the checkout step (a charge) or by the registration step (less held than reserved).
+    expected = (
+        Reason(Code.CHARGED_BEFORE_FBS, {"charged_ore": amount})
+        if when == "checkout open"
+        else Reason(Code.RESERVATION_CHANGED, {"held_ore": TOTAL - amount, "total_ore": TOTAL})
+    )
+    assert world.review(order_id) == expected
     # Money taken for fees FBS was never told of: staff decide; nothing released, nothing registered.
     assert world.fbs.call_count(FBS_PAY) == (1 if when == "fbs down" else 0)
     assert world.registrations(order_id) == []
@@ -669,6 +687,7 @@ def test_14_cancelled_at_the_gateway_after_fbs(world: World, frozen: clock.Froze
     assert nexi_api(world, "POST", f"/v1/payments/{payment_id}/cancels", {"amount": TOTAL}).status_code == 204
     world.nexi.wait_for_webhooks_sent()
     assert world.state(order_id) is State.NEEDS_REVIEW
+    assert world.review(order_id).code is Code.CANCELLED_AFTER_REGISTERED
     frozen.advance(machine.RETRY_DELAYS[0])
     assert machine.reconcile(world.rt) == 0
     drain(world)
@@ -686,6 +705,8 @@ def test_14_cancel_webhook_lost(world: World, frozen: clock.FrozenClock) -> None
     frozen.advance(machine.RETRY_DELAYS[0])
     assert machine.reconcile(world.rt) == 1  # the charge is refused; GET shows nothing charged
     assert world.state(order_id) is State.NEEDS_REVIEW
+    reason = world.review(order_id)
+    assert reason.code is Code.CHARGE_DIFFERS and reason.params["charged_ore"] == 0
     assert world.charges(order_id) == 0
     assert world.registrations(order_id) == sorted(PAYABLE)
     assert world.open_reservation_ore(order_id) == 0
@@ -954,3 +975,13 @@ def test_22_purge_keeps_unfinished_orders(world: World, frozen: clock.FrozenCloc
         kept = {order_id: store.get_order(session, order_id) for order_id in (review, open_checkout, recent)}
         states = {order_id: State(row.state) if row else None for order_id, row in kept.items()}
     assert states == {review: State.NEEDS_REVIEW, open_checkout: State.CHECKOUT_OPEN, recent: State.ABANDONED}
+
+
+def test_an_order_of_a_library_no_longer_served_goes_to_staff(world: World) -> None:
+    order_id = paid(world)
+    with world.rt.sessions() as session:
+        session.execute(delete(LibraryRow).where(LibraryRow.slug == world.library.slug))
+        session.commit()
+    assert world.advance(order_id) is State.NEEDS_REVIEW
+    assert world.review(order_id) == Reason(Code.LIBRARY_REMOVED)
+    assert world.charges(order_id) == 0 and world.open_reservation_ore(order_id) == TOTAL
