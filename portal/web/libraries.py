@@ -37,15 +37,17 @@ def library_or_404(slug: str) -> Library:
 PLAIN_KEYS = frozenset({PAYABLE_HERE_TITLE, HANDED_OVER_TITLE, PAYMENT_OVERVIEW_BUTTON})
 
 
-def page_texts(library: Library, language: str, *, card_payment: bool) -> dict[str, str]:
+def page_texts(library: Library, language: str, *, card_payment: bool, code_line: bool | None = None) -> dict[str, str]:
     """Every text key in `language`: the library's own wording, else the default that fits.
 
     `card_payment`: the library takes card payment on the page. Only then may a default promise
-    it, and only a library with a code line gets defaults that point to it; a wording the library
-    wrote itself is shown as written either way.
+    it, and only where a code line is shown do defaults point to it: `code_line` says whether
+    this reader gets one (None: whether the library has one). A wording the library wrote itself
+    is shown as written either way.
     """
     own = library.explicit_texts(language)
-    code_line, links = library.has_code_line, library.text_links()
+    code_line = library.has_code_line if code_line is None else code_line
+    links = library.text_links()
     return {
         key: own[key]
         if key in own
@@ -54,12 +56,14 @@ def page_texts(library: Library, language: str, *, card_payment: bool) -> dict[s
     }
 
 
-def rendered_texts(library: Library, language: str, *, card_payment: bool = False) -> dict[str, Markup | str]:
-    """Every library text in `language`, with {cutoff_date} filled in and HTML sanitised."""
+def rendered_texts(
+    library: Library, language: str, *, card_payment: bool = False, code_line: bool | None = None
+) -> dict[str, Markup | str]:
+    """Every library text in `language`, with {cutoff_date} filled in and HTML sanitised (see `page_texts`)."""
     values = {"cutoff_date": long_date(library.cutoff_date, language)}
     return {
         key: (render_plain if key in PLAIN_KEYS else render_text)(text, values)
-        for key, text in page_texts(library, language, card_payment=card_payment).items()
+        for key, text in page_texts(library, language, card_payment=card_payment, code_line=code_line).items()
     }
 
 

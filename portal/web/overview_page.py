@@ -32,6 +32,9 @@ def overview_context(
     # Whether the library takes card payment here decides which default texts and banner fit;
     # the editor's preview shows what citizens see.
     card_offered = card_payment_offered(library)
+    # None also for a borrower whose number does not fit the library's per-borrower line: then
+    # the default texts must not point to a code line either.
+    kodelinje = borrower_kodelinje(library, debts.patron)
     return {
         "library": library,
         "citizen": None if preview else citizen_session.current_citizen(),
@@ -48,10 +51,10 @@ def overview_context(
         # False when the debtor system failed or was not asked: the total is then the library system's alone.
         "debts_complete": debts.complete,
         "preview": preview,
-        "texts": page_texts(library, current_language(), card_payment=card_offered),
+        "texts": page_texts(library, current_language(), card_payment=card_offered, code_line=kodelinje is not None),
         # Stale figures promise no card payment: the blocked alert then names the other ways.
         "card_payment_offered": card_offered and as_of is None,
-        "kodelinje": borrower_kodelinje(library, debts.patron),
+        "kodelinje": kodelinje,
         "card_payment": None if preview or as_of is not None else card_payment_context(library, debts.overview),
         # Shown as of this moment (local time), or None: the figures are FBS's answer of now.
         "stale_as_of": clock.local(as_of) if as_of is not None else None,
@@ -60,20 +63,25 @@ def overview_context(
     }
 
 
-def page_texts(library: Library, language: str, *, card_payment: bool) -> dict[str, Markup | str]:
-    """`rendered_texts`, remembered: the same library, language and card flag give the same texts.
+def page_texts(
+    library: Library, language: str, *, card_payment: bool, code_line: bool | None = None
+) -> dict[str, Markup | str]:
+    """`rendered_texts`, remembered: the same library, language and flags give the same texts.
 
     Keyed by the `Library` value itself (equality compares every field, its texts and the cut-off
     date in force included), so a publish or a scheduled date taking effect is a new key and
     nothing needs invalidating. A copy is returned: callers may not change the cached dict.
+    `code_line`: whether this reader is shown a code line (None: whether the library has one).
     """
-    return dict(_rendered_texts(library, language, card_payment))
+    shown = library.has_code_line if code_line is None else code_line
+    return dict(_rendered_texts(library, language, card_payment, shown))
 
 
-# Libraries x 2 languages x 2 card flags, plus old versions until they are pushed out.
-@lru_cache(maxsize=256)
-def _rendered_texts(library: Library, language: str, card_payment: bool) -> dict[str, Markup | str]:
-    return rendered_texts(library, language, card_payment=card_payment)
+# Libraries x 2 languages x 2 card flags (x 2 code-line flags, rarely), plus old versions until
+# they are pushed out.
+@lru_cache(maxsize=512)
+def _rendered_texts(library: Library, language: str, card_payment: bool, code_line: bool) -> dict[str, Markup | str]:
+    return rendered_texts(library, language, card_payment=card_payment, code_line=code_line)
 
 
 def clear_page_texts_cache() -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 
 import httpx
 import pytest
@@ -160,6 +161,28 @@ def test_a_borrower_number_too_long_for_the_payment_id_gets_no_code_line(stack: 
     rodovre = library_of(stack, "rodovre")
     assert borrower_kodelinje(rodovre, Patron(10**14 - 1)) is not None
     assert borrower_kodelinje(rodovre, Patron(10**14)) is None
+
+
+# How the defaults point to the library's line; "kodelinjen finder du i Mit Betalingsoverblik" is
+# about the debtor system's own and stays.
+@pytest.mark.parametrize(
+    "query, words", [("", r"kodelinjen (står )?nedenfor"), ("?lang=en", r"code line (is shown )?below")]
+)
+def test_a_borrower_without_a_code_line_reads_default_texts_that_promise_none(
+    stack: Stack, query: str, words: str
+) -> None:
+    rodovre = library_of(stack, "rodovre")
+    assert not rodovre.explicit_texts("da") and not rodovre.explicit_texts("en")  # the defaults
+
+    def page_for(patron_id: int) -> str:
+        debts = replace(preview_debts(rodovre), patron=Patron(patron_id))
+        with stack.app.test_request_context(f"/rodovre/{query}"):
+            return render_overview(rodovre, debts, preview=True).lower()
+
+    fits, too_long = page_for(10**14 - 1), page_for(10**14)
+    assert "data-kodelinje" in fits and re.search(words, fits)
+    assert "data-kodelinje" not in too_long and not re.search(words, too_long)
+    assert "mobilepay" in too_long  # the texts still say how to pay at the library
 
 
 def test_the_signed_in_page_has_contacts_and_no_inline_script(client: httpx.Client, stack: Stack) -> None:
