@@ -178,3 +178,22 @@ def test_a_login_without_cpr_does_not_loop(page: Page, stack: Stack) -> None:
     assert found == [], json.dumps(found, indent=1)
     back.click()
     expect(page).to_have_url(f"{stack.url}/lyngby/")
+
+
+def _label_before(page: Page, selector: str) -> str:
+    """What a cell's ::before says (the phone's label of a table cell); "none" when nothing."""
+    return str(page.locator(selector).evaluate("cell => getComputedStyle(cell, '::before').content"))
+
+
+def test_phone_rows_label_their_dates_and_the_notes_stand_apart(page: Page, stack: Stack) -> None:
+    open_page(page, stack, "Anne Andersen", "lyngby", "da")
+    # A date is labelled; "Ingen forfaldsdato" says it alone, not "Forfalder Ingen forfaldsdato".
+    assert _label_before(page, "tr[data-fee-id='501'] td.cell-meta >> nth=2") == '"Forfalder "'
+    no_due = page.locator("tr[data-fee-id='503'] td.cell-meta >> nth=2")
+    expect(no_due).to_have_text("Ingen forfaldsdato")
+    assert _label_before(page, "tr[data-fee-id='503'] td.cell-meta >> nth=2") == "none"
+    # The library's general notes after the last table are set apart from it, as a section is.
+    table = page.locator("section.debt-section").last.bounding_box()
+    notes = page.locator(".extra-info").bounding_box()
+    assert table is not None and notes is not None
+    assert notes["y"] - (table["y"] + table["height"]) >= 20
