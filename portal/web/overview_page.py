@@ -32,9 +32,11 @@ def overview_context(
     # Whether the library takes card payment here decides which default texts and banner fit;
     # the editor's preview shows what citizens see.
     card_offered = card_payment_offered(library)
-    # None also for a borrower whose number does not fit the library's per-borrower line: then
-    # the default texts must not point to a code line either.
+    # None also for a borrower whose number does not fit the library's per-borrower line.
     kodelinje = borrower_kodelinje(library, debts.patron)
+    # The line is shown in the section of debts payable here, so only with such debts may the
+    # default texts say it is "below".
+    code_line_shown = kodelinje is not None and not debts.overview.payable_here.is_empty
     return {
         "library": library,
         "citizen": None if preview else citizen_session.current_citizen(),
@@ -51,7 +53,7 @@ def overview_context(
         # False when the debtor system failed or was not asked: the total is then the library system's alone.
         "debts_complete": debts.complete,
         "preview": preview,
-        "texts": page_texts(library, current_language(), card_payment=card_offered, code_line=kodelinje is not None),
+        "texts": page_texts(library, current_language(), card_payment=card_offered, code_line=code_line_shown),
         # Stale figures promise no card payment: the blocked alert then names the other ways.
         "card_payment_offered": card_offered and as_of is None,
         "kodelinje": kodelinje,

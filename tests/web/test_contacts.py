@@ -185,6 +185,18 @@ def test_a_borrower_without_a_code_line_reads_default_texts_that_promise_none(
     assert "mobilepay" in too_long  # the texts still say how to pay at the library
 
 
+@pytest.mark.parametrize(("sub", "shown"), [("demo-anne", True), ("demo-eva", False), ("demo-clara", False)])
+def test_the_texts_point_to_the_code_line_only_where_it_is_shown(
+    client: httpx.Client, stack: Stack, sub: str, shown: bool
+) -> None:
+    # Eva's debts are all in Mit Betalingsoverblik and Clara has none: no section of debts payable
+    # here, so no code line below for the intro to point to.
+    html = http_login(client, stack.url, sub).text
+    assert ("data-kodelinje" in html) is shown
+    assert bool(re.search(r"kodelinjen (står )?nedenfor", html)) is shown
+    assert "MobilePay" in html  # the ways to pay at the library are still named
+
+
 def test_the_signed_in_page_has_contacts_and_no_inline_script(client: httpx.Client, stack: Stack) -> None:
     html = http_login(client, stack.url, "demo-anne").text
     assert 'data-contact="library"' in html
