@@ -117,7 +117,7 @@ def review_label(reason: Reason | None, english: str | None) -> Markup:
     An upstream's own message is shown as it came, marked English, inside the sentence.
     """
     if reason is None:
-        return Markup('<span lang="en">%s</span>') % (english or "") if english else Markup("")
+        return Markup('<span lang="en">%s</span>') % english if english else Markup("")
     values = {name: _param(name, value) for name, value in reason.params.items()}
     if reason.cause is not None:
         values["cause"] = review_label(reason.cause, None)
