@@ -147,6 +147,12 @@ def init_app(app: Flask) -> None:
     app.teardown_appcontext(_close_session)
 
 
+def engine() -> Engine:
+    """The current app's engine (the one its sessions use)."""
+    bound: Engine = current_app.extensions["portal.db.engine"]
+    return bound
+
+
 def session() -> Session:
     """The request's (or app context's) database session."""
     if "db_session" not in g:

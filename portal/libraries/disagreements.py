@@ -26,13 +26,14 @@ Plain Python, no Flask: the caller passes the session; `record` commits its one 
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -40,7 +41,7 @@ from portal import clock
 from portal.domain.overview import Destination, Mismatch
 from portal.libraries.models import CutoffDisagreementRow, LibraryRow
 
-__all__ = ["Direction", "Summary", "Tally", "direction_of", "record", "summary"]
+__all__ = ["Direction", "Summary", "Tally", "database_key", "direction_of", "record", "summary", "written_today"]
 
 
 class Direction(str, Enum):
@@ -96,10 +97,8 @@ def record(session: Session, library: str | int, mismatches: Iterable[Mismatch],
     the caller decides that a failed tally must not fail the page.
     """
     day = clock.local(seen_at).date()
-    database = session.get_bind().engine.url.render_as_string(hide_password=True)
-    # What this process already wrote today changes nothing an editor sees (counts and "most
-    # recently" are by day): skipped, so a warm page view writes nothing (issue 11).
-    keys = {key for key in _keys(mismatches) if (database, str(library), *key, day) not in _WRITTEN_TODAY.keys}
+    database = database_key(session.get_bind().engine)
+    keys = _unwritten(database, library, mismatches, day)
     if not keys:
         return
     library_id = library if isinstance(library, int) else _library_id(session, library)
@@ -113,6 +112,28 @@ def record(session: Session, library: str | int, mismatches: Iterable[Mismatch],
         session.rollback()
         raise
     _WRITTEN_TODAY.add(day, {(database, str(library), month, direction, day) for month, direction in keys})
+
+
+@functools.lru_cache(maxsize=16)
+def database_key(engine: Engine) -> str:
+    """Which database a tally goes to, as `written_today` is told (the URL without its password)."""
+    return engine.url.render_as_string(hide_password=True)
+
+
+def written_today(database: str, library: str | int, mismatches: Iterable[Mismatch], seen_at: datetime) -> bool:
+    """Whether this process already wrote every disagreement of `mismatches` to `database` today.
+
+    Then `record` would write nothing: a caller can leave out the database session altogether.
+    """
+    return not _unwritten(database, library, mismatches, clock.local(seen_at).date())
+
+
+def _unwritten(
+    database: str, library: str | int, mismatches: Iterable[Mismatch], day: date
+) -> set[tuple[date, Direction]]:
+    # What this process already wrote today changes nothing an editor sees (counts and "most
+    # recently" are by day): skipped, so a warm page view writes nothing (issue 11).
+    return {key for key in _keys(mismatches) if (database, str(library), *key, day) not in _WRITTEN_TODAY.keys}
 
 
 class _WrittenToday:

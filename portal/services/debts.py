@@ -440,15 +440,20 @@ def log_disagreements(library: Library, overview: DebtOverview) -> None:
         )
 
 
-def record_disagreements(session: Callable[[], Session], library: Library, overview: DebtOverview) -> None:
+def record_disagreements(
+    session: Callable[[], Session], library: Library, overview: DebtOverview, database: str | None = None
+) -> None:
     """Add the page's flag/cut-off disagreements to the library's anonymous tally, best effort.
 
     Called once the page's data is in: nothing is written when FBS and the date agree, else one
     small write. The tally is for editors; a failure to record is logged and never fails the page.
-    `session` is asked for only when there is something to write: a warm view, which almost
-    always agrees, makes no database session at all.
+    `session` is asked for only when there is something to write: a view that agrees makes no
+    database session at all, nor does one (given `database`, `disagreements.database_key`)
+    whose disagreements this process already wrote today.
     """
     if not overview.mismatches:
+        return
+    if database is not None and disagreements.written_today(database, library.slug, overview.mismatches, clock.now()):
         return
     try:
         disagreements.record(session(), library.slug, overview.mismatches, clock.now())

@@ -9,6 +9,7 @@ from flask import Blueprint, Flask, render_template, request
 from portal import db, signals
 from portal.auth import citizen_session
 from portal.auth.return_to import allowed_return_to
+from portal.libraries import disagreements
 from portal.libraries.repository import get_library, list_libraries
 from portal.providers.setup import upstreams
 from portal.services.debts import record_disagreements
@@ -72,5 +73,5 @@ def overview(slug: str):  # type: ignore[no-untyped-def]
         context = overview_context(library, result.debts, as_of=result.as_of)
         return render_template("overview/overview.html", **context, back_to=back_to)
     # After the upstream calls: a new, short transaction for the editors' anonymous tally.
-    record_disagreements(db.session, library, result.debts.overview)
+    record_disagreements(db.session, library, result.debts.overview, disagreements.database_key(db.engine()))
     return render_overview(library, result.debts, back_to=back_to)

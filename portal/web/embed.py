@@ -19,6 +19,7 @@ from flask import Blueprint, Response, current_app, make_response, render_templa
 from portal import clock, db
 from portal.auth import citizen_session
 from portal.i18n import LANGUAGES, current_language
+from portal.libraries import disagreements
 from portal.libraries.library import Library
 from portal.services.debts import record_disagreements
 from portal.web.citizen import PAGES
@@ -155,7 +156,7 @@ def page(slug: str) -> Response:
     if isinstance(result, Refused):
         return _refused_page(library, embed, result)
     if not result.stale:
-        record_disagreements(db.session, library, result.debts.overview)
+        record_disagreements(db.session, library, result.debts.overview, disagreements.database_key(db.engine()))
     overview = overview_context(library, result.debts, as_of=result.as_of)
     if overview["card_payment"] is not None:
         # The form opens Nexi's page at the top level and carries the way back to the CMS page.

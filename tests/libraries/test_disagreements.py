@@ -248,3 +248,27 @@ def test_a_view_repeating_what_this_process_recorded_today_sends_no_sql(seeded: 
     finally:
         event.remove(engine, "before_cursor_execute", count)
     assert sorted(row.month for row in tally(seeded)) == [date(2021, 2, 1), date(2021, 3, 1)]
+
+
+def test_a_view_repeating_what_this_process_recorded_today_opens_no_database_session(seeded: Session) -> None:
+    database = disagreements.database_key(seeded.get_bind().engine)
+    disagreeing = merge([fee(1, "2021-02-01", False)], None, CUTOFF, NOON.date())
+    opened: list[Session] = []
+
+    def session() -> Session:
+        opened.append(seeded)
+        return seeded
+
+    with clock.frozen(NOON):
+        record_disagreements(session, LYNGBY, disagreeing, database)
+        assert len(opened) == 1  # news: written
+        record_disagreements(session, LYNGBY, disagreeing, database)
+        assert len(opened) == 1  # written today already: no session asked for
+        record_disagreements(session, LYNGBY, disagreeing)
+        assert len(opened) == 2  # without the database's key the service cannot tell, and asks
+        record_disagreements(session, LYNGBY, disagreeing, "sqlite:///another.sqlite3")
+        assert len(opened) == 3  # another database has not had it
+    with clock.frozen(NOON + timedelta(days=1)):
+        record_disagreements(session, LYNGBY, disagreeing, database)
+        assert len(opened) == 4  # a new day counts again
+    assert [(row.month, row.count) for row in tally(seeded)] == [(date(2021, 2, 1), 2)]

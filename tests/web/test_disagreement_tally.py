@@ -62,6 +62,8 @@ def test_a_failed_tally_still_shows_the_page(
         raise RuntimeError("database went away")
 
     monkeypatch.setattr(disagreements, "record", broken)
+    # Anne's tally was written earlier today by this process (the first test), which would spare the call.
+    monkeypatch.setattr(disagreements, "written_today", lambda *_args: False)
     page = http_login(client, stack.url, "demo-anne")
     assert page.status_code == 200
     assert "469,75" in page.text
