@@ -26,7 +26,6 @@ Plain Python, no Flask: the caller passes the session; `record` commits its one 
 
 from __future__ import annotations
 
-import functools
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -114,7 +113,6 @@ def record(session: Session, library: str | int, mismatches: Iterable[Mismatch],
     _WRITTEN_TODAY.add(day, {(database, str(library), month, direction, day) for month, direction in keys})
 
 
-@functools.lru_cache(maxsize=16)
 def database_key(engine: Engine) -> str:
     """Which database a tally goes to, as `written_today` is told (the URL without its password)."""
     return engine.url.render_as_string(hide_password=True)
