@@ -75,14 +75,15 @@ def page_texts(
     nothing needs invalidating. A copy is returned: callers may not change the cached dict.
     `code_line`: whether this reader is shown a code line (None: whether the library has one).
     """
-    shown = library.has_code_line if code_line is None else code_line
-    return dict(_rendered_texts(library, language, card_payment, shown))
+    return dict(_rendered_texts(library, language, card_payment, code_line))
 
 
 # Libraries x 2 languages x 2 card flags (x 2 code-line flags, rarely), plus old versions until
 # they are pushed out.
 @lru_cache(maxsize=512)
-def _rendered_texts(library: Library, language: str, card_payment: bool, code_line: bool) -> dict[str, Markup | str]:
+def _rendered_texts(
+    library: Library, language: str, card_payment: bool, code_line: bool | None
+) -> dict[str, Markup | str]:
     return rendered_texts(library, language, card_payment=card_payment, code_line=code_line)
 
 
