@@ -117,7 +117,7 @@ def review_label(reason: Reason | None, english: str | None) -> Markup:
     An upstream's own message is shown as it came, marked English, inside the sentence.
     """
     if reason is None:
-        return Markup('<span lang="en">%s</span>') % english if english else Markup("")
+        return _in_english(english) if english else Markup("")
     values = {name: _param(name, value) for name, value in reason.params.items()}
     if reason.cause is not None:
         values["cause"] = review_label(reason.cause, None)
@@ -131,5 +131,10 @@ def _param(name: str, value: Param) -> Markup | str:
     if name == "provider":
         return PROVIDERS.get(str(value), str(value))
     if name == "message":
-        return Markup('<span lang="en">%s</span>') % value
+        return _in_english(str(value))
     return str(value)
+
+
+def _in_english(text: str) -> Markup:
+    """`text` (escaped) marked as English inside a Danish page."""
+    return Markup('<span lang="en">%s</span>') % text
